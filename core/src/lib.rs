@@ -1,0 +1,47 @@
+//! # hookline core
+//!
+//! Everything the binaries share; they only wire it to their runtime.
+//!
+//! # Layout
+//!
+//! - [`ids`]: `SessionId`, `RequestId`, `ToolUseId`, checked at parse time.
+//! - [`validate`]: `FieldError` / `ValidationErrors`, every problem with its
+//!   field path.
+//! - [`event`] and [`parse`]: the typed view of a Claude Code hook event, with
+//!   the raw JSON beside it; unknown events and fields are kept.
+//! - [`meta`]: the `hookline` object the hook adds (request id, capture
+//!   time, identity, transcript delta). No server dependencies: the hook uses it.
+//! - [`transcript`]: the typed view of transcript entries.
+//! - [`mapping`]: which rows an event writes (pure, order-independent).
+//! - [`envelope`]: the versioned queue message (server).
+//! - [`text`]: reversible escaping of what Postgres cannot hold (NUL).
+//! - [`store`]: the `Store` trait and its Postgres implementation (server).
+//! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
+//! - [`telemetry`]: JSON log lines in Lambda's format (server).
+//! - [`error`]: typed errors (invalid vs unexpected, transient vs permanent).
+
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod mapping;
+pub mod meta;
+pub mod parse;
+pub mod text;
+pub mod transcript;
+pub mod validate;
+
+#[cfg(feature = "server")]
+pub mod envelope;
+#[cfg(feature = "server")]
+pub mod store;
+#[cfg(feature = "server")]
+pub mod telemetry;
+#[cfg(feature = "server")]
+pub mod worker;
+
+pub use event::{EventData, EventKind, HookEvent};
+pub use ids::{RequestId, SessionId, ToolUseId};
+pub use validate::{FieldError, ValidationErrors};
+
+/// The version of hookline, shared by every binary.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

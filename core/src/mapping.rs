@@ -1,0 +1,333 @@
+//! Domain mapping: which rows one hook event writes. Pure (no I/O), so every
+//! backend writes the same rows and the mapping is tested on its own.
+//!
+//! Every operation is an idempotent upsert on a natural key whose merge rule
+//! does not depend on arrival order (earliest start, latest end, first
+//! prompt by time, non-null wins), so redelivery and reordering change
+//! nothing.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::event::{EventData, HookEvent};
+use crate::meta::{TranscriptChunk, TranscriptSource};
+use crate::transcript::{Entry, Usage};
+
+/// Longest conversation title, in characters.
+pub const TITLE_CHARS: usize = 120;
+
+/// Upsert of `conversations`, keyed by `session_id`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConversationOp {
+    pub at: DateTime<Utc>,
+    pub cwd: Option<String>,
+    pub transcript_path: Option<String>,
+    pub principal: Option<String>,
+    pub user_name: Option<String>,
+    pub host: Option<String>,
+    pub model: Option<String>,
+    pub permission_mode: Option<String>,
+    /// SessionStart's `source` (startup, resume, clear, compact, fork).
+    pub start_source: Option<String>,
+    /// SessionEnd: (time, reason); the latest wins.
+    pub end: Option<(DateTime<Utc>, Option<String>)>,
+    /// A prompt that may become the title: the earliest wins.
+    pub title: Option<String>,
+}
+
+/// Upsert of `messages`, keyed by (`session_id`, `message_key`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageOp {
+    pub message_key: String,
+    pub role: String,
+    /// `hook` (prompt), `stop` (Stop's last_assistant_message) or `transcript`.
+    pub source: &'static str,
+    pub content: Vec<Value>,
+    pub text: String,
+    pub model: Option<String>,
+    pub usage: Option<Usage>,
+    pub agent_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// For transcript messages: the entry that contributes `content` (a
+    /// message's content is the merge of all its entries' blocks).
+    pub entry_uuid: Option<String>,
+}
+
+/// Upsert of `tool_uses`, keyed by `tool_use_id`; non-null fields win.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ToolUseOp {
+    pub tool_use_id: String,
+    pub tool_name: Option<String>,
+    pub input: Option<Value>,
+    /// `pre`, `post` or `transcript`: an input from a source earlier in
+    /// that list replaces one from a later source.
+    pub input_source: Option<&'static str>,
+    pub response: Option<Value>,
+    pub error: Option<String>,
+    /// `pending`, `succeeded`, `failed` or `interrupted`; `pending` never
+    /// overrides another status.
+    pub status: &'static str,
+    pub pre_at: Option<DateTime<Utc>>,
+    pub post_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    /// What the model saw (transcript `tool_result` block).
+    pub transcript_result: Option<Value>,
+    pub agent_id: Option<String>,
+}
+
+/// Upsert of `subagents`, keyed by (`session_id`, `agent_id`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SubagentOp {
+    pub agent_id: String,
+    pub agent_type: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub transcript_path: Option<String>,
+    pub last_message: Option<String>,
+}
+
+/// Insert of `transcript_entries`, keyed by (`session_id`, `uuid`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryOp {
+    pub uuid: String,
+    pub entry_type: String,
+    pub message_key: Option<String>,
+    pub agent_id: Option<String>,
+    pub timestamp: Option<DateTime<Utc>>,
+    pub content: Vec<Value>,
+    pub raw: Value,
+}
+
+/// Everything one event writes, for one session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub session_id: String,
+    pub conversation: ConversationOp,
+    pub entries: Vec<EntryOp>,
+    pub messages: Vec<MessageOp>,
+    pub tool_uses: Vec<ToolUseOp>,
+    pub subagents: Vec<SubagentOp>,
+    /// Transcript entries that could not be read (no uuid): counted, skipped.
+    pub skipped_entries: usize,
+}
+
+fn title_of(prompt: &str) -> Option<String> {
+    let line = prompt.lines().map(str::trim).find(|l| !l.is_empty())?;
+    Some(line.chars().take(TITLE_CHARS).collect())
+}
+
+/// The rows `event` writes. `request_id` is the envelope's; `at` is the
+/// event's time (the hook's `captured_at`, else the time ingest received
+/// it); `principal` is the authenticated token's name.
+pub fn plan(
+    event: &HookEvent,
+    request_id: &str,
+    at: DateTime<Utc>,
+    principal: Option<&str>,
+) -> Plan {
+    let c = &event.common;
+    let meta = event.meta.as_ref();
+    let mut p = Plan {
+        session_id: c.session_id.to_string(),
+        conversation: ConversationOp {
+            at,
+            cwd: c.cwd.clone(),
+            transcript_path: c.transcript_path.clone(),
+            principal: principal.map(str::to_owned),
+            user_name: meta.and_then(|m| m.user.clone()),
+            host: meta.and_then(|m| m.host.clone()),
+            model: c.model.clone(),
+            permission_mode: c.permission_mode.clone(),
+            ..ConversationOp::default()
+        },
+        entries: Vec::new(),
+        messages: Vec::new(),
+        tool_uses: Vec::new(),
+        subagents: Vec::new(),
+        skipped_entries: 0,
+    };
+    let continuation = meta
+        .and_then(|m| m.part.as_ref())
+        .is_some_and(|p| p.is_continuation());
+    if !continuation {
+        plan_event(&mut p, event, at, request_id);
+    }
+    for chunk in meta.map(|m| m.transcript.as_slice()).unwrap_or_default() {
+        plan_chunk(&mut p, chunk, at);
+    }
+    p
+}
+
+fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &str) {
+    let agent_id = event.common.agent_id.clone();
+    let tool = |t: &crate::event::ToolCall, status, source| ToolUseOp {
+        tool_use_id: t.tool_use_id.to_string(),
+        tool_name: Some(t.tool_name.clone()),
+        input: Some(t.tool_input.clone()).filter(|v| !v.is_null()),
+        input_source: (!t.tool_input.is_null()).then_some(source),
+        status,
+        agent_id: agent_id.clone(),
+        ..ToolUseOp::default()
+    };
+    match &event.data {
+        EventData::SessionStart { source, .. } => p.conversation.start_source = source.clone(),
+        EventData::UserPromptSubmit { prompt } => {
+            p.conversation.title = title_of(prompt);
+            p.messages.push(MessageOp {
+                message_key: format!("prompt:{request_id}"),
+                role: "user".into(),
+                source: "hook",
+                content: vec![serde_json::json!({"type": "text", "text": prompt})],
+                text: prompt.clone(),
+                model: None,
+                usage: None,
+                agent_id,
+                created_at: at,
+                entry_uuid: None,
+            });
+        }
+        EventData::PreToolUse { tool: t } => p.tool_uses.push(ToolUseOp {
+            pre_at: Some(at),
+            ..tool(t, "pending", "pre")
+        }),
+        EventData::PostToolUse {
+            tool: t,
+            tool_response,
+            duration_ms,
+        } => p.tool_uses.push(ToolUseOp {
+            response: Some(tool_response.clone()).filter(|v| !v.is_null()),
+            post_at: Some(at),
+            duration_ms: *duration_ms,
+            ..tool(t, "succeeded", "post")
+        }),
+        EventData::PostToolUseFailure {
+            tool: t,
+            error,
+            is_interrupt,
+            duration_ms,
+        } => {
+            let status = if *is_interrupt == Some(true) {
+                "interrupted"
+            } else {
+                "failed"
+            };
+            p.tool_uses.push(ToolUseOp {
+                error: error.clone(),
+                post_at: Some(at),
+                duration_ms: *duration_ms,
+                ..tool(t, status, "post")
+            })
+        }
+        EventData::Stop {
+            last_assistant_message: Some(text),
+            ..
+        } if !text.trim().is_empty() => p.messages.push(MessageOp {
+            message_key: format!("stop:{request_id}"),
+            role: "assistant".into(),
+            source: "stop",
+            content: vec![serde_json::json!({"type": "text", "text": text})],
+            text: text.clone(),
+            model: None,
+            usage: None,
+            agent_id,
+            created_at: at,
+            entry_uuid: None,
+        }),
+        EventData::SubagentStart {
+            agent_id,
+            agent_type,
+        } => p.subagents.push(SubagentOp {
+            agent_id: agent_id.clone(),
+            agent_type: agent_type.clone(),
+            started_at: Some(at),
+            ..SubagentOp::default()
+        }),
+        EventData::SubagentStop {
+            agent_id,
+            agent_type,
+            last_assistant_message,
+            agent_transcript_path,
+            ..
+        } => p.subagents.push(SubagentOp {
+            agent_id: agent_id.clone(),
+            agent_type: agent_type.clone(),
+            stopped_at: Some(at),
+            transcript_path: agent_transcript_path.clone(),
+            last_message: last_assistant_message.clone(),
+            ..SubagentOp::default()
+        }),
+        EventData::SessionEnd { reason } => p.conversation.end = Some((at, reason.clone())),
+        // Notification, PreCompact, Stop without text and other events are
+        // audit rows attached to the conversation: the upsert above is all.
+        _ => {}
+    }
+}
+
+fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
+    let chunk_agent = match chunk.source {
+        TranscriptSource::Agent => chunk.agent_id.clone(),
+        TranscriptSource::Main => None,
+    };
+    for raw in &chunk.entries {
+        let Ok(e) = Entry::parse(raw) else {
+            p.skipped_entries += 1;
+            continue;
+        };
+        let agent_id = e.agent_id.clone().or_else(|| chunk_agent.clone());
+        let created_at = e.timestamp.unwrap_or(at);
+        let message_key = (e.entry_type == "assistant")
+            .then(|| e.message_key())
+            .flatten();
+        if let Some(key) = &message_key {
+            p.messages.push(MessageOp {
+                message_key: key.clone(),
+                role: "assistant".into(),
+                source: "transcript",
+                content: Vec::new(),
+                text: String::new(),
+                model: e.model.clone(),
+                usage: e.usage,
+                agent_id: agent_id.clone(),
+                created_at,
+                entry_uuid: Some(e.uuid.clone()),
+            });
+            for b in e.blocks("tool_use") {
+                let Some(id) = b.get("id").and_then(Value::as_str) else {
+                    continue;
+                };
+                p.tool_uses.push(ToolUseOp {
+                    tool_use_id: id.to_owned(),
+                    tool_name: b.get("name").and_then(Value::as_str).map(str::to_owned),
+                    input: b.get("input").cloned(),
+                    input_source: b.get("input").map(|_| "transcript"),
+                    status: "pending",
+                    agent_id: agent_id.clone(),
+                    ..ToolUseOp::default()
+                });
+            }
+        }
+        if e.entry_type == "user" {
+            for b in e.blocks("tool_result") {
+                let Some(id) = b.get("tool_use_id").and_then(Value::as_str) else {
+                    continue;
+                };
+                p.tool_uses.push(ToolUseOp {
+                    tool_use_id: id.to_owned(),
+                    transcript_result: Some(b.clone()),
+                    status: "pending",
+                    agent_id: agent_id.clone(),
+                    ..ToolUseOp::default()
+                });
+            }
+        }
+        p.entries.push(EntryOp {
+            uuid: e.uuid.clone(),
+            entry_type: e.entry_type.clone(),
+            message_key,
+            agent_id,
+            timestamp: e.timestamp,
+            content: e.content.clone(),
+            raw: raw.clone(),
+        });
+    }
+}

@@ -1,0 +1,139 @@
+//! The store: where audit and domain rows are written. One trait, one
+//! implementation per database, the same behaviour (idempotent, order-free).
+
+mod pg_domain;
+mod postgres;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+pub use postgres::{MIGRATOR as PG_MIGRATOR, PgStore};
+
+use crate::error::StoreError;
+use crate::mapping::Plan;
+use crate::validate::ValidationErrors;
+
+/// Statuses of an audit row (`webhook_events.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    Received,
+    Processing,
+    Success,
+    Duplicate,
+    Invalid,
+    Retrying,
+    Failed,
+    Replayed,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::Received,
+        Status::Processing,
+        Status::Success,
+        Status::Duplicate,
+        Status::Invalid,
+        Status::Retrying,
+        Status::Failed,
+        Status::Replayed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "RECEIVED",
+            Status::Processing => "PROCESSING",
+            Status::Success => "SUCCESS",
+            Status::Duplicate => "DUPLICATE",
+            Status::Invalid => "INVALID",
+            Status::Retrying => "RETRYING",
+            Status::Failed => "FAILED",
+            Status::Replayed => "REPLAYED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// A request whose audit row has this status is done: a redelivery of it
+    /// is a duplicate and writes nothing.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::Success | Status::Invalid)
+    }
+}
+
+/// What the audit row of one queue record holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRecord {
+    pub request_id: String,
+    pub event_type: String,
+    pub session_id: Option<String>,
+    /// The body when it is JSON.
+    pub payload: Option<Value>,
+    /// The body when it is not JSON (invalid requests).
+    pub payload_text: Option<String>,
+    pub headers: Value,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub client: Option<String>,
+    pub principal: Option<String>,
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    pub message_id: String,
+    pub receive_count: i32,
+    pub captured_at: Option<DateTime<Utc>>,
+    pub received_at: DateTime<Utc>,
+    pub enqueued_at: Option<DateTime<Utc>>,
+}
+
+/// What to do with a record.
+#[derive(Clone, Copy, Debug)]
+pub enum Work<'a> {
+    /// A valid event: write its rows.
+    Apply(&'a Plan),
+    /// An invalid one: an INVALID audit row with the reasons, no domain rows.
+    Invalid {
+        code: &'a str,
+        errors: &'a ValidationErrors,
+    },
+}
+
+/// The result of writing a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// Already done before: nothing written but the attempt history.
+    Duplicate,
+    Invalid,
+}
+
+/// A failed attempt, recorded outside the failed transaction.
+#[derive(Clone, Debug)]
+pub struct Failure<'a> {
+    /// RETRYING (will be retried) or FAILED (will not, or leaves for the DLQ).
+    pub status: Status,
+    pub code: &'a str,
+    pub message: &'a str,
+    pub processing_ms: i32,
+}
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    /// Writes the audit row and, for valid events, the domain rows, in one
+    /// transaction. A record whose audit row is already terminal is a
+    /// duplicate: only its history grows.
+    async fn apply(
+        &self,
+        audit: &AuditRecord,
+        work: Work<'_>,
+        started: std::time::Instant,
+    ) -> Result<Outcome, StoreError>;
+
+    /// Records a failed attempt (upserting the audit row). Best effort: the
+    /// database may be the thing that failed.
+    async fn record_failure(
+        &self,
+        audit: &AuditRecord,
+        failure: &Failure<'_>,
+    ) -> Result<(), StoreError>;
+}

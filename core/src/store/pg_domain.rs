@@ -1,0 +1,282 @@
+//! Domain rows in Postgres: the upserts of one [`Plan`](crate::mapping::Plan).
+//! Each merge rule is independent of arrival order (see `crate::mapping`).
+
+use serde_json::Value;
+
+use super::postgres::Tx;
+use crate::error::StoreError;
+use crate::mapping::{ConversationOp, EntryOp, MessageOp, SubagentOp, ToolUseOp};
+use crate::text::{escape_json, escape_str};
+
+fn e(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(|s| escape_str(s).into_owned())
+}
+
+fn ej(v: &Option<Value>) -> Option<Value> {
+    v.as_ref().map(|v| escape_json(v).into_owned())
+}
+
+fn blocks(content: &[Value]) -> Value {
+    escape_json(&Value::Array(content.to_vec())).into_owned()
+}
+
+pub(super) async fn upsert_conversation(
+    tx: &mut Tx<'_>,
+    sid: &str,
+    c: &ConversationOp,
+) -> Result<(), StoreError> {
+    let (ended_at, end_reason) = match &c.end {
+        Some((at, reason)) => (Some(*at), e(reason)),
+        None => (None, None),
+    };
+    let title_at = c.title.as_ref().map(|_| c.at);
+    // "First" fields take the value of the earliest event that has one.
+    sqlx::query!(
+        r#"INSERT INTO conversations AS c (session_id, principal, user_name, host, cwd,
+               transcript_path, model, permission_mode, start_source, started_at, ended_at,
+               end_reason, title, title_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+           ON CONFLICT (session_id) DO UPDATE SET
+             principal = CASE WHEN EXCLUDED.started_at < c.started_at
+                 THEN COALESCE(EXCLUDED.principal, c.principal) ELSE COALESCE(c.principal, EXCLUDED.principal) END,
+             user_name = CASE WHEN EXCLUDED.started_at < c.started_at
+                 THEN COALESCE(EXCLUDED.user_name, c.user_name) ELSE COALESCE(c.user_name, EXCLUDED.user_name) END,
+             host = CASE WHEN EXCLUDED.started_at < c.started_at
+                 THEN COALESCE(EXCLUDED.host, c.host) ELSE COALESCE(c.host, EXCLUDED.host) END,
+             cwd = CASE WHEN EXCLUDED.started_at < c.started_at
+                 THEN COALESCE(EXCLUDED.cwd, c.cwd) ELSE COALESCE(c.cwd, EXCLUDED.cwd) END,
+             transcript_path = CASE WHEN EXCLUDED.started_at < c.started_at
+                 THEN COALESCE(EXCLUDED.transcript_path, c.transcript_path)
+                 ELSE COALESCE(c.transcript_path, EXCLUDED.transcript_path) END,
+             model = CASE WHEN EXCLUDED.started_at < c.started_at
+                 THEN COALESCE(EXCLUDED.model, c.model) ELSE COALESCE(c.model, EXCLUDED.model) END,
+             permission_mode = CASE WHEN EXCLUDED.started_at < c.started_at
+                 THEN COALESCE(EXCLUDED.permission_mode, c.permission_mode)
+                 ELSE COALESCE(c.permission_mode, EXCLUDED.permission_mode) END,
+             start_source = CASE WHEN EXCLUDED.started_at < c.started_at
+                 THEN COALESCE(EXCLUDED.start_source, c.start_source)
+                 ELSE COALESCE(c.start_source, EXCLUDED.start_source) END,
+             started_at = LEAST(c.started_at, EXCLUDED.started_at),
+             ended_at = GREATEST(c.ended_at, EXCLUDED.ended_at),
+             end_reason = CASE WHEN EXCLUDED.ended_at IS NOT NULL
+                     AND (c.ended_at IS NULL OR EXCLUDED.ended_at > c.ended_at)
+                 THEN EXCLUDED.end_reason ELSE c.end_reason END,
+             title = CASE WHEN EXCLUDED.title IS NOT NULL AND (c.title_at IS NULL
+                     OR (EXCLUDED.title_at, EXCLUDED.title) < (c.title_at, c.title))
+                 THEN EXCLUDED.title ELSE c.title END,
+             title_at = CASE WHEN EXCLUDED.title IS NOT NULL AND (c.title_at IS NULL
+                     OR (EXCLUDED.title_at, EXCLUDED.title) < (c.title_at, c.title))
+                 THEN EXCLUDED.title_at ELSE c.title_at END"#,
+        sid,
+        e(&c.principal),
+        e(&c.user_name),
+        e(&c.host),
+        e(&c.cwd),
+        e(&c.transcript_path),
+        e(&c.model),
+        e(&c.permission_mode),
+        e(&c.start_source),
+        c.at,
+        ended_at,
+        end_reason,
+        e(&c.title),
+        title_at,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn insert_entry(
+    tx: &mut Tx<'_>,
+    sid: &str,
+    en: &EntryOp,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"INSERT INTO transcript_entries (session_id, uuid, entry_type, message_key, agent_id, ts, content, raw)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (session_id, uuid) DO NOTHING"#,
+        sid,
+        escape_str(&en.uuid).into_owned(),
+        escape_str(&en.entry_type).into_owned(),
+        e(&en.message_key),
+        e(&en.agent_id),
+        en.timestamp,
+        blocks(&en.content),
+        escape_json(&en.raw).into_owned(),
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn upsert_message(
+    tx: &mut Tx<'_>,
+    sid: &str,
+    m: &MessageOp,
+) -> Result<(), StoreError> {
+    let key = escape_str(&m.message_key).into_owned();
+    let u = m.usage;
+    sqlx::query!(
+        r#"INSERT INTO messages AS m (session_id, message_key, role, source, content, text, model,
+               agent_id, input_tokens, output_tokens, cache_creation_input_tokens,
+               cache_read_input_tokens, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+           ON CONFLICT (session_id, message_key) DO UPDATE SET
+             model = COALESCE(m.model, EXCLUDED.model),
+             agent_id = COALESCE(m.agent_id, EXCLUDED.agent_id),
+             input_tokens = COALESCE(m.input_tokens, EXCLUDED.input_tokens),
+             output_tokens = COALESCE(m.output_tokens, EXCLUDED.output_tokens),
+             cache_creation_input_tokens = COALESCE(m.cache_creation_input_tokens, EXCLUDED.cache_creation_input_tokens),
+             cache_read_input_tokens = COALESCE(m.cache_read_input_tokens, EXCLUDED.cache_read_input_tokens),
+             created_at = LEAST(m.created_at, EXCLUDED.created_at)"#,
+        sid,
+        key,
+        m.role,
+        m.source,
+        blocks(&m.content),
+        escape_str(&m.text).into_owned(),
+        e(&m.model),
+        e(&m.agent_id),
+        u.map(|u| u.input_tokens),
+        u.map(|u| u.output_tokens),
+        u.map(|u| u.cache_creation_input_tokens),
+        u.map(|u| u.cache_read_input_tokens),
+        m.created_at,
+    )
+    .execute(&mut **tx)
+    .await?;
+    if m.entry_uuid.is_some() {
+        // A transcript message's content is the merge of its entries' blocks,
+        // in (timestamp, uuid, position) order, whatever order they came in.
+        sqlx::query!(
+            r#"UPDATE messages m SET content = agg.content, text = agg.text
+               FROM (SELECT COALESCE(jsonb_agg(b.block ORDER BY en.ts NULLS LAST, en.uuid, b.ord), '[]'::jsonb) AS content,
+                            COALESCE(string_agg(b.block->>'text', E'\n' ORDER BY en.ts NULLS LAST, en.uuid, b.ord)
+                                     FILTER (WHERE b.block->>'type' = 'text'), '') AS text
+                     FROM transcript_entries en
+                     CROSS JOIN LATERAL jsonb_array_elements(en.content) WITH ORDINALITY AS b(block, ord)
+                     WHERE en.session_id = $1 AND en.message_key = $2) agg
+               WHERE m.session_id = $1 AND m.message_key = $2"#,
+            sid,
+            key,
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn upsert_tool_use(
+    tx: &mut Tx<'_>,
+    sid: &str,
+    t: &ToolUseOp,
+) -> Result<(), StoreError> {
+    let id = escape_str(&t.tool_use_id).into_owned();
+    sqlx::query!(
+        r#"INSERT INTO tool_uses AS t (tool_use_id, session_id, tool_name, input, response, error,
+               status, pre_at, post_at, duration_ms, transcript_result, agent_id, input_source)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+           ON CONFLICT (tool_use_id) DO UPDATE SET
+             tool_name = COALESCE(t.tool_name, EXCLUDED.tool_name),
+             input = CASE WHEN t.input IS NULL OR source_rank(EXCLUDED.input_source) > source_rank(t.input_source)
+                 THEN COALESCE(EXCLUDED.input, t.input) ELSE t.input END,
+             input_source = CASE WHEN t.input IS NULL OR source_rank(EXCLUDED.input_source) > source_rank(t.input_source)
+                 THEN COALESCE(EXCLUDED.input_source, t.input_source) ELSE t.input_source END,
+             response = COALESCE(t.response, EXCLUDED.response),
+             error = COALESCE(t.error, EXCLUDED.error),
+             status = CASE WHEN EXCLUDED.status = 'pending' THEN t.status ELSE EXCLUDED.status END,
+             pre_at = LEAST(t.pre_at, EXCLUDED.pre_at),
+             post_at = GREATEST(t.post_at, EXCLUDED.post_at),
+             duration_ms = COALESCE(t.duration_ms, EXCLUDED.duration_ms),
+             transcript_result = COALESCE(t.transcript_result, EXCLUDED.transcript_result),
+             agent_id = COALESCE(t.agent_id, EXCLUDED.agent_id)"#,
+        id,
+        sid,
+        e(&t.tool_name),
+        ej(&t.input),
+        ej(&t.response),
+        e(&t.error),
+        t.status,
+        t.pre_at,
+        t.post_at,
+        t.duration_ms,
+        ej(&t.transcript_result),
+        e(&t.agent_id),
+        t.input_source,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn upsert_subagent(
+    tx: &mut Tx<'_>,
+    sid: &str,
+    s: &SubagentOp,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"INSERT INTO subagents AS s (session_id, agent_id, agent_type, started_at, stopped_at,
+               transcript_path, last_message)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (session_id, agent_id) DO UPDATE SET
+             agent_type = COALESCE(s.agent_type, EXCLUDED.agent_type),
+             started_at = LEAST(s.started_at, EXCLUDED.started_at),
+             stopped_at = GREATEST(s.stopped_at, EXCLUDED.stopped_at),
+             transcript_path = COALESCE(s.transcript_path, EXCLUDED.transcript_path),
+             last_message = COALESCE(s.last_message, EXCLUDED.last_message)"#,
+        sid,
+        escape_str(&s.agent_id).into_owned(),
+        e(&s.agent_type),
+        s.started_at,
+        s.stopped_at,
+        e(&s.transcript_path),
+        e(&s.last_message),
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Derived state of a session, recomputed from its rows so that it does not
+/// depend on arrival order: Stop messages the transcript already holds are
+/// dropped, durations computed where Claude Code sent none, counts summed.
+pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"DELETE FROM messages s
+           WHERE s.session_id = $1 AND s.source = 'stop' AND (
+             EXISTS (SELECT 1 FROM messages t
+                     WHERE t.session_id = s.session_id AND t.source = 'transcript'
+                       AND t.role = 'assistant' AND t.text <> '' AND btrim(t.text) = btrim(s.text))
+             OR EXISTS (SELECT 1 FROM transcript_entries en
+                        CROSS JOIN LATERAL jsonb_array_elements(en.content) AS b(block)
+                        WHERE en.session_id = s.session_id AND en.entry_type = 'assistant'
+                          AND b.block->>'type' = 'text' AND btrim(b.block->>'text') = btrim(s.text)))"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE tool_uses SET duration_ms = (EXTRACT(EPOCH FROM post_at - pre_at) * 1000)::bigint
+           WHERE session_id = $1 AND duration_ms IS NULL AND pre_at IS NOT NULL AND post_at IS NOT NULL"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE conversations c SET
+             message_count = (SELECT count(*) FROM messages WHERE session_id = $1),
+             tool_use_count = (SELECT count(*) FROM tool_uses WHERE session_id = $1),
+             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages WHERE session_id = $1),
+             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages WHERE session_id = $1),
+             cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0)
+                                            FROM messages WHERE session_id = $1),
+             cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0)
+                                        FROM messages WHERE session_id = $1)
+           WHERE c.session_id = $1"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
