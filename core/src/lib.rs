@@ -15,6 +15,7 @@
 //! - [`mapping`]: which rows an event writes (pure, order-independent).
 //! - [`envelope`]: the versioned queue message (server).
 //! - [`text`]: reversible escaping of what Postgres cannot hold (NUL).
+//! - [`queue`]: the `Queue` trait with SQS semantics (server).
 //! - [`store`]: the `Store` trait and its Postgres implementation (server).
 //! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
 //! - [`telemetry`]: JSON log lines in Lambda's format (server).
@@ -32,6 +33,8 @@ pub mod validate;
 
 #[cfg(feature = "server")]
 pub mod envelope;
+#[cfg(feature = "server")]
+pub mod queue;
 #[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "server")]
