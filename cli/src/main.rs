@@ -1,1 +1,38 @@
-fn main() {}
+//! `hookline`: the operator CLI. Each subcommand is a module in `cmd/` with
+//! its `Opts` and `run`.
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// hookline: capture every Claude Code session into a database you can query.
+#[derive(Debug, Parser)]
+#[command(name = "hookline", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply the database migrations (a deploy step; `serve` does it on start).
+    Migrate(cmd::migrate::Opts),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    hookline_core::telemetry::init("hookline", "warn");
+    match Cli::parse().command {
+        Command::Migrate(opts) => cmd::migrate::run(opts).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

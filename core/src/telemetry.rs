@@ -1,11 +1,12 @@
 //! Logging set-up shared by the server binaries: JSON lines in the shape of
 //! Lambda's JSON log format (`timestamp`, `level`, `message`, fields), level
-//! from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default `info`).
+//! from `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else the caller's default.
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber; `function` names the component.
-pub fn init(function: &str) {
+/// Installs the global subscriber; `function` names the component,
+/// `default_level` applies when neither variable is set.
+pub fn init(function: &str, default_level: &str) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .or_else(|| {
@@ -13,7 +14,7 @@ pub fn init(function: &str) {
                 .ok()
                 .map(|l| l.to_lowercase())
         })
-        .unwrap_or_else(|| "info".into());
+        .unwrap_or_else(|| default_level.into());
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(EnvFilter::new(filter))

@@ -25,7 +25,7 @@ fn env_num(key: &str, default: u32) -> anyhow::Result<u32> {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    hookline_core::telemetry::init("hookline-worker");
+    hookline_core::telemetry::init("hookline-worker", "info");
     let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
     let cfg = WorkerConfig {
         max_receive_count: env_num("HOOKLINE_MAX_RECEIVE_COUNT", 5)?,
