@@ -15,6 +15,7 @@
 //! - [`mapping`]: which rows an event writes (pure, order-independent).
 //! - [`envelope`]: the versioned queue message (server).
 //! - [`text`]: reversible escaping of what Postgres cannot hold (NUL).
+//! - [`http`]: the ingest API as an axum `Router` (server).
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
 //! - [`store`]: the `Store` trait and its Postgres implementation (server).
 //! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
@@ -33,6 +34,8 @@ pub mod validate;
 
 #[cfg(feature = "server")]
 pub mod envelope;
+#[cfg(feature = "server")]
+pub mod http;
 #[cfg(feature = "server")]
 pub mod queue;
 #[cfg(feature = "server")]

@@ -8,6 +8,8 @@
 //! DLQ, send to the source, then delete from the DLQ (a crash in between
 //! duplicates, which the worker absorbs, and never loses).
 
+pub mod sqs;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

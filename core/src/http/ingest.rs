@@ -1,0 +1,307 @@
+//! The handlers: authenticate, bound, parse, validate, stamp the envelope,
+//! enqueue, answer. Ingest never touches the database, so it stays up when
+//! the database is not.
+
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::IngestState;
+use super::error::ApiError;
+use super::request as rq;
+use crate::envelope::{Envelope, Payload, QueueMessage};
+use crate::error::EnvelopeError;
+use crate::event::HookEvent;
+use crate::ids::RequestId;
+use crate::queue::{OutMessage, QueueError, attr};
+use crate::validate::{FieldError, ValidationErrors};
+
+/// How much of a refused body the INVALID audit record keeps.
+const KEEP_OF_REFUSED: usize = 4096;
+
+pub async fn events(
+    st: State<IngestState>,
+    h: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Body,
+) -> Response {
+    match intake(&st, &h, peer.map(|p| p.0.0), body).await {
+        Ok(id) => (
+            StatusCode::ACCEPTED,
+            Json(json!({"request_id": id.as_str(), "status": "queued"})),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Claude Code's native http hooks: 204 with no body, because Claude Code
+/// parses a 2xx JSON body as hook output.
+pub async fn hook(
+    st: State<IngestState>,
+    h: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Body,
+) -> Response {
+    match intake(&st, &h, peer.map(|p| p.0.0), body).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn health() -> Response {
+    Json(json!({"status": "ok", "version": crate::VERSION})).into_response()
+}
+
+pub async fn method_not_allowed() -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "use POST (GET for /health)",
+    )
+    .into_response()
+}
+
+pub async fn not_found() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such path; POST events to /v1/events",
+    )
+    .into_response()
+}
+
+/// What is known of a request before its body is read.
+struct Intake<'a> {
+    st: &'a IngestState,
+    h: &'a HeaderMap,
+    peer: Option<SocketAddr>,
+    principal: String,
+    trace: (String, Option<String>),
+}
+
+async fn intake(
+    st: &IngestState,
+    h: &HeaderMap,
+    peer: Option<SocketAddr>,
+    body: Body,
+) -> Result<RequestId, ApiError> {
+    let principal = rq::bearer(h)
+        .and_then(|t| st.tokens.verify(t))
+        .map(str::to_owned);
+    let Some(principal) = principal else {
+        tracing::warn!(
+            source_ip = rq::source_ip(h, peer).as_deref().unwrap_or("-"),
+            "unauthenticated request refused"
+        );
+        return Err(ApiError::unauthorized());
+    };
+    let trace = match rq::traceparent(h) {
+        Some((trace, span)) => (trace, Some(span)),
+        None => (rq::new_trace_id(), None),
+    };
+    let i = Intake {
+        st,
+        h,
+        peer,
+        principal,
+        trace,
+    };
+
+    let header_id = match rq::request_id(h).transpose() {
+        Ok(id) => id,
+        Err(e) => {
+            return Err(i
+                .refuse(
+                    ApiError::invalid(&ValidationErrors(vec![e])),
+                    None,
+                    Bytes::new(),
+                )
+                .await);
+        }
+    };
+    if !rq::is_json(h) {
+        let e = ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        );
+        return Err(i.refuse(e, header_id, Bytes::new()).await);
+    }
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is over the {}-byte limit", st.max_body),
+        )
+    };
+    if rq::content_length(h).is_some_and(|n| n > st.max_body) {
+        return Err(i.refuse(too_large(), header_id, Bytes::new()).await);
+    }
+    let bytes = match axum::body::to_bytes(body, st.max_body).await {
+        Ok(b) => b,
+        Err(_) => return Err(i.refuse(too_large(), header_id, Bytes::new()).await),
+    };
+    let value: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            let err = FieldError::new(
+                "$",
+                "invalid_json",
+                format!("the body is not valid JSON: {e}"),
+            );
+            let api = ApiError {
+                code: "invalid_json",
+                ..ApiError::invalid(&ValidationErrors(vec![err]))
+            };
+            return Err(i.refuse(api, header_id, bytes).await);
+        }
+    };
+    let event = match HookEvent::parse(value.clone()) {
+        Ok(ev) => ev,
+        Err(errors) => return Err(i.refuse(ApiError::invalid(&errors), header_id, bytes).await),
+    };
+    let request_id = match header_id {
+        Some(id) => id,
+        None => match event
+            .meta
+            .as_ref()
+            .map(|m| RequestId::parse_field("hookline.request_id", &m.request_id))
+        {
+            Some(Ok(id)) => id,
+            _ => RequestId::new_v7(),
+        },
+    };
+    let env = i.envelope(request_id.clone(), Payload::Json(value), None);
+    i.enqueue(env, event.kind.name()).await?;
+    tracing::info!(
+        request_id = %request_id,
+        trace_id = %i.trace.0,
+        event_type = event.kind.name(),
+        session_id = %event.common.session_id,
+        principal = %i.principal,
+        "event queued"
+    );
+    Ok(request_id)
+}
+
+impl Intake<'_> {
+    fn envelope(
+        &self,
+        request_id: RequestId,
+        payload: Payload,
+        invalid: Option<ValidationErrors>,
+    ) -> QueueMessage {
+        QueueMessage::HookEventV1(Envelope {
+            request_id,
+            trace_id: Some(self.trace.0.clone()),
+            span_id: self.trace.1.clone(),
+            received_at: Utc::now(),
+            principal: Some(self.principal.clone()),
+            source_ip: rq::source_ip(self.h, self.peer),
+            user_agent: rq::user_agent(self.h),
+            client: rq::client(self.h),
+            headers: rq::kept_headers(self.h),
+            invalid,
+            payload,
+        })
+    }
+
+    async fn enqueue(&self, msg: QueueMessage, event_type: &str) -> Result<(), ApiError> {
+        let body = msg.encode().map_err(|e| match e {
+            EnvelopeError::TooLarge { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the event does not fit in one queue message even compressed",
+            ),
+            other => {
+                tracing::error!(error = %other, "could not encode the queue message");
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unencodable",
+                    "the event could not be encoded",
+                )
+            }
+        })?;
+        let env = msg.envelope();
+        let out = OutMessage {
+            body,
+            attributes: [
+                (attr::REQUEST_ID, env.request_id.to_string()),
+                (attr::TRACE_ID, self.trace.0.clone()),
+                (attr::EVENT_TYPE, event_type.to_owned()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        };
+        match self.st.queue.send(&out).await {
+            Ok(_) => Ok(()),
+            Err(QueueError::Rejected(reason)) => {
+                tracing::error!(request_id = %env.request_id, %reason, "queue rejected the message");
+                Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "rejected",
+                    "the queue refused this event",
+                ))
+            }
+            Err(e) => {
+                tracing::error!(request_id = %env.request_id, error = %e, "queue unavailable");
+                Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "queue_unavailable",
+                    "the queue is unavailable; keep the event and retry",
+                ))
+            }
+        }
+    }
+
+    /// An authenticated but invalid request: its audit record is enqueued
+    /// (INVALID, with the reasons) before the 4xx goes back. If the queue is
+    /// down the 4xx is still the answer: the client must not resend it.
+    async fn refuse(&self, e: ApiError, request_id: Option<RequestId>, body: Bytes) -> ApiError {
+        let request_id = request_id.unwrap_or_else(RequestId::new_v7);
+        let kept = &body[..body
+            .len()
+            .min(if e.status == StatusCode::PAYLOAD_TOO_LARGE {
+                KEEP_OF_REFUSED
+            } else {
+                body.len()
+            })];
+        let payload = match serde_json::from_slice::<Value>(kept) {
+            Ok(v) if e.status != StatusCode::PAYLOAD_TOO_LARGE => Payload::Json(v),
+            _ => Payload::Text(String::from_utf8_lossy(kept).into_owned()),
+        };
+        let mut reasons = e.errors.clone();
+        if reasons.is_empty() {
+            reasons.push(FieldError::new(
+                e.field.as_deref().unwrap_or("$"),
+                e.code,
+                e.message.clone(),
+            ));
+        }
+        let event_type = match &payload {
+            Payload::Json(v) => v
+                .get("hook_event_name")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .chars()
+                .take(64)
+                .collect(),
+            _ => "unknown".to_owned(),
+        };
+        let msg = self.envelope(request_id.clone(), payload, Some(ValidationErrors(reasons)));
+        if let Err(q) = self.enqueue(msg, &event_type).await {
+            tracing::warn!(request_id = %request_id, error = %q.message, "could not enqueue the INVALID audit record");
+        }
+        tracing::info!(request_id = %request_id, code = e.code, status = e.status.as_u16(), field = e.field.as_deref().unwrap_or("-"), principal = %self.principal, "request refused");
+        e
+    }
+}

@@ -1,0 +1,41 @@
+//! The ingest HTTP API as an axum `Router`: the same code under Lambda
+//! (`lambda_http::run(app(state))`), in `hookline serve`, and in tests
+//! (`app(state).oneshot(request)`). The contract is in `docs/api.md`.
+
+mod auth;
+mod error;
+mod ingest;
+mod request;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{any, get, post};
+
+pub use auth::{TokenConfigError, TokenSet, hash_hex};
+pub use error::ApiError;
+
+use crate::queue::Queue;
+
+/// Default body limit (`HOOKLINE_MAX_BODY`): 1 MiB.
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+/// What the handlers share: built once per process (per cold start).
+#[derive(Clone)]
+pub struct IngestState {
+    pub queue: Arc<dyn Queue>,
+    pub tokens: Arc<TokenSet>,
+    pub max_body: usize,
+}
+
+/// The ingest router.
+pub fn app(state: IngestState) -> Router {
+    Router::new()
+        .route("/v1/events", post(ingest::events))
+        .route("/api/claude-hooks", post(ingest::events))
+        .route("/v1/hook", post(ingest::hook))
+        .route("/health", get(ingest::health))
+        .method_not_allowed_fallback(ingest::method_not_allowed)
+        .fallback(any(ingest::not_found))
+        .with_state(state)
+}
