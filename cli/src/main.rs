@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Apply the database migrations (a deploy step; `serve` does it on start).
     Migrate(cmd::migrate::Opts),
+    /// Local development: the event-source poller for the local AWS stack.
+    Dev(cmd::dev::Opts),
 }
 
 #[tokio::main]
@@ -24,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
     hookline_core::telemetry::init("hookline", "warn");
     match Cli::parse().command {
         Command::Migrate(opts) => cmd::migrate::run(opts).await,
+        Command::Dev(opts) => cmd::dev::run(opts).await,
     }
 }
 

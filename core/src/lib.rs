@@ -16,6 +16,9 @@
 //! - [`envelope`]: the versioned queue message (server).
 //! - [`text`]: reversible escaping of what Postgres cannot hold (NUL).
 //! - [`http`]: the ingest API as an axum `Router` (server).
+//! - [`lambda`]: the SQS event of Lambda's event source mapping, to and from
+//!   queue messages, handled by the worker (server).
+//! - [`poller`]: the local event-source poller (server).
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
 //! - [`store`]: the `Store` trait and its Postgres implementation (server).
 //! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
@@ -36,6 +39,10 @@ pub mod validate;
 pub mod envelope;
 #[cfg(feature = "server")]
 pub mod http;
+#[cfg(feature = "server")]
+pub mod lambda;
+#[cfg(feature = "server")]
+pub mod poller;
 #[cfg(feature = "server")]
 pub mod queue;
 #[cfg(feature = "server")]

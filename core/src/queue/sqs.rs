@@ -29,6 +29,11 @@ pub enum Purpose {
 /// `AWS_ENDPOINT_URL`). Region defaults to us-east-1; when an endpoint is set
 /// and no credentials are, LocalStack's `test` credentials are used.
 pub async fn client(purpose: Purpose) -> Client {
+    client_at(purpose, None).await
+}
+
+/// Like [`client`], with an explicit endpoint instead of `AWS_ENDPOINT_URL`.
+pub async fn client_at(purpose: Purpose, endpoint: Option<&str>) -> Client {
     let timeouts = match purpose {
         Purpose::Send => TimeoutConfig::builder()
             .connect_timeout(Duration::from_millis(1000))
@@ -48,9 +53,11 @@ pub async fn client(purpose: Purpose) -> Client {
         .region(Region::new(region))
         .retry_config(RetryConfig::standard().with_max_attempts(2))
         .timeout_config(timeouts);
-    if std::env::var_os("AWS_ENDPOINT_URL").is_some()
-        && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
-    {
+    if let Some(url) = endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    let custom_endpoint = endpoint.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    if custom_endpoint && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
         loader = loader.credentials_provider(aws_sdk_sqs::config::Credentials::new(
             "test",
             "test",

@@ -1,0 +1,158 @@
+//! `hookline dev`: the local AWS stack's missing piece, the SQS event source
+//! mapping. `hookline dev poll` long-polls the queue and invokes the worker
+//! through `cargo lambda watch` (or in this process), deleting what
+//! succeeded and leaving reported failures for redelivery.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use hookline_core::poller::{InProcess, Invoker, Poller};
+use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
+use hookline_core::store::PgStore;
+use hookline_core::worker::WorkerConfig;
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Poll the queue and invoke the worker with each batch, like Lambda's
+    /// SQS event source mapping (BatchSize, ReportBatchItemFailures).
+    Poll(PollOpts),
+}
+
+#[derive(Debug, clap::Args)]
+struct PollOpts {
+    /// Queue to poll.
+    #[arg(long, env = "HOOKLINE_QUEUE_URL")]
+    queue_url: String,
+    /// Base URL of the Lambda runtime emulator (`cargo lambda watch`).
+    #[arg(
+        long,
+        env = "HOOKLINE_INVOKE_URL",
+        default_value = "http://127.0.0.1:9000"
+    )]
+    invoke_url: String,
+    /// Function to invoke.
+    #[arg(long, default_value = "hookline-worker")]
+    function: String,
+    /// Run the worker in this process against DATABASE_URL instead of
+    /// invoking it over HTTP.
+    #[arg(long)]
+    in_process: bool,
+    /// Database for --in-process (postgres://…).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Messages per batch (1-10).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
+    batch_size: u8,
+    /// Long-poll wait in seconds (0-20).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=20))]
+    wait: u8,
+    /// The queue's maxReceiveCount (for --in-process).
+    #[arg(long, env = "HOOKLINE_MAX_RECEIVE_COUNT", default_value_t = 5)]
+    max_receive_count: u32,
+    /// Stop after the queue has been empty for one poll (for scripts and tests).
+    #[arg(long)]
+    until_empty: bool,
+}
+
+/// Invokes a function through the Lambda invoke API of `cargo lambda watch`.
+struct HttpInvoker {
+    http: reqwest::Client,
+    url: String,
+}
+
+#[async_trait::async_trait]
+impl Invoker for HttpInvoker {
+    async fn invoke(&self, event: &SqsEvent) -> Result<SqsBatchResponse, String> {
+        let response = self
+            .http
+            .post(&self.url)
+            .json(event)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!(
+                "invoke answered {status}: {}",
+                text.chars().take(500).collect::<String>()
+            ));
+        }
+        serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "unexpected invoke answer ({e}): {}",
+                text.chars().take(500).collect::<String>()
+            )
+        })
+    }
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let Command::Poll(o) = opts.command;
+    let invoker: Arc<dyn Invoker> = if o.in_process {
+        let url = o
+            .database_url
+            .as_deref()
+            .context("--in-process needs DATABASE_URL")?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect_lazy(url)?;
+        Arc::new(InProcess {
+            store: Arc::new(PgStore::new(pool)),
+            cfg: WorkerConfig {
+                max_receive_count: o.max_receive_count,
+            },
+        })
+    } else {
+        let url = format!(
+            "{}/2015-03-31/functions/{}/invocations",
+            o.invoke_url.trim_end_matches('/'),
+            o.function
+        );
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        Arc::new(HttpInvoker { http, url })
+    };
+    let name = o.queue_url.rsplit('/').next().unwrap_or("queue").to_owned();
+    let poller = Poller {
+        queue: Arc::new(SqsQueue::new(
+            client(Purpose::Poll).await,
+            o.queue_url.clone(),
+        )),
+        invoker,
+        batch_size: o.batch_size.into(),
+        wait: Duration::from_secs(o.wait.into()),
+        source_arn: format!("arn:aws:sqs:us-east-1:000000000000:{name}"),
+    };
+    eprintln!(
+        "hookline dev poll: polling {} (batch {}, wait {} s)",
+        o.queue_url, o.batch_size, o.wait
+    );
+    if o.until_empty {
+        let mut total = 0;
+        loop {
+            let stats = poller.poll_once().await.map_err(anyhow::Error::msg)?;
+            total += stats.deleted;
+            if stats.received == 0 {
+                break;
+            }
+        }
+        eprintln!("hookline dev poll: queue empty, {total} messages processed");
+        return Ok(());
+    }
+    poller
+        .run(async {
+            tokio::signal::ctrl_c().await.ok();
+        })
+        .await;
+    Ok(())
+}
