@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod db;
 
 /// hookline: capture every Claude Code session into a database you can query.
 #[derive(Debug, Parser)]
@@ -19,6 +20,8 @@ enum Command {
     Migrate(cmd::migrate::Opts),
     /// Local development: the event-source poller for the local AWS stack.
     Dev(cmd::dev::Opts),
+    /// Captured conversations: list them, show one as a transcript.
+    Sessions(cmd::sessions::Opts),
 }
 
 #[tokio::main]
@@ -27,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Migrate(opts) => cmd::migrate::run(opts).await,
         Command::Dev(opts) => cmd::dev::run(opts).await,
+        Command::Sessions(opts) => cmd::sessions::run(opts).await,
     }
 }
 

@@ -118,7 +118,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             o.function
         );
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_secs(300)) // the first invocation under watch compiles the function
             .build()?;
         Arc::new(HttpInvoker { http, url })
     };

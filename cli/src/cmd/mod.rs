@@ -1,2 +1,3 @@
 pub mod dev;
 pub mod migrate;
+pub mod sessions;

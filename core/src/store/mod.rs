@@ -2,12 +2,15 @@
 //! implementation per database, the same behaviour (idempotent, order-free).
 
 mod pg_domain;
+mod pg_read;
 mod postgres;
+pub mod read;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use postgres::{MIGRATOR as PG_MIGRATOR, PgStore};
+pub use read::{Reader, SessionSummary, SessionView, Step};
 
 use crate::error::StoreError;
 use crate::mapping::Plan;

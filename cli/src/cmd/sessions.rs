@@ -1,0 +1,191 @@
+//! `hookline sessions`: read captured conversations without SQL.
+
+use hookline_core::store::{SessionSummary, SessionView, Step};
+
+use crate::db;
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    db: db::DbOpts,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// List conversations, newest first: started, duration, messages, tool uses, title.
+    List {
+        /// How many to show.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one conversation as a readable transcript: prompts, replies, tool
+    /// calls with their results.
+    Show {
+        /// Session id, or a unique prefix of it.
+        id: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let reader = db::open_reader(&opts.db).await?;
+    match opts.command {
+        Command::List { limit, json } => {
+            let sessions = reader.list_sessions(limit.clamp(1, 10_000)).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&sessions)?);
+            } else {
+                print!("{}", table(&sessions));
+            }
+        }
+        Command::Show { id, json } => {
+            let Some(view) = reader.session(&id).await? else {
+                anyhow::bail!(
+                    "no session {id:?} (or the prefix matches several; give more of the id)"
+                );
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print!("{}", transcript(&view));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn duration(s: &SessionSummary) -> String {
+    match s.duration_seconds() {
+        None => "open".into(),
+        Some(d) if d < 60 => format!("{d}s"),
+        Some(d) if d < 3600 => format!("{}m{:02}s", d / 60, d % 60),
+        Some(d) => format!("{}h{:02}m", d / 3600, (d % 3600) / 60),
+    }
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > max {
+        format!("{}…", line.chars().take(max - 1).collect::<String>())
+    } else {
+        line
+    }
+}
+
+pub fn table(sessions: &[SessionSummary]) -> String {
+    let mut out = format!(
+        "{:<19}  {:>8}  {:>5}  {:>5}  {:<36}  {}\n",
+        "STARTED", "DURATION", "MSGS", "TOOLS", "SESSION", "TITLE"
+    );
+    for s in sessions {
+        out += &format!(
+            "{:<19}  {:>8}  {:>5}  {:>5}  {:<36}  {}\n",
+            s.started_at.format("%Y-%m-%d %H:%M:%S"),
+            duration(s),
+            s.message_count,
+            s.tool_use_count,
+            s.session_id,
+            one_line(s.title.as_deref().unwrap_or("-"), 60)
+        );
+    }
+    if sessions.is_empty() {
+        out += "(no sessions captured yet)\n";
+    }
+    out
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+fn json_brief(v: &serde_json::Value, max: usize) -> String {
+    let s = serde_json::to_string_pretty(v).unwrap_or_default();
+    if s.len() > max {
+        let cut: String = s.chars().take(max).collect();
+        format!(
+            "{cut}\n… ({} bytes in all; --json shows everything)",
+            s.len()
+        )
+    } else {
+        s
+    }
+}
+
+pub fn transcript(v: &SessionView) -> String {
+    let s = &v.summary;
+    let mut out = format!("Session {}\n", s.session_id);
+    out += &format!("  title    {}\n", s.title.as_deref().unwrap_or("-"));
+    out += &format!("  cwd      {}\n", s.cwd.as_deref().unwrap_or("-"));
+    out += &format!(
+        "  started  {} ({})   ended {} ({})   duration {}\n",
+        s.started_at.format("%Y-%m-%d %H:%M:%S"),
+        v.start_source.as_deref().unwrap_or("-"),
+        s.ended_at
+            .map_or("-".into(), |e| e.format("%H:%M:%S").to_string()),
+        s.end_reason.as_deref().unwrap_or("-"),
+        duration(s)
+    );
+    out += &format!(
+        "  model    {}   messages {}   tool uses {}   tokens in {} out {}\n\n",
+        v.model.as_deref().unwrap_or("-"),
+        s.message_count,
+        s.tool_use_count,
+        s.input_tokens,
+        s.output_tokens
+    );
+    for step in &v.steps {
+        match step {
+            Step::Message {
+                at,
+                role,
+                text,
+                agent_id,
+                ..
+            } => {
+                let who = agent_id
+                    .as_ref()
+                    .map_or(role.clone(), |a| format!("{role} ({a})"));
+                out += &format!(
+                    "{}  {who}\n{}\n",
+                    at.format("%H:%M:%S"),
+                    indent(text, "    ")
+                );
+            }
+            Step::ToolUse {
+                at,
+                tool_name,
+                status,
+                input,
+                response,
+                error,
+                duration_ms,
+                ..
+            } => {
+                let took = duration_ms.map_or(String::new(), |d| format!(", {d} ms"));
+                out += &format!(
+                    "{}  tool {} [{status}{took}]\n",
+                    at.format("%H:%M:%S"),
+                    tool_name.as_deref().unwrap_or("?")
+                );
+                if let Some(i) = input {
+                    out += &format!("    input:\n{}", indent(&json_brief(i, 2000), "      "));
+                }
+                if let Some(r) = response {
+                    out += &format!("    result:\n{}", indent(&json_brief(r, 2000), "      "));
+                }
+                if let Some(e) = error {
+                    out += &format!("    error:\n{}", indent(e, "      "));
+                }
+                out += "\n";
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,131 @@
+//! [`Reader`] on Postgres.
+
+use super::PgStore;
+use super::read::{Reader, SessionSummary, SessionView, Step};
+use crate::error::StoreError;
+use crate::text::{unescape_json, unescape_str};
+
+fn un(s: Option<String>) -> Option<String> {
+    s.map(|s| unescape_str(&s).into_owned())
+}
+
+fn unj(v: Option<serde_json::Value>) -> Option<serde_json::Value> {
+    v.map(|v| unescape_json(&v).into_owned())
+}
+
+#[async_trait::async_trait]
+impl Reader for PgStore {
+    async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
+                      message_count, tool_use_count, input_tokens, output_tokens
+               FROM conversations ORDER BY started_at DESC, session_id LIMIT $1"#,
+            limit
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SessionSummary {
+                session_id: unescape_str(&r.session_id).into_owned(),
+                title: un(r.title),
+                cwd: un(r.cwd),
+                user_name: un(r.user_name),
+                host: un(r.host),
+                started_at: r.started_at,
+                ended_at: r.ended_at,
+                end_reason: un(r.end_reason),
+                message_count: r.message_count.into(),
+                tool_use_count: r.tool_use_count.into(),
+                input_tokens: r.input_tokens,
+                output_tokens: r.output_tokens,
+            })
+            .collect())
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<SessionView>, StoreError> {
+        let pattern = format!(
+            "{}%",
+            id.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let found = sqlx::query!(
+            r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
+                      message_count, tool_use_count, input_tokens, output_tokens, start_source, model
+               FROM conversations WHERE session_id = $1 OR session_id LIKE $2
+               ORDER BY (session_id = $1) DESC LIMIT 2"#,
+            id,
+            pattern
+        )
+        .fetch_all(self.pool())
+        .await?;
+        // An exact match, or exactly one prefix match.
+        let r = match found.as_slice() {
+            [one] => one,
+            [first, ..] if first.session_id == id => first,
+            _ => return Ok(None),
+        };
+        let sid = r.session_id.clone();
+        let mut steps = Vec::new();
+        for m in sqlx::query!(
+            r#"SELECT role, text, model, input_tokens, output_tokens, agent_id, created_at
+               FROM messages WHERE session_id = $1 ORDER BY created_at, message_key"#,
+            sid
+        )
+        .fetch_all(self.pool())
+        .await?
+        {
+            steps.push(Step::Message {
+                at: m.created_at,
+                role: m.role,
+                text: unescape_str(&m.text).into_owned(),
+                model: un(m.model),
+                input_tokens: m.input_tokens,
+                output_tokens: m.output_tokens,
+                agent_id: un(m.agent_id),
+            });
+        }
+        for t in sqlx::query!(
+            r#"SELECT tool_use_id, tool_name, status, input, response, error, duration_ms, agent_id,
+                      COALESCE(pre_at, post_at) AS "at: chrono::DateTime<chrono::Utc>"
+               FROM tool_uses WHERE session_id = $1"#,
+            sid
+        )
+        .fetch_all(self.pool())
+        .await?
+        {
+            steps.push(Step::ToolUse {
+                at: t.at.unwrap_or(r.started_at),
+                tool_use_id: unescape_str(&t.tool_use_id).into_owned(),
+                tool_name: un(t.tool_name),
+                status: t.status,
+                input: unj(t.input),
+                response: unj(t.response),
+                error: un(t.error),
+                duration_ms: t.duration_ms,
+                agent_id: un(t.agent_id),
+            });
+        }
+        steps.sort_by_key(Step::at);
+        Ok(Some(SessionView {
+            summary: SessionSummary {
+                session_id: unescape_str(&r.session_id).into_owned(),
+                title: un(r.title.clone()),
+                cwd: un(r.cwd.clone()),
+                user_name: un(r.user_name.clone()),
+                host: un(r.host.clone()),
+                started_at: r.started_at,
+                ended_at: r.ended_at,
+                end_reason: un(r.end_reason.clone()),
+                message_count: r.message_count.into(),
+                tool_use_count: r.tool_use_count.into(),
+                input_tokens: r.input_tokens,
+                output_tokens: r.output_tokens,
+            },
+            start_source: un(r.start_source.clone()),
+            model: un(r.model.clone()),
+            steps,
+        }))
+    }
+}
