@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
 use crate::lambda::{event_of, handle};
-use crate::queue::Queue;
+use crate::queue::{Queue, Received};
 use crate::store::Store;
 use crate::worker::WorkerConfig;
 
@@ -60,12 +60,17 @@ impl Poller {
             .receive(self.batch_size, self.wait)
             .await
             .map_err(|e| e.to_string())?;
+        Ok(self.process(messages).await)
+    }
+
+    /// Invokes the worker with received messages and deletes the successes.
+    pub async fn process(&self, messages: Vec<Received>) -> PollStats {
         let mut stats = PollStats {
             received: messages.len(),
             ..PollStats::default()
         };
         if messages.is_empty() {
-            return Ok(stats);
+            return stats;
         }
         let event = event_of(&messages, &self.source_arn);
         let response = match self.invoker.invoke(&event).await {
@@ -73,7 +78,7 @@ impl Poller {
             Err(e) => {
                 tracing::error!(error = %e, messages = messages.len(), "invocation failed; the batch will be redelivered");
                 stats.failed = messages.len();
-                return Ok(stats);
+                return stats;
             }
         };
         let failed: Vec<&str> = response
@@ -93,30 +98,41 @@ impl Poller {
                 }
             }
         }
-        Ok(stats)
+        stats
     }
 
-    /// Polls until `shutdown` resolves; a batch in progress is finished.
+    /// Polls until `shutdown` resolves. Only the wait for messages is
+    /// interrupted: a batch being processed is finished first.
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut backoff = Duration::from_millis(200);
         loop {
-            tokio::select! {
+            let received = tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                r = self.poll_once() => match r {
-                    Ok(stats) => {
-                        backoff = Duration::from_millis(200);
-                        if stats.received > 0 {
-                            tracing::info!(received = stats.received, deleted = stats.deleted, failed = stats.failed, "batch done");
-                        }
+                r = self.queue.receive(self.batch_size, self.wait) => r,
+            };
+            match received {
+                Ok(messages) => {
+                    backoff = Duration::from_millis(200);
+                    let stats = self.process(messages).await;
+                    if stats.received > 0 {
+                        tracing::info!(
+                            received = stats.received,
+                            deleted = stats.deleted,
+                            failed = stats.failed,
+                            "batch done"
+                        );
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "receive failed");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "receive failed");
+                    tokio::select! {
+                        () = &mut shutdown => break,
+                        () = tokio::time::sleep(backoff) => {}
                     }
-                },
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ use futures::FutureExt;
 use serde_json::Value;
 
 use crate::envelope::{Envelope, Payload, QueueMessage};
-use crate::error::{StoreError, WorkerError};
+use crate::error::{EnvelopeError, WorkerError};
 use crate::event::HookEvent;
 use crate::mapping::plan;
 use crate::store::{AuditRecord, Failure, Outcome, Status, Store, Work};
@@ -84,8 +84,10 @@ pub async fn process_record(
     record: &QueueRecord,
 ) -> Disposition {
     let started = Instant::now();
-    let audit = audit_of(record);
-    let result = AssertUnwindSafe(handle(store, &audit, record, started))
+    // Decoded once: the audit row and the processing read the same message.
+    let decoded = QueueMessage::decode(&record.body);
+    let audit = audit_of(record, decoded.as_ref().ok());
+    let result = AssertUnwindSafe(handle(store, &audit, decoded, started))
         .catch_unwind()
         .await
         .unwrap_or_else(|panic| {
@@ -151,10 +153,10 @@ pub async fn process_record(
 async fn handle(
     store: &dyn Store,
     audit: &AuditRecord,
-    record: &QueueRecord,
+    decoded: Result<QueueMessage, EnvelopeError>,
     started: Instant,
 ) -> Result<Outcome, WorkerError> {
-    let msg = match QueueMessage::decode(&record.body) {
+    let msg = match decoded {
         Ok(m) => m,
         Err(e) => {
             let errors = ValidationErrors(vec![FieldError::new(
@@ -231,11 +233,9 @@ fn str_field(v: &Value, k: &str) -> Option<String> {
 }
 
 /// The audit row of a record, from as much of it as can be read.
-pub fn audit_of(record: &QueueRecord) -> AuditRecord {
+pub fn audit_of(record: &QueueRecord, decoded: Option<&QueueMessage>) -> AuditRecord {
     let now = Utc::now();
-    let env: Option<Envelope> = QueueMessage::decode(&record.body)
-        .ok()
-        .map(|QueueMessage::HookEventV1(e)| e);
+    let env: Option<Envelope> = decoded.map(|m| m.envelope().clone());
     let Some(env) = env else {
         let request_id = record
             .request_id_attr
@@ -295,11 +295,5 @@ pub fn audit_of(record: &QueueRecord) -> AuditRecord {
         enqueued_at: record.sent_at,
         payload,
         payload_text,
-    }
-}
-
-impl From<StoreError> for Box<WorkerError> {
-    fn from(e: StoreError) -> Self {
-        Box::new(WorkerError::Store(e))
     }
 }

@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn bad_entries_are_refused_with_their_position() {
-        let e = TokenSet::parse("alice:abc").err();
+        let e = TokenSet::parse("alice:abcd").err();
         assert_eq!(
             e.map(|e| (e.index, e.reason)),
             Some((0, "the hash must be 64 hex digits (SHA-256)"))
