@@ -52,12 +52,13 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Transient(msg)
             }
             E::Database(db) => {
-                // 40001 serialization_failure, 40P01 deadlock_detected,
-                // 55P03 lock_not_available, 57P01..03 admin shutdown /
-                // crash shutdown / cannot connect now, 53xxx insufficient
-                // resources, 08xxx connection exceptions; SQLite BUSY/LOCKED.
+                // Postgres SQLSTATEs: 40001 serialization_failure, 40P01
+                // deadlock_detected, 55P03 lock_not_available, 57P01..03
+                // admin shutdown / crash shutdown / cannot connect now, 53xxx
+                // insufficient resources, 08xxx connection exceptions.
+                // (SQLite's codes are classified by hookline-store-sqlite.)
                 let code = db.code().unwrap_or_default();
-                let transient = matches!(code.as_ref(), "40001" | "40P01" | "55P03" | "5" | "6")
+                let transient = matches!(code.as_ref(), "40001" | "40P01" | "55P03")
                     || code.starts_with("57P")
                     || code.starts_with("53")
                     || code.starts_with("08");

@@ -1,3 +1,6 @@
+//! Recorded hook payloads and transcripts (`tests/fixtures/`), stamped and
+//! wrapped into queue records the way ingest and the queue would.
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -7,12 +10,11 @@ use hookline_core::envelope::{Envelope, Payload, QueueMessage};
 use hookline_core::validate::ValidationErrors;
 use hookline_core::worker::QueueRecord;
 use serde_json::{Value, json};
-use sqlx::PgPool;
 
 pub const SESSION: &str = "00893aaf-19fa-41d2-8238-13269b9b3ca0";
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
 }
 
 /// A recorded hook payload from tests/fixtures/events.
@@ -87,37 +89,6 @@ pub fn record(request_id: &str, body: Value) -> anyhow::Result<QueueRecord> {
         sent_at: Some(t0()),
         request_id_attr: Some(request_id.to_owned()),
     })
-}
-
-/// The domain tables as JSON rows in key order, for comparing two runs.
-pub async fn dump(pool: &PgPool) -> anyhow::Result<Vec<String>> {
-    let mut out = Vec::new();
-    for (table, order) in [
-        ("conversations", "session_id"),
-        ("messages", "session_id, message_key"),
-        ("tool_uses", "tool_use_id"),
-        ("subagents", "session_id, agent_id"),
-        ("transcript_entries", "session_id, uuid"),
-    ] {
-        // `id` is a surrogate key that counts inserts; it is not data.
-        let sql = format!("SELECT (to_jsonb(t) - 'id')::text FROM {table} t ORDER BY {order}");
-        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_all(pool)
-            .await?;
-        out.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
-    }
-    let sql = "SELECT request_id || ' ' || status || ' ' || event_type FROM webhook_events ORDER BY request_id";
-    out.extend(sqlx::query_scalar::<_, String>(sql).fetch_all(pool).await?);
-    Ok(out)
-}
-
-pub async fn status_of(pool: &PgPool, request_id: &str) -> anyhow::Result<String> {
-    Ok(
-        sqlx::query_scalar("SELECT status FROM webhook_events WHERE request_id = $1")
-            .bind(request_id)
-            .fetch_one(pool)
-            .await?,
-    )
 }
 
 /// The full session of the fixtures, in the order Claude Code fires it,

@@ -1,0 +1,138 @@
+//! `hookline_core::store::Reader` on SQLite: the same answers as the
+//! Postgres reader (SQLite keeps NUL, so nothing is unescaped here).
+
+use hookline_core::error::StoreError;
+use hookline_core::store::{Reader, SessionSummary, SessionView, Step};
+
+use crate::store::SqliteStore;
+use crate::time::from_text;
+
+fn time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    from_text(s)
+        .ok_or_else(|| StoreError::Permanent(format!("bad timestamp {s:?} in the database")))
+}
+
+fn json(s: Option<String>) -> Option<serde_json::Value> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+#[async_trait::async_trait]
+impl Reader for SqliteStore {
+    async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
+                      message_count, tool_use_count, input_tokens, output_tokens
+               FROM conversations ORDER BY started_at DESC, session_id LIMIT ?1"#,
+            limit
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(crate::store_error)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(SessionSummary {
+                    session_id: r.session_id,
+                    title: r.title,
+                    cwd: r.cwd,
+                    user_name: r.user_name,
+                    host: r.host,
+                    started_at: time(&r.started_at)?,
+                    ended_at: r.ended_at.as_deref().map(time).transpose()?,
+                    end_reason: r.end_reason,
+                    message_count: r.message_count,
+                    tool_use_count: r.tool_use_count,
+                    input_tokens: r.input_tokens,
+                    output_tokens: r.output_tokens,
+                })
+            })
+            .collect()
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<SessionView>, StoreError> {
+        let pattern = format!(
+            "{}%",
+            id.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let found = sqlx::query!(
+            r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
+                      message_count, tool_use_count, input_tokens, output_tokens, start_source, model
+               FROM conversations WHERE session_id = ?1 OR session_id LIKE ?2 ESCAPE '\'
+               ORDER BY (session_id = ?1) DESC LIMIT 2"#,
+            id,
+            pattern
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(crate::store_error)?;
+        let r = match found.as_slice() {
+            [one] => one,
+            [first, ..] if first.session_id == id => first,
+            _ => return Ok(None),
+        };
+        let started_at = time(&r.started_at)?;
+        let mut steps = Vec::new();
+        for m in sqlx::query!(
+            r#"SELECT role, text, model, input_tokens, output_tokens, agent_id, created_at
+               FROM messages WHERE session_id = ?1 ORDER BY created_at, message_key"#,
+            r.session_id
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(crate::store_error)?
+        {
+            steps.push(Step::Message {
+                at: time(&m.created_at)?,
+                role: m.role,
+                text: m.text,
+                model: m.model,
+                input_tokens: m.input_tokens,
+                output_tokens: m.output_tokens,
+                agent_id: m.agent_id,
+            });
+        }
+        for t in sqlx::query!(
+            r#"SELECT tool_use_id, tool_name, status, input, response, error, duration_ms, agent_id,
+                      COALESCE(pre_at, post_at) AS "at: String"
+               FROM tool_uses WHERE session_id = ?1"#,
+            r.session_id
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(crate::store_error)?
+        {
+            steps.push(Step::ToolUse {
+                at: t.at.as_deref().map(time).transpose()?.unwrap_or(started_at),
+                tool_use_id: t.tool_use_id,
+                tool_name: t.tool_name,
+                status: t.status,
+                input: json(t.input),
+                response: json(t.response),
+                error: t.error,
+                duration_ms: t.duration_ms,
+                agent_id: t.agent_id,
+            });
+        }
+        steps.sort_by_key(Step::at);
+        Ok(Some(SessionView {
+            summary: SessionSummary {
+                session_id: r.session_id.clone(),
+                title: r.title.clone(),
+                cwd: r.cwd.clone(),
+                user_name: r.user_name.clone(),
+                host: r.host.clone(),
+                started_at,
+                ended_at: r.ended_at.as_deref().map(time).transpose()?,
+                end_reason: r.end_reason.clone(),
+                message_count: r.message_count,
+                tool_use_count: r.tool_use_count,
+                input_tokens: r.input_tokens,
+                output_tokens: r.output_tokens,
+            },
+            start_source: r.start_source.clone(),
+            model: r.model.clone(),
+            steps,
+        }))
+    }
+}

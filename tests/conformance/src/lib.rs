@@ -1,0 +1,23 @@
+//! # hookline conformance suites
+//!
+//! One behaviour, every implementation: the worker's behaviour on each
+//! `Store` (Postgres, SQLite), the SQS semantics on each `Queue` (the
+//! embedded SQLite queue, SQS on LocalStack). The tests live in
+//! `tests/it/`; this library holds what they share, so that another crate
+//! (the SQS adapter's tests) can run the same suite.
+//!
+//! # Layout
+//!
+//! - [`db`]: a fresh database per test on either backend ([`db::run`]), and
+//!   its rows read back in one shape whatever the backend.
+//! - [`fixtures`]: recorded hook payloads and transcripts as queue records.
+//! - [`queue_suite`]: the `Queue` checks as plain async fns over a
+//!   [`queue_suite::QueueFactory`], the SQLite factory, and
+//!   [`queue_conformance_tests!`] to turn them into tests.
+
+pub mod db;
+pub mod fixtures;
+pub mod queue_suite;
+
+/// For the macros' expansions.
+pub use anyhow;

@@ -1,0 +1,188 @@
+//! Failures affect exactly the records they hit.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hookline_conformance::db::TestDb;
+use hookline_conformance::fixtures::{event, record, session, stamped};
+use hookline_core::error::StoreError;
+use hookline_core::store::{AuditRecord, Failure, Outcome, PgStore, Store, Work};
+use hookline_core::worker::{WorkerConfig, process_batch};
+use hookline_store_sqlite::SqliteStore;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::{ConnectOptions, SqlitePool};
+
+on_both!(
+    a_panic_in_one_record_fails_only_that_record,
+    the_last_allowed_receive_marks_failed_before_the_dlq,
+);
+on_backends!(
+    a_closed_connection_fails_only_the_affected_record: postgres => Postgres;
+    a_locked_database_fails_only_the_affected_record: sqlite => Sqlite;
+);
+
+/// A real store plus one misfortune for one request id.
+struct Faulty {
+    inner: Arc<dyn Store>,
+    victim: &'static str,
+    fault: Fault,
+}
+
+enum Fault {
+    Panic,
+    /// Postgres closes the store's connection just before the victim.
+    ConnectionKilled(Box<PgConnectOptions>),
+    /// Another connection holds SQLite's write lock during the victim.
+    Locked(SqlitePool),
+}
+
+#[async_trait::async_trait]
+impl Store for Faulty {
+    async fn apply(
+        &self,
+        a: &AuditRecord,
+        w: Work<'_>,
+        started: Instant,
+    ) -> Result<Outcome, StoreError> {
+        if a.request_id != self.victim {
+            return self.inner.apply(a, w, started).await;
+        }
+        match &self.fault {
+            Fault::Panic => panic!("boom in {}", a.request_id),
+            Fault::ConnectionKilled(admin) => {
+                let mut admin = admin.connect().await?;
+                sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+                .execute(&mut admin)
+                .await?;
+                self.inner.apply(a, w, started).await
+            }
+            Fault::Locked(other) => {
+                let blocker = other.begin_with("BEGIN IMMEDIATE").await?;
+                let result = self.inner.apply(a, w, started).await;
+                blocker.rollback().await?;
+                result
+            }
+        }
+    }
+
+    async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
+        self.inner.record_failure(a, f).await
+    }
+}
+
+fn panicking(db: &TestDb, victim: &'static str) -> Faulty {
+    Faulty {
+        inner: db.store_arc(),
+        victim,
+        fault: Fault::Panic,
+    }
+}
+
+async fn success_count(db: &TestDb) -> anyhow::Result<i64> {
+    db.count("webhook_events", "status = 'SUCCESS'").await
+}
+
+/// The victim's record failed transiently, every other one succeeded, and
+/// a redelivery of the victim on a healthy store succeeds.
+async fn only_the_victim_failed(db: &TestDb, store: &Faulty) -> anyhow::Result<()> {
+    let records = session()?;
+    let failed = process_batch(store, &WorkerConfig::default(), &records).await;
+    let victim_msg = format!("msg-{}", store.victim);
+    assert_eq!(
+        failed,
+        std::slice::from_ref(&victim_msg),
+        "exactly the record hit"
+    );
+    assert_eq!(db.status_of(store.victim).await?, "RETRYING");
+    assert_eq!(success_count(db).await?, records.len() as i64 - 1);
+
+    let again: Vec<_> = records
+        .into_iter()
+        .filter(|r| r.message_id == victim_msg)
+        .collect();
+    let failed = process_batch(db.store(), &WorkerConfig::default(), &again).await;
+    assert!(failed.is_empty(), "redelivered, it succeeds: {failed:?}");
+    assert_eq!(db.status_of(store.victim).await?, "SUCCESS");
+    Ok(())
+}
+
+async fn a_closed_connection_fails_only_the_affected_record(db: TestDb) -> anyhow::Result<()> {
+    let Some(pool) = db.pg_pool() else {
+        anyhow::bail!("a Postgres test");
+    };
+    let opts = pool.connect_options().as_ref().clone();
+    // One connection, handed out without a health check: the killed
+    // connection is the one the victim's transaction gets.
+    let single = PgPoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .connect_with(opts.clone())
+        .await?;
+    let store = Faulty {
+        inner: Arc::new(PgStore::new(single)),
+        victim: "r05",
+        fault: Fault::ConnectionKilled(Box::new(opts)),
+    };
+    only_the_victim_failed(&db, &store).await
+}
+
+async fn a_locked_database_fails_only_the_affected_record(db: TestDb) -> anyhow::Result<()> {
+    let (Some(path), Some(pool)) = (db.sqlite_path(), db.sqlite_pool()) else {
+        anyhow::bail!("a SQLite test");
+    };
+    // A store that gives up on the lock quickly (SQLITE_BUSY).
+    let impatient = SqlitePoolOptions::new()
+        .connect_with(hookline_store_sqlite::options(path).busy_timeout(Duration::from_millis(50)))
+        .await?;
+    let store = Faulty {
+        inner: Arc::new(SqliteStore::new(impatient)),
+        victim: "r05",
+        fault: Fault::Locked(pool.clone()),
+    };
+    only_the_victim_failed(&db, &store).await?;
+    let row = db
+        .row("SELECT error_code, error_message FROM webhook_event_attempts WHERE request_id = 'r05' AND status = 'RETRYING'")
+        .await?;
+    assert_eq!(row["error_code"], "DB_TRANSIENT", "{row:?}");
+    Ok(())
+}
+
+async fn a_panic_in_one_record_fails_only_that_record(db: TestDb) -> anyhow::Result<()> {
+    let store = panicking(&db, "r03");
+    let records = session()?;
+    let failed = process_batch(&store, &WorkerConfig::default(), &records).await;
+    assert_eq!(failed, ["msg-r03"]);
+    let row = db
+        .row("SELECT status, error_code FROM webhook_events WHERE request_id = 'r03'")
+        .await?;
+    assert_eq!(row["status"], "RETRYING");
+    assert_eq!(row["error_code"], "PANIC");
+    assert_eq!(success_count(&db).await?, records.len() as i64 - 1);
+    Ok(())
+}
+
+async fn the_last_allowed_receive_marks_failed_before_the_dlq(db: TestDb) -> anyhow::Result<()> {
+    let store = panicking(&db, "p1");
+    let mut rec = record("p1", stamped(event("Stop")?, "p1", 1))?;
+    rec.receive_count = 5;
+    let cfg = WorkerConfig {
+        max_receive_count: 5,
+    };
+    let failed = process_batch(&store, &cfg, &[rec]).await;
+    assert_eq!(
+        failed,
+        ["msg-p1"],
+        "still reported, so that the queue moves it to the DLQ"
+    );
+    let row = db
+        .row("SELECT status, error_message FROM webhook_events WHERE request_id = 'p1'")
+        .await?;
+    assert_eq!(row["status"], "FAILED");
+    let message = row["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains("DLQ"), "{message}");
+    Ok(())
+}
