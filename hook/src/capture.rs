@@ -1,0 +1,182 @@
+//! The default command, what Claude Code runs on every hook event: read the
+//! event, add the `hookline` object (and the transcript delta), spool it
+//! durably, then send what is due within the deadline. Every problem is
+//! logged; nothing is printed; the caller exits 0.
+
+use std::io::Read;
+use std::time::Instant;
+
+use chrono::Utc;
+use hookline_core::meta::{ClientInfo, HooklineMeta, META_VERSION};
+use serde_json::json;
+
+use crate::body::Input;
+use crate::breaker::Breaker;
+use crate::config::Config;
+use crate::drain::{self, Mode};
+use crate::identity::{self, Identity};
+use crate::log::{Logger, err_field};
+use crate::net::{CLIENT_NAME, Client, Outcome};
+use crate::split::{self, Planned};
+use crate::spool::{EntryName, Spool};
+use crate::{lock, transcript};
+
+/// Runs the hook. `started` is when the process started: the deadline
+/// (`timeout_ms`) counts from there.
+pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
+    let deadline = started + cfg.timeout;
+    for p in &cfg.problems {
+        log.warn("configuration problem", &[("problem", p.as_str().into())]);
+    }
+    let input = match Input::read(stdin) {
+        Ok(i) => i,
+        Err(e) => {
+            log.error(
+                "stdin is not a hook event; nothing captured",
+                &[err_field(&e)],
+            );
+            return;
+        }
+    };
+    let session = input.peek.session_id().unwrap_or("").to_owned();
+    log.set("event_type", input.peek.event_name().unwrap_or(""));
+    log.set("session_id", session.as_str());
+    let request_id = uuid::Uuid::now_v7().to_string();
+    log.set("request_id", request_id.as_str());
+    let client = Client::new(cfg);
+    let state_dir = cfg.spool_dir.join("state");
+    let spool = Spool::open(&cfg.spool_dir);
+    let meta = new_meta(&request_id, identity::lookup(&state_dir));
+    let spool = match spool {
+        Ok(s) => s,
+        Err(e) => {
+            log.error(
+                "cannot open the spool; sending without it",
+                &[err_field(&e)],
+            );
+            let planned = split::bodies(&input, meta, &[], usize::MAX, &mut || String::new());
+            for p in planned.iter().flatten() {
+                send_unspooled(p, client.as_ref(), log, deadline);
+            }
+            return;
+        }
+    };
+    let collected = transcript::collect(&input.peek, cfg, &state_dir, log);
+    let files = collected.as_ref().map_or(&[][..], |c| c.files.as_slice());
+    let mut mint = || uuid::Uuid::now_v7().to_string();
+    let planned = match split::bodies(&input, meta, files, cfg.body_limit, &mut mint) {
+        Ok(p) => p,
+        Err(e) => {
+            log.error("cannot build the request body", &[err_field(&e)]);
+            return;
+        }
+    };
+    let mut all_spooled = true;
+    for p in &planned {
+        if let Err(e) = spool.write_pending(&EntryName::new(&p.request_id, &session), &p.body) {
+            log.error(
+                "cannot write to the spool; sending without it",
+                &[
+                    ("part_request_id", p.request_id.as_str().into()),
+                    err_field(&e),
+                ],
+            );
+            send_unspooled(p, client.as_ref(), log, deadline);
+            all_spooled = false;
+        }
+    }
+    // Offsets move only when every line is durably spooled; otherwise the
+    // lines are read (and sent) again next time.
+    if let Some(c) = collected.filter(|_| all_spooled)
+        && let Err(e) = c.commit()
+    {
+        log.error(
+            "cannot save the transcript offsets (lines will be sent again)",
+            &[err_field(&e)],
+        );
+    }
+    let summary = [
+        ("parts", json!(planned.len())),
+        (
+            "bytes",
+            json!(planned.iter().map(|p| p.body.len()).sum::<usize>()),
+        ),
+        (
+            "transcript_entries",
+            json!(planned.iter().map(|p| p.entries).sum::<usize>()),
+        ),
+    ];
+    let Some(client) = client else {
+        log.warn(
+            "no URL configured (HOOKLINE_URL or the config file): kept in the spool",
+            &summary,
+        );
+        return;
+    };
+    // While the circuit is open, do not even wait for the lock.
+    let (report, stopped) = match Breaker::load(&state_dir).filter(|b| b.blocks(Utc::now())) {
+        Some(b) => (None, format!("circuit open until {}", b.next_probe_at)),
+        None => match lock::acquire(&state_dir.join("drain.lock"), Some(deadline)) {
+            Ok(Some(_held)) => {
+                let opts = drain::Options {
+                    mode: Mode::Due,
+                    deadline: Some(deadline),
+                    request_timeout: cfg.timeout,
+                    ignore_breaker: false,
+                };
+                let r = drain::drain(&spool, &client, cfg, log, opts);
+                let stopped = r.stopped.clone().unwrap_or_default();
+                (Some(r), stopped)
+            }
+            Ok(None) => (None, "another hook is sending".to_owned()),
+            Err(e) => {
+                log.error("cannot take the drain lock", &[err_field(&e)]);
+                (None, "no lock".to_owned())
+            }
+        },
+    };
+    let mut fields = summary.to_vec();
+    fields.extend([
+        ("sent", json!(report.as_ref().map(|r| r.sent))),
+        ("stopped", json!(Some(stopped).filter(|s| !s.is_empty()))),
+        ("ms", json!(started.elapsed().as_millis() as u64)),
+    ]);
+    log.info("event captured", &fields);
+}
+
+fn new_meta(request_id: &str, who: Identity) -> HooklineMeta {
+    HooklineMeta {
+        v: META_VERSION,
+        request_id: request_id.to_owned(),
+        captured_at: Utc::now(),
+        client: ClientInfo {
+            name: CLIENT_NAME.into(),
+            version: hookline_core::VERSION.into(),
+        },
+        host: who.host,
+        user: who.user,
+        git_email: who.git_email,
+        part: None,
+        transcript: Vec::new(),
+    }
+}
+
+/// Last resort when the spool cannot be written: one direct send.
+fn send_unspooled(p: &Planned, client: Option<&Client>, log: &Logger, deadline: Instant) {
+    let rid = ("part_request_id", json!(p.request_id));
+    let Some(client) = client else {
+        log.error("event lost: no spool and no URL to send it to", &[rid]);
+        return;
+    };
+    match client.post_event(
+        &p.body,
+        &p.request_id,
+        deadline.saturating_duration_since(Instant::now()),
+    ) {
+        Outcome::Accepted => log.warn("sent without the spool", &[rid]),
+        other => log.error(
+            "event lost: no spool and the send failed",
+            &[rid, ("outcome", format!("{other:?}").into())],
+        ),
+    }
+}

@@ -1,0 +1,89 @@
+//! # hookline-hook
+//!
+//! The Claude Code hook client. Claude Code runs `hookline-hook` (no
+//! arguments) on every hook event with the event JSON on stdin; it spools
+//! the event durably before any network I/O, sends what is due within a
+//! short deadline, never prints to stdout and always exits 0. People run
+//! its subcommands (`flush`, `status`, `install`, `uninstall`, `doctor`).
+//! docs/hook.md is the user's guide; docs/wire-format.md the body it sends.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the command line (clap); no subcommand is the hook.
+//! - [`capture`]: the hook itself: stdin → body → spool → drain.
+//! - [`stdin`]: reading one JSON object, bounded, without waiting for EOF.
+//! - [`body`]: the event's checks and splicing the `hookline` object into
+//!   Claude Code's JSON without re-serialising it.
+//! - [`transcript`]: which events read transcripts, per-session offsets
+//!   ([`transcript::cursor`]) and the delta reader ([`transcript::reader`]).
+//! - [`split`]: one event and its transcript delta → bodies under the limit;
+//!   [`truncate`] cuts an entry too large for any body.
+//! - [`spool`]: the on-disk queue (`pending/`, `failed/`, `tmp/`, `state/`),
+//!   entry names and retry state ([`spool::entry`]), the retry schedule
+//!   ([`spool::schedule`]).
+//! - [`drain`]: sending spooled entries in order, one process at a time.
+//! - [`breaker`]: the circuit breaker that keeps a dead server from costing
+//!   a deadline per event.
+//! - [`net`]: HTTP (ureq, rustls) and what each answer means.
+//! - [`lock`]: file locks bounded by a deadline.
+//! - [`config`], [`paths`]: the config file, environment overrides, default
+//!   locations.
+//! - [`log`]: the JSON-lines log file with size rotation.
+//! - [`identity`]: host, OS user, git e-mail (cached).
+//! - [`fsutil`]: private folders, atomic durable writes.
+//! - [`settings`]: Claude Code's settings.json, order-preserving
+//!   ([`settings::ordered`]), and hookline's entries in it
+//!   ([`settings::hooks`]).
+//! - [`cmd`]: one module per subcommand.
+
+pub mod body;
+pub mod breaker;
+pub mod capture;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod drain;
+pub mod fsutil;
+pub mod identity;
+pub mod lock;
+pub mod log;
+pub mod net;
+pub mod paths;
+pub mod settings;
+pub mod split;
+pub mod spool;
+pub mod stdin;
+pub mod transcript;
+pub mod truncate;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use cli::{Cli, Command};
+use config::Config;
+use log::Logger;
+
+/// Runs a parsed command line. The hook (no subcommand) always returns
+/// success; a person's command returns failure when it failed.
+pub fn run(cli: Cli, started: Instant) -> ExitCode {
+    let cfg = Config::load();
+    let log = Logger::new(cfg.log_file.clone(), cfg.log_max_bytes);
+    let result = match cli.command {
+        None | Some(Command::Capture) => {
+            capture::run(&cfg, &log, std::io::stdin().lock(), started);
+            Ok(())
+        }
+        Some(Command::Flush(o)) => cmd::flush::run(&o, &cfg, &log),
+        Some(Command::Status(o)) => cmd::status::run(&o, &cfg),
+        Some(Command::Install(o)) => cmd::install::run(&o, &cfg),
+        Some(Command::Uninstall(o)) => cmd::uninstall::run(&o),
+        Some(Command::Doctor(o)) => cmd::doctor::run(&o, &cfg),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hookline-hook: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

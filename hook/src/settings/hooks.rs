@@ -1,0 +1,256 @@
+//! hookline's entries in `settings.json` `hooks`: adding them (after
+//! removing any earlier ones, so installing twice leaves one set) and
+//! removing only them.
+//!
+//! ```json
+//! {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "/usr/local/bin/hookline-hook", "timeout": 10, "async": true}]}]}}
+//! ```
+
+use super::ordered::Json;
+
+/// Every Claude Code event hookline captures. Not registered:
+/// `WorktreeCreate`/`WorktreeRemove` (a hook there replaces Claude Code's
+/// own git worktree handling and must print a path) and `FileChanged` (its
+/// matcher names files to watch; registering it starts a file watcher).
+pub const EVENTS: [&str; 28] = [
+    "SessionStart",
+    "Setup",
+    "UserPromptSubmit",
+    "UserPromptExpansion",
+    "PreToolUse",
+    "PermissionRequest",
+    "PermissionDenied",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PostToolBatch",
+    "Notification",
+    "SubagentStart",
+    "SubagentStop",
+    "Stop",
+    "StopFailure",
+    "PreCompact",
+    "PostCompact",
+    "SessionEnd",
+    "InstructionsLoaded",
+    "MessageDisplay",
+    "TaskCreated",
+    "TaskCompleted",
+    "TeammateIdle",
+    "ConfigChange",
+    "CwdChanged",
+    "DirectoryAdded",
+    "Elicitation",
+    "ElicitationResult",
+];
+
+/// Events whose hooks can only be commands (no `http`).
+pub const COMMAND_ONLY: [&str; 2] = ["SessionStart", "Setup"];
+
+/// Seconds Claude Code gives a command hook (it finishes in about one
+/// `timeout_ms`; this only bounds a hook that hangs).
+pub const COMMAND_TIMEOUT_SECS: u64 = 10;
+/// Seconds Claude Code waits for an http hook (http hooks run inline).
+pub const HTTP_TIMEOUT_SECS: u64 = 3;
+
+/// The environment variable an http hook's header reads.
+pub const TOKEN_VAR: &str = "HOOKLINE_TOKEN";
+
+/// What `install` registers.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Shell command that runs the hook binary.
+    pub command: String,
+    /// With `--http`: the `/v1/hook` URL of native http hooks.
+    pub http_url: Option<String>,
+}
+
+impl Plan {
+    fn handler(&self, event: &str) -> Json {
+        match &self.http_url {
+            Some(url) if !COMMAND_ONLY.contains(&event) => Json::object(vec![
+                ("type", Json::str("http")),
+                ("url", Json::str(url)),
+                (
+                    "headers",
+                    Json::object(vec![(
+                        "Authorization",
+                        Json::String(format!("Bearer ${TOKEN_VAR}")),
+                    )]),
+                ),
+                ("allowedEnvVars", Json::Array(vec![Json::str(TOKEN_VAR)])),
+                ("timeout", Json::Number(HTTP_TIMEOUT_SECS.into())),
+            ]),
+            _ => Json::object(vec![
+                ("type", Json::str("command")),
+                ("command", Json::str(&self.command)),
+                ("timeout", Json::Number(COMMAND_TIMEOUT_SECS.into())),
+                ("async", Json::Bool(true)),
+            ]),
+        }
+    }
+}
+
+/// True for a handler `install` wrote: a command running `hookline-hook`,
+/// or an http hook to `…/v1/hook` that sends `$HOOKLINE_TOKEN`.
+pub fn is_ours(handler: &Json) -> bool {
+    match handler.get("type").and_then(Json::as_str) {
+        Some("command") => handler
+            .get("command")
+            .and_then(Json::as_str)
+            .is_some_and(|c| program_name(c) == "hookline-hook"),
+        Some("http") => {
+            let url = handler.get("url").and_then(Json::as_str).unwrap_or("");
+            let token = matches!(handler.get("allowedEnvVars"), Some(Json::Array(v)) if v.iter().any(|x| x.as_str() == Some(TOKEN_VAR)));
+            url.trim_end_matches('/').ends_with("/v1/hook") && token
+        }
+        _ => false,
+    }
+}
+
+/// The file name of a command's program (first word, quotes removed).
+fn program_name(command: &str) -> &str {
+    let c = command.trim_start();
+    let first = match c.chars().next() {
+        Some(q @ ('\'' | '"')) => c[1..].split(q).next().unwrap_or(""),
+        _ => c.split_whitespace().next().unwrap_or(""),
+    };
+    first
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(".exe")
+}
+
+/// Removes hookline's handlers (and the groups and event keys left empty
+/// by that). Returns how many handlers were removed.
+pub fn remove_ours(settings: &mut Json) -> usize {
+    let mut removed = 0;
+    let Some(Json::Object(events)) = settings.get_mut("hooks") else {
+        return 0;
+    };
+    events.retain_mut(|(_, groups)| {
+        let Json::Array(groups) = groups else {
+            return true;
+        };
+        let before_groups = groups.len();
+        groups.retain_mut(|group| {
+            let Some(Json::Array(handlers)) = group.get_mut("hooks") else {
+                return true;
+            };
+            let before = handlers.len();
+            handlers.retain(|h| !is_ours(h));
+            removed += before - handlers.len();
+            !(handlers.is_empty() && before > 0)
+        });
+        !(groups.is_empty() && before_groups > 0)
+    });
+    let now_empty = events.is_empty();
+    if removed > 0 && now_empty {
+        settings.remove("hooks");
+    }
+    removed
+}
+
+/// Adds one group with hookline's handler to every event in [`EVENTS`],
+/// after removing earlier ones. Returns the number of events registered.
+pub fn add(settings: &mut Json, plan: &Plan) -> usize {
+    remove_ours(settings);
+    let Some(hooks) = settings.entry("hooks", Json::Object(Vec::new())) else {
+        return 0;
+    };
+    let mut n = 0;
+    for event in EVENTS {
+        if let Some(Json::Array(groups)) = hooks.entry(event, Json::Array(Vec::new())) {
+            groups.push(Json::object(vec![(
+                "hooks",
+                Json::Array(vec![plan.handler(event)]),
+            )]));
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Events in `settings` that have a hookline handler.
+pub fn installed_events(settings: &Json) -> Vec<String> {
+    let Some(Json::Object(events)) = settings.get("hooks") else {
+        return Vec::new();
+    };
+    events
+        .iter()
+        .filter(|(_, groups)| match groups {
+            Json::Array(g) => g.iter().any(
+                |grp| matches!(grp.get("hooks"), Some(Json::Array(h)) if h.iter().any(is_ours)),
+            ),
+            _ => false,
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// A path as one shell word (single-quoted when it needs quoting).
+pub fn shell_word(path: &str) -> String {
+    if !path.is_empty()
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,=".contains(&b))
+    {
+        path.to_owned()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Json {
+        serde_json::from_str(s).unwrap_or(Json::Null)
+    }
+
+    #[test]
+    fn ours_is_recognised_by_program_name_only() {
+        let cmd = |c: &str| {
+            Json::object(vec![
+                ("type", Json::str("command")),
+                ("command", Json::str(c)),
+            ])
+        };
+        assert!(is_ours(&cmd("/usr/local/bin/hookline-hook")));
+        assert!(is_ours(&cmd("'/my dir/hookline-hook' capture")));
+        assert!(!is_ours(&cmd("/bin/other-hook --hookline-hook")));
+        assert!(!is_ours(&cmd("hookline-hook-wrapper")));
+    }
+
+    #[test]
+    fn add_twice_leaves_one_handler_and_keeps_others() -> Result<(), serde_json::Error> {
+        let mut s = parse(
+            r#"{"model":"x","hooks":{"Stop":[{"matcher":"","hooks":[{"type":"command","command":"/bin/mine"}]}]}}"#,
+        );
+        let plan = Plan {
+            command: "/opt/hookline-hook".into(),
+            http_url: None,
+        };
+        add(&mut s, &plan);
+        let once = serde_json::to_string(&s)?;
+        add(&mut s, &plan);
+        assert_eq!(serde_json::to_string(&s)?, once);
+        assert_eq!(installed_events(&s).len(), EVENTS.len());
+        assert_eq!(remove_ours(&mut s), EVENTS.len());
+        assert_eq!(
+            serde_json::to_string(&s)?,
+            r#"{"model":"x","hooks":{"Stop":[{"matcher":"","hooks":[{"type":"command","command":"/bin/mine"}]}]}}"#
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(
+            shell_word("/usr/bin/hookline-hook"),
+            "/usr/bin/hookline-hook"
+        );
+        assert_eq!(shell_word("/my dir/it's"), r"'/my dir/it'\''s'");
+    }
+}

@@ -1,0 +1,198 @@
+//! install / uninstall: merged into settings.json, idempotent, backed up,
+//! and removing only hookline's entries.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Sandbox, TestResult};
+
+const THEIRS: &str = r#"{
+  "model": "opus",
+  "hooks": {
+    "Stop": [{"matcher": "", "hooks": [{"type": "command", "command": "/usr/bin/notify-me"}]}]
+  },
+  "permissions": {"allow": ["Bash(ls)"]}
+}
+"#;
+
+fn settings(sb: &Sandbox) -> Result<Value, Box<dyn std::error::Error>> {
+    Ok(serde_json::from_slice(&std::fs::read(
+        sb.root().join("home/.claude/settings.json"),
+    )?)?)
+}
+
+/// hookline handlers per event.
+fn ours(s: &Value) -> Vec<(String, Value)> {
+    let mut v = Vec::new();
+    for (event, groups) in s["hooks"].as_object().into_iter().flatten() {
+        for g in groups.as_array().into_iter().flatten() {
+            for h in g["hooks"].as_array().into_iter().flatten() {
+                let cmd = h["command"].as_str().unwrap_or("");
+                if cmd.ends_with("hookline-hook") || h["type"] == "http" {
+                    v.push((event.clone(), h.clone()));
+                }
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn install_twice_leaves_one_set_of_entries_and_keeps_the_users_own() -> TestResult {
+    let sb = Sandbox::new(None)?;
+    let dir = sb.root().join("home/.claude");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("settings.json"), THEIRS)?;
+    let args = [
+        "install",
+        "--url",
+        "https://ingest.example/v1/events",
+        "--token",
+        "t0k",
+        "--command",
+        "/opt/hookline/bin/hookline-hook",
+    ];
+    for _ in 0..2 {
+        let out = sb.run(&args, b"")?;
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+    }
+    let s = settings(&sb)?;
+    let handlers = ours(&s);
+    assert_eq!(handlers.len(), 28, "one handler per captured event");
+    let events: std::collections::HashSet<&String> = handlers.iter().map(|(e, _)| e).collect();
+    assert_eq!(events.len(), 28);
+    assert!(
+        !events
+            .iter()
+            .any(|e| e.starts_with("Worktree") || *e == "FileChanged")
+    );
+    for (_, h) in &handlers {
+        assert_eq!(
+            h,
+            &json!({"type": "command", "command": "/opt/hookline/bin/hookline-hook", "timeout": 10, "async": true})
+        );
+    }
+    assert_eq!(
+        s["hooks"]["Stop"][0]["hooks"][0]["command"],
+        "/usr/bin/notify-me"
+    );
+    assert_eq!(s["permissions"]["allow"][0], "Bash(ls)");
+    let text = std::fs::read_to_string(dir.join("settings.json"))?;
+    assert!(
+        text.trim_start().starts_with("{\n  \"model\""),
+        "key order kept: {text}"
+    );
+    let backups = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains("hookline-backup"))
+        .count();
+    assert_eq!(backups, 2);
+
+    let config = std::fs::read_to_string(sb.root().join("config.toml"))?;
+    assert!(
+        config.contains("url = \"https://ingest.example\""),
+        "{config}"
+    );
+    assert!(config.contains("token = \"t0k\""));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(sb.root().join("config.toml"))?
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+
+    let out = sb.run(&["uninstall"], b"")?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        settings(&sb)?,
+        serde_json::from_str::<Value>(THEIRS)?,
+        "back to exactly what the user had"
+    );
+    Ok(())
+}
+
+#[test]
+fn install_http_writes_native_http_hooks_but_command_hooks_where_only_those_work() -> TestResult {
+    let sb = Sandbox::new(None)?;
+    let out = sb.run(
+        &[
+            "install",
+            "--http",
+            "--url",
+            "https://ingest.example/",
+            "--command",
+            "/x/hookline-hook",
+        ],
+        b"",
+    )?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let s = settings(&sb)?;
+    let handlers = ours(&s);
+    assert_eq!(handlers.len(), 28);
+    for (event, h) in handlers {
+        if event == "SessionStart" || event == "Setup" {
+            assert_eq!(h["type"], "command", "{event}");
+        } else {
+            assert_eq!(h["type"], "http", "{event}");
+            assert_eq!(h["url"], "https://ingest.example/v1/hook");
+            assert_eq!(h["headers"]["Authorization"], "Bearer $HOOKLINE_TOKEN");
+            assert_eq!(h["allowedEnvVars"], json!(["HOOKLINE_TOKEN"]));
+        }
+    }
+    // Switching back to command hooks replaces them all.
+    sb.run(&["install", "--command", "/x/hookline-hook"], b"")?;
+    assert!(
+        ours(&settings(&sb)?)
+            .iter()
+            .all(|(_, h)| h["type"] == "command")
+    );
+    Ok(())
+}
+
+#[test]
+fn install_project_and_dry_run() -> TestResult {
+    let sb = Sandbox::new(None)?;
+    let project = sb.root().join("proj");
+    std::fs::create_dir_all(&project)?;
+    let p = project.to_string_lossy().into_owned();
+    let out = sb.run(
+        &[
+            "install",
+            "--project",
+            "--project-dir",
+            &p,
+            "--dry-run",
+            "--command",
+            "/x/hookline-hook",
+        ],
+        b"",
+    )?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("\"SessionEnd\""));
+    assert!(
+        !project.join(".claude/settings.json").exists(),
+        "a dry run writes nothing"
+    );
+    sb.run(
+        &[
+            "install",
+            "--project",
+            "--project-dir",
+            &p,
+            "--command",
+            "/x/hookline-hook",
+        ],
+        b"",
+    )?;
+    let s: Value = serde_json::from_slice(&std::fs::read(project.join(".claude/settings.json"))?)?;
+    assert_eq!(ours(&s).len(), 28);
+    assert!(
+        !sb.root().join("home/.claude/settings.json").exists(),
+        "the user's file is untouched"
+    );
+    Ok(())
+}

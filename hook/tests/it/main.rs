@@ -1,0 +1,10 @@
+//! Integration tests: the real `hookline-hook` binary, run as Claude Code
+//! runs it, against a small in-process HTTP server.
+
+mod delivery;
+mod failures;
+mod helpers;
+mod install;
+mod robustness;
+mod server;
+mod transcript;

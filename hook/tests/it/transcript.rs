@@ -1,0 +1,261 @@
+//! Transcript capture: each entry is sent once, across Stops, outages, a
+//! half-written last line, subagents and bodies too large for one request.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Sandbox, TestResult, event};
+use crate::server::{Mode, TestServer};
+
+fn fixture_lines() -> Result<Vec<String>, std::io::Error> {
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/transcripts/stop-turn.jsonl");
+    Ok(std::fs::read_to_string(p)?
+        .lines()
+        .map(|l| format!("{l}\n"))
+        .collect())
+}
+
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?
+        .write_all(text.as_bytes())
+}
+
+fn stop(session: &str, transcript: &Path) -> Vec<u8> {
+    event(
+        session,
+        "Stop",
+        json!({"transcript_path": transcript, "stop_hook_active": false, "last_assistant_message": "done"}),
+    )
+}
+
+/// uuid → how many accepted requests carried it.
+fn accepted_entries(server: &TestServer) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for r in server.events().iter().filter(|r| r.status == 202) {
+        for chunk in r.body["hookline"]["transcript"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for e in chunk["entries"].as_array().into_iter().flatten() {
+                *seen
+                    .entry(e["uuid"].as_str().unwrap_or("?").to_owned())
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    seen
+}
+
+fn uuids(line: &str) -> String {
+    serde_json::from_str::<Value>(line)
+        .map(|v| v["uuid"].as_str().unwrap_or("?").to_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn deltas_across_stops_and_an_outage_send_each_entry_once() -> TestResult {
+    let lines = fixture_lines()?;
+    assert_eq!(lines.len(), 6);
+    let server = TestServer::start()?;
+    let sb = Sandbox::new(Some(&server.url()))?;
+    let t = sb.root().join("transcript.jsonl");
+    let (head, tail) = lines[2].split_at(40);
+    append(&t, &format!("{}{}{head}", lines[0], lines[1]))?;
+
+    sb.hook(&stop("sess-t", &t))?;
+    let first = server.events().pop().ok_or("no request")?;
+    let chunk = &first.body["hookline"]["transcript"][0];
+    assert_eq!(chunk["source"], "main");
+    assert_eq!(chunk["start_offset"], 0);
+    assert_eq!(
+        chunk["end_offset"],
+        (lines[0].len() + lines[1].len()) as u64,
+        "the half-written line waits"
+    );
+    assert_eq!(chunk["entries"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        first.body["last_assistant_message"], "done",
+        "Stop's own field is kept"
+    );
+
+    append(&t, &format!("{tail}{}", lines[3]))?;
+    sb.hook(&stop("sess-t", &t))?;
+    let second = server.events().pop().ok_or("no request")?;
+    let got: Vec<&str> = second.body["hookline"]["transcript"][0]["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["uuid"].as_str())
+        .collect();
+    assert_eq!(got, [uuids(&lines[2]), uuids(&lines[3])]);
+
+    sb.hook(&stop("sess-t", &t))?;
+    let third = server.events().pop().ok_or("no request")?;
+    assert!(
+        third.body["hookline"].get("transcript").is_none(),
+        "nothing new, nothing attached"
+    );
+
+    // Outage: the deltas are spooled once and delivered once.
+    server.set_mode(Mode::Status(503, "{}".into()));
+    append(&t, &lines[4])?;
+    sb.hook(&event(
+        "sess-t",
+        "UserPromptSubmit",
+        json!({"transcript_path": t, "prompt": "next"}),
+    ))?;
+    append(&t, &lines[5])?;
+    sb.hook(&event(
+        "sess-t",
+        "SessionEnd",
+        json!({"transcript_path": t, "reason": "other"}),
+    ))?;
+    assert_eq!(sb.pending().len(), 2);
+    server.set_mode(Mode::Accept);
+    sb.run(&["flush", "--all"], b"")?;
+    assert!(sb.pending().is_empty());
+
+    let seen = accepted_entries(&server);
+    for l in &lines {
+        assert_eq!(
+            seen.get(&uuids(l)),
+            Some(&1),
+            "entry {} sent exactly once: {seen:?}",
+            uuids(l)
+        );
+    }
+    assert_eq!(seen.len(), 6);
+    Ok(())
+}
+
+#[test]
+fn subagent_stop_attaches_the_subagents_transcript() -> TestResult {
+    let server = TestServer::start()?;
+    let sb = Sandbox::new(Some(&server.url()))?;
+    let main = sb.root().join("main.jsonl");
+    let agent = sb.root().join("agent-ag1.jsonl");
+    append(&main, "{\"uuid\":\"m1\",\"type\":\"user\"}\n")?;
+    append(
+        &agent,
+        "{\"uuid\":\"a1\",\"type\":\"assistant\",\"agentId\":\"ag1\"}\n{\"uuid\":\"a2\",\"type\":\"user\"}\n",
+    )?;
+    sb.hook(&event(
+        "sess-s",
+        "SubagentStop",
+        json!({
+            "transcript_path": main, "agent_id": "ag1", "agent_type": "Explore",
+            "agent_transcript_path": agent, "last_assistant_message": "found it",
+        }),
+    ))?;
+    let r = server.events().pop().ok_or("no request")?;
+    let chunks = r.body["hookline"]["transcript"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(chunks.len(), 2);
+    assert_eq!(chunks[0]["source"], "main");
+    assert_eq!(chunks[1]["source"], "agent");
+    assert_eq!(chunks[1]["agent_id"], "ag1");
+    assert_eq!(chunks[1]["entries"].as_array().map(Vec::len), Some(2));
+    Ok(())
+}
+
+#[test]
+fn a_delta_over_the_body_limit_is_split_into_parts_that_cover_it_once() -> TestResult {
+    let server = TestServer::start()?;
+    let mut sb = Sandbox::new(Some(&server.url()))?;
+    sb.set("HOOKLINE_BODY_LIMIT", "4096");
+    let t = sb.root().join("big.jsonl");
+    let mut text = String::new();
+    for i in 0..31 {
+        let size = if i == 15 { 20_000 } else { 400 };
+        let line = json!({"type": "assistant", "uuid": format!("u{i:02}"), "timestamp": "2026-11-29T03:40:03.000Z",
+            "message": {"role": "assistant", "content": [{"type": "text", "text": "x".repeat(size)}]}});
+        text.push_str(&format!("{line}\n"));
+    }
+    append(&t, &text)?;
+    sb.hook(&stop("sess-big", &t))?;
+
+    let mut parts = server.events();
+    assert!(parts.len() > 3, "split into {} parts", parts.len());
+    parts.sort_by_key(|r| r.body["hookline"]["part"]["index"].as_u64());
+    let count = parts.len() as u64;
+    let parent = parts[0].request_id();
+    let mut next_start = 0;
+    for (i, r) in parts.iter().enumerate() {
+        let len: usize = r
+            .headers
+            .get("content-length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(usize::MAX);
+        assert!(len <= 4096, "part {i} is {len} bytes");
+        let parsed = hookline_core::HookEvent::parse(r.body.clone())
+            .map_err(|e| format!("part {i}: {e:?}"))?;
+        assert_eq!(
+            parsed
+                .meta
+                .and_then(|m| m.part)
+                .map(|p| p.is_continuation()),
+            Some(i > 0)
+        );
+        let part = &r.body["hookline"]["part"];
+        assert_eq!(part["index"], i as u64);
+        assert_eq!(part["count"], count);
+        if i == 0 {
+            assert_eq!(
+                r.body["last_assistant_message"], "done",
+                "part 0 carries the event"
+            );
+            assert!(part.get("parent_request_id").is_none());
+        } else {
+            assert_eq!(part["parent_request_id"], parent.as_str());
+            assert!(
+                r.body.get("last_assistant_message").is_none(),
+                "continuations carry entries only"
+            );
+            assert_eq!(r.body["session_id"], "sess-big");
+        }
+        for c in r.body["hookline"]["transcript"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(c["start_offset"], next_start, "contiguous byte ranges");
+            next_start = c["end_offset"].as_u64().unwrap_or(0);
+        }
+    }
+    assert_eq!(
+        next_start,
+        text.len() as u64,
+        "the ranges cover the whole delta"
+    );
+    let seen = accepted_entries(&server);
+    assert_eq!(seen.len(), 31);
+    assert!(seen.values().all(|n| *n == 1));
+    let big = parts
+        .iter()
+        .flat_map(|r| {
+            r.body["hookline"]["transcript"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .flat_map(|c| c["entries"].as_array().cloned().unwrap_or_default())
+        .find(|e| e["uuid"] == "u15")
+        .ok_or("u15 missing")?;
+    assert_eq!(
+        big["hookline_truncated"]["original_bytes"]
+            .as_u64()
+            .map(|n| n > 20_000),
+        Some(true)
+    );
+    Ok(())
+}
