@@ -3,8 +3,10 @@
 
 use clap::{Parser, Subcommand};
 
+mod backend;
 mod cmd;
 mod db;
+mod tokens;
 
 /// hookline: capture every Claude Code session into a database you can query.
 #[derive(Debug, Parser)]
@@ -22,6 +24,9 @@ enum Command {
     Dev(cmd::dev::Opts),
     /// Captured conversations: list them, show one as a transcript.
     Sessions(cmd::sessions::Opts),
+    /// Run the whole pipeline in one process: ingest API, queue and worker,
+    /// on an embedded SQLite store and queue unless told otherwise.
+    Serve(cmd::serve::Opts),
 }
 
 #[tokio::main]
@@ -31,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(opts) => cmd::migrate::run(opts).await,
         Command::Dev(opts) => cmd::dev::run(opts).await,
         Command::Sessions(opts) => cmd::sessions::run(opts).await,
+        Command::Serve(opts) => cmd::serve::run(opts).await,
     }
 }
 

@@ -1,3 +1,4 @@
 pub mod dev;
 pub mod migrate;
+pub mod serve;
 pub mod sessions;

@@ -1,0 +1,153 @@
+//! `hookline serve`: the whole pipeline in one process: the ingest HTTP API
+//! (the same router as the Lambda function), the queue, and the worker loop
+//! (the same code as the worker function, invoked in-process), on an
+//! embedded SQLite store and queue unless told otherwise.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use hookline_core::http::{DEFAULT_MAX_BODY, IngestState, app};
+use hookline_core::poller::{InProcess, Poller};
+use hookline_core::worker::WorkerConfig;
+use tokio::sync::watch;
+
+use crate::backend;
+use crate::tokens;
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    /// Address to listen on. Anything but loopback needs configured tokens.
+    #[arg(long, env = "HOOKLINE_LISTEN", default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// Where the SQLite database, queue and token file live (default: the
+    /// platform data dir, ~/.local/share/hookline on Linux).
+    #[arg(long, env = "HOOKLINE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Store: absent → SQLite in the data dir; sqlite://PATH; postgres://….
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Queue: absent → the embedded queue in the data dir; an SQS queue URL
+    /// (LocalStack or AWS).
+    #[arg(long, env = "HOOKLINE_QUEUE_URL")]
+    queue_url: Option<String>,
+    /// Accepted tokens as name:sha256hex pairs; absent → the data dir's
+    /// token file, created with a new token on first start.
+    #[arg(long, env = "HOOKLINE_TOKENS", hide_env_values = true)]
+    tokens: Option<String>,
+    /// Largest accepted body, in bytes.
+    #[arg(long, env = "HOOKLINE_MAX_BODY", default_value_t = DEFAULT_MAX_BODY)]
+    max_body: usize,
+    /// Receives before a failing message goes to the dead-letter queue.
+    #[arg(long, env = "HOOKLINE_MAX_RECEIVE_COUNT", default_value_t = 5)]
+    max_receive_count: u32,
+    /// Seconds a message received by the worker stays invisible (embedded
+    /// queue): after a crash, what was in flight is processed again this
+    /// long after the restart.
+    #[arg(long, env = "HOOKLINE_VISIBILITY_TIMEOUT", default_value_t = 30)]
+    visibility_timeout: u64,
+    /// Messages per worker batch (1-10).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
+    batch_size: u8,
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let data_dir = backend::data_dir(opts.data_dir.clone())?;
+    let tokens = tokens::resolve(opts.tokens.as_deref(), &data_dir, opts.listen)?;
+    let stores = backend::open_store(opts.database_url.as_deref(), &data_dir).await?;
+    let queues = backend::open_queue(
+        opts.queue_url.as_deref(),
+        None,
+        &data_dir,
+        opts.max_receive_count,
+        Duration::from_secs(opts.visibility_timeout.max(1)),
+    )
+    .await?;
+    eprintln!(
+        "hookline serve: store {}; queue {}",
+        stores.description, queues.description
+    );
+    if let Some(dlq) = &queues.dlq {
+        match dlq.depth().await {
+            Ok(0) => {}
+            Ok(n) => eprintln!(
+                "hookline serve: the dead-letter queue holds {n} messages (hookline dlq list)"
+            ),
+            Err(e) => eprintln!("hookline serve: cannot read the dead-letter queue: {e}"),
+        }
+    }
+    let (store, queue) = (stores.store, queues.queue);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let state = IngestState {
+        queue: queue.clone(),
+        tokens: Arc::new(tokens),
+        max_body: opts.max_body,
+    };
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", opts.listen))?;
+    eprintln!(
+        "hookline serve: listening on http://{} (POST /v1/events)",
+        listener.local_addr()?
+    );
+    let server = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopped(stop_rx.clone()));
+
+    let poller = Poller {
+        queue,
+        invoker: Arc::new(InProcess {
+            store,
+            cfg: WorkerConfig {
+                max_receive_count: opts.max_receive_count,
+            },
+        }),
+        batch_size: opts.batch_size.into(),
+        wait: Duration::from_secs(1),
+        source_arn: "arn:hookline:serve:embedded".into(),
+    };
+    let worker = tokio::spawn({
+        let rx = stop_rx.clone();
+        async move { poller.run(stopped(rx)).await }
+    });
+
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("hookline serve: stopping (finishing requests and the batch in progress)");
+        let _ = stop_tx.send(true);
+    });
+    server.await.context("HTTP server failed")?;
+    worker.await.context("worker loop failed")?;
+    eprintln!("hookline serve: stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,265 @@
+//! `hookline serve` as a user runs it: the real binary, a temp data dir, no
+//! services. Accepted events are on disk before the 202 and survive kill -9.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Serve {
+    child: Child,
+    addr: String,
+    token: Option<String>,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Starts serve on `dir`; reads stderr until it listens (and the token it
+/// prints on first start).
+fn start(dir: &Path, port: u16) -> anyhow::Result<Serve> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
+        .args(["serve", "--visibility-timeout", "2"])
+        .env("HOOKLINE_DATA_DIR", dir)
+        .env("HOOKLINE_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("DATABASE_URL")
+        .env_remove("HOOKLINE_QUEUE_URL")
+        .env_remove("HOOKLINE_TOKENS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let mut lines = BufReader::new(stderr).lines();
+    let mut token = None;
+    let mut listening = false;
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line?;
+        if let Some(t) = line.trim().strip_prefix("hl_") {
+            token = Some(format!("hl_{t}"));
+        }
+        listening = line.contains("listening on");
+        seen.push(line);
+        if listening {
+            break;
+        }
+    }
+    anyhow::ensure!(listening, "serve did not start: {seen:#?}");
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok(Serve {
+        child,
+        addr: format!("http://127.0.0.1:{port}"),
+        token,
+    })
+}
+
+fn event(session: &str, kind: &str, i: usize) -> Value {
+    let mut e = json!({"session_id": session, "transcript_path": "/t.jsonl", "cwd": "/w", "hook_event_name": kind});
+    match kind {
+        "UserPromptSubmit" => e["prompt"] = json!(format!("prompt {i}")),
+        "SessionStart" => e["source"] = json!("startup"),
+        _ => {}
+    }
+    e
+}
+
+fn hookline(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_hookline"))
+        .args(args)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("hookline.db").display()),
+        )
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "hookline {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+#[tokio::test]
+async fn an_event_posted_to_serve_is_shown_by_sessions_show() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut serve = start(dir.path(), free_port()?)?;
+    let token = serve
+        .token
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("no token printed on first start"))?;
+    let tokens_file = std::fs::read_to_string(dir.path().join("tokens"))?;
+    assert!(!tokens_file.contains(&token), "only the hash is stored");
+
+    let http = reqwest::Client::new();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/events");
+    for kind in [
+        "SessionStart",
+        "UserPromptSubmit",
+        "PreToolUse",
+        "PostToolUse",
+        "Stop",
+        "SessionEnd",
+    ] {
+        let body = std::fs::read_to_string(fixtures.join(format!("{kind}.json")))?;
+        let r = http
+            .post(format!("{}/v1/events", serve.addr))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        assert_eq!(r.status().as_u16(), 202, "{kind}");
+    }
+    let unauthorized = http
+        .post(format!("{}/v1/events", serve.addr))
+        .body("{}")
+        .send()
+        .await?;
+    assert_eq!(unauthorized.status().as_u16(), 401);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let shown = loop {
+        let out = hookline(dir.path(), &["sessions", "show", "00893aaf"]);
+        match out {
+            Ok(text)
+                if text.contains("I've completed the refactoring")
+                    && text.contains("tool Bash") =>
+            {
+                break text;
+            }
+            _ if Instant::now() > deadline => anyhow::bail!("session not shown in time: {out:?}"),
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    assert!(
+        shown.contains("Write a function to calculate the factorial of a number"),
+        "{shown}"
+    );
+    let list = hookline(dir.path(), &["sessions", "list", "--json"])?;
+    let list: Value = serde_json::from_str(&list)?;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+
+    // SIGTERM: stops accepting, finishes, exits 0.
+    Command::new("kill")
+        .args(["-TERM", &serve.child.id().to_string()])
+        .status()?;
+    let status = serve.child.wait()?;
+    assert!(status.success(), "graceful exit: {status:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn kill_9_during_a_burst_loses_nothing_and_duplicates_nothing() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let port = free_port()?;
+    let mut serve = start(dir.path(), port)?;
+    let token = serve
+        .token
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("no token"))?;
+    let addr = serve.addr.clone();
+
+    // 8 senders post events until the server dies; every 202 is recorded.
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let (addr, token) = (addr.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(2))
+                .build()?;
+            let mut accepted = Vec::new();
+            for i in 0..10_000 {
+                let id = format!("burst-{w}-{i}");
+                let body = event(
+                    &format!("sess-{w}"),
+                    if i == 0 {
+                        "SessionStart"
+                    } else {
+                        "UserPromptSubmit"
+                    },
+                    i,
+                );
+                let r = http
+                    .post(format!("{addr}/v1/events"))
+                    .bearer_auth(&token)
+                    .header("x-request-id", &id)
+                    .json(&body)
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status().as_u16() == 202 => accepted.push(id),
+                    _ => break,
+                }
+            }
+            anyhow::Ok(accepted)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    Command::new("kill")
+        .args(["-KILL", &serve.child.id().to_string()])
+        .status()?;
+    serve.child.wait()?;
+    let mut accepted = Vec::new();
+    for t in tasks {
+        accepted.extend(t.await??);
+    }
+    assert!(
+        accepted.len() > 50,
+        "the burst was under way: {}",
+        accepted.len()
+    );
+
+    // Restart on the same data dir: every accepted event ends SUCCESS, once.
+    let mut again = start(dir.path(), port)?;
+    let db = dir.path().join("hookline.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM webhook_events WHERE status = 'SUCCESS'")
+                .fetch_one(&pool)
+                .await?;
+        if done as usize >= accepted.len() || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    for id in &accepted {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM webhook_events WHERE request_id = ?1 AND status = 'SUCCESS'",
+        )
+        .bind(id)
+        .fetch_one(&pool)
+        .await?;
+        assert_eq!(n, 1, "{id} stored exactly once");
+    }
+    let prompts: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE source = 'hook'")
+        .fetch_one(&pool)
+        .await?;
+    let accepted_prompts = accepted.iter().filter(|id| !id.ends_with("-0")).count() as i64;
+    assert!(
+        prompts >= accepted_prompts,
+        "every accepted prompt is a message: {prompts} < {accepted_prompts}"
+    );
+    let dup: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT message_key FROM messages GROUP BY session_id, message_key HAVING count(*) > 1)",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(dup, 0);
+    Command::new("kill")
+        .args(["-TERM", &again.child.id().to_string()])
+        .status()?;
+    again.child.wait()?;
+    Ok(())
+}
