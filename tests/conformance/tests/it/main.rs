@@ -1,7 +1,7 @@
 //! The conformance suites. Worker behaviours run once per backend (a fresh
 //! Postgres database from `DATABASE_URL`, a fresh SQLite file), named
 //! `<behaviour>::postgres` and `<behaviour>::sqlite`; the `Queue` suite runs
-//! on the embedded SQLite queue.
+//! on the embedded SQLite queue and on LocalStack SQS.
 
 /// For each `behaviour: test => Backend, ...;`, a module `behaviour` with one
 /// `#[tokio::test] fn test` per backend, running `behaviour(db)` on a fresh
@@ -27,6 +27,7 @@ macro_rules! on_both {
 
 mod cross_backend;
 mod queue_sqlite;
+mod queue_sqs;
 mod worker_faults;
 mod worker_mapping;
 mod worker_order;
