@@ -73,23 +73,24 @@ async fn every_event_kind_flows_from_the_function_url_to_postgres() -> anyhow::R
     }
 
     // The request id travels as an SQS message attribute. Peek at the
-    // messages (and make them visible again at once).
+    // messages (kept invisible while peeking, so each is seen once), then
+    // make them visible again for the poller.
     let queue = SqsQueue::new(client(Purpose::Poll).await, queue_url.clone());
     let mut seen = Vec::new();
-    for _ in 0..5 {
+    let mut receipts = Vec::new();
+    for _ in 0..20 {
         for m in queue.receive(10, Duration::from_secs(1)).await? {
-            queue.change_visibility(&m.receipt, Duration::ZERO).await?;
-            if let Some(id) = m
-                .attributes
-                .get("request_id")
-                .filter(|id| !seen.contains(*id))
-            {
+            if let Some(id) = m.attributes.get("request_id") {
                 seen.push(id.clone());
             }
+            receipts.push(m.receipt);
         }
         if ids.iter().all(|i| seen.contains(i)) {
             break;
         }
+    }
+    for r in &receipts {
+        queue.change_visibility(r, Duration::ZERO).await?;
     }
     assert!(
         ids.iter().all(|i| seen.contains(i)),

@@ -263,3 +263,21 @@ async fn kill_9_during_a_burst_loses_nothing_and_duplicates_nothing() -> anyhow:
     again.child.wait()?;
     Ok(())
 }
+
+#[test]
+fn serve_refuses_to_listen_beyond_loopback_without_a_token() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = Command::new(env!("CARGO_BIN_EXE_hookline"))
+        .args(["serve", "--listen", &format!("0.0.0.0:{}", free_port()?)])
+        .env("HOOKLINE_DATA_DIR", dir.path())
+        .env_remove("HOOKLINE_TOKENS")
+        .env_remove("DATABASE_URL")
+        .env_remove("HOOKLINE_QUEUE_URL")
+        .stdin(Stdio::null())
+        .output()?;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refusing to listen on 0.0.0.0"), "{stderr}");
+    assert!(!dir.path().join("tokens").exists(), "no token was made");
+    Ok(())
+}
