@@ -31,7 +31,11 @@ pub struct LocalStackFactory;
 
 #[async_trait::async_trait]
 impl QueueFactory for LocalStackFactory {
-    async fn pair(&self, max_receive_count: u32, visibility: Duration) -> anyhow::Result<QueuePair> {
+    async fn pair(
+        &self,
+        max_receive_count: u32,
+        visibility: Duration,
+    ) -> anyhow::Result<QueuePair> {
         let sqs = client(Purpose::Poll).await;
         let name = format!("conformance-{}", uuid::Uuid::new_v4().simple());
         let vis = visibility.as_secs().to_string();
@@ -41,7 +45,9 @@ impl QueueFactory for LocalStackFactory {
             .attributes(QueueAttributeName::VisibilityTimeout, &vis)
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!("LocalStack SQS is needed (scripts/localstack-up): {e:?}"))?
+            .map_err(|e| {
+                anyhow::anyhow!("LocalStack SQS is needed (scripts/localstack-up): {e:?}")
+            })?
             .queue_url
             .unwrap_or_default();
         let dlq_arn = sqs
@@ -66,7 +72,10 @@ impl QueueFactory for LocalStackFactory {
         Ok(QueuePair {
             main: std::sync::Arc::new(SqsQueue::new(sqs.clone(), main_url.clone())),
             dlq: std::sync::Arc::new(SqsQueue::new(sqs.clone(), dlq_url.clone())),
-            guard: Some(Box::new(Cleanup { sqs, urls: vec![main_url, dlq_url] })),
+            guard: Some(Box::new(Cleanup {
+                sqs,
+                urls: vec![main_url, dlq_url],
+            })),
         })
     }
 }
