@@ -27,6 +27,15 @@ enum Command {
     /// Run the whole pipeline in one process: ingest API, queue and worker,
     /// on an embedded SQLite store and queue unless told otherwise.
     Serve(cmd::serve::Opts),
+    /// The dead-letter queue: list, show, replay (after a fix), purge.
+    Dlq(cmd::dlq::Opts),
+    /// Event statistics: counts, success rate, latency percentiles, errors.
+    Events(cmd::events::Opts),
+    /// Log lines from CloudWatch Logs or local files, filtered by request id,
+    /// trace id, level and time.
+    Logs(cmd::logs::Opts),
+    /// One request's whole path: hook, ingest, queue, worker, audit, domain rows.
+    Trace(cmd::trace::Opts),
 }
 
 #[tokio::main]
@@ -37,6 +46,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Dev(opts) => cmd::dev::run(opts).await,
         Command::Sessions(opts) => cmd::sessions::run(opts).await,
         Command::Serve(opts) => cmd::serve::run(opts).await,
+        Command::Dlq(opts) => cmd::dlq::run(opts).await,
+        Command::Events(opts) => cmd::events::run(opts).await,
+        Command::Logs(opts) => cmd::logs::run(opts).await,
+        Command::Trace(opts) => cmd::trace::run(opts).await,
     }
 }
 

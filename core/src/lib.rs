@@ -19,6 +19,7 @@
 //! - [`lambda`]: the SQS event of Lambda's event source mapping, to and from
 //!   queue messages, handled by the worker (server).
 //! - [`poller`]: the local event-source poller (server).
+//! - [`ops`]: DLQ list/replay/purge, statistics, log lines (server).
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
 //! - [`store`]: the `Store` trait and its Postgres implementation (server).
 //! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
@@ -41,6 +42,8 @@ pub mod envelope;
 pub mod http;
 #[cfg(feature = "server")]
 pub mod lambda;
+#[cfg(feature = "server")]
+pub mod ops;
 #[cfg(feature = "server")]
 pub mod poller;
 #[cfg(feature = "server")]

@@ -20,6 +20,7 @@
 //!   with visibility timeout, receive count, redrive to a dead-letter queue,
 //!   and sends committed in groups (one fsync for many sends).
 
+pub mod ops;
 pub mod queue;
 pub mod read;
 pub mod store;

@@ -1,4 +1,11 @@
 pub mod dev;
+pub mod dlq;
+pub mod dlq_move;
+pub mod events;
+pub mod logs;
+pub mod logs_ship;
 pub mod migrate;
+pub mod opsctx;
 pub mod serve;
 pub mod sessions;
+pub mod trace;

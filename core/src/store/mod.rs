@@ -2,6 +2,7 @@
 //! implementation per database, the same behaviour (idempotent, order-free).
 
 mod pg_domain;
+mod pg_ops;
 mod pg_read;
 mod postgres;
 pub mod read;

@@ -1,0 +1,123 @@
+//! `hookline events stats`: per event type counts, success rate,
+//! processing and end-to-end percentiles, error codes with a sample, on
+//! Postgres or SQLite.
+
+use chrono::{DateTime, Utc};
+use hookline_core::ops::Stats;
+use hookline_core::ops::stats::Percentiles;
+
+use super::opsctx::{self, Target, parse_since};
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Counts, success rate, p50/p95/p99 processing and end-to-end times,
+    /// and errors, per event type.
+    Stats {
+        /// Window: events received since then (30m, 24h, 7d, RFC 3339).
+        #[arg(long, default_value = "24h", value_parser = parse_since)]
+        since: DateTime<Utc>,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let ops = opsctx::open_ops(&opts.target).await?;
+    match opts.command {
+        Command::Stats { since, json } => {
+            let stats = Stats::from_rows(since, &ops.stat_rows(since).await?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                print!("{}", text(&stats));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.0}"))
+}
+
+fn pct(p: &Percentiles) -> String {
+    format!("{}/{}/{}", ms(p.p50), ms(p.p95), ms(p.p99))
+}
+
+/// The readable report.
+pub fn text(s: &Stats) -> String {
+    let mut out = format!(
+        "Events received since {} ({} in all)\n",
+        s.since.format("%Y-%m-%d %H:%M:%S UTC"),
+        s.total
+    );
+    let statuses: Vec<String> = s
+        .by_status
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    out += &format!(
+        "  by status: {}\n\n",
+        if statuses.is_empty() {
+            "-".into()
+        } else {
+            statuses.join(", ")
+        }
+    );
+    out += &format!(
+        "{:<20} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:<20} {:<20}\n",
+        "EVENT TYPE",
+        "TOTAL",
+        "SUCCESS",
+        "INVALID",
+        "FAILED",
+        "PENDING",
+        "SUCCESS%",
+        "PROC MS p50/95/99",
+        "E2E MS p50/95/99"
+    );
+    for t in &s.event_types {
+        out += &format!(
+            "{:<20} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:<20} {:<20}\n",
+            t.event_type,
+            t.total,
+            t.success,
+            t.invalid,
+            t.failed,
+            t.pending,
+            t.success_rate.map_or("-".into(), |r| format!("{r:.1}")),
+            pct(&t.processing_ms),
+            pct(&t.end_to_end_ms)
+        );
+    }
+    if s.event_types.is_empty() {
+        out += "(no events in this window)\n";
+    }
+    out += "\nERRORS\n";
+    for e in &s.errors {
+        out += &format!(
+            "{:<14} {:>6}  {}\n",
+            e.error_code,
+            e.count,
+            e.sample
+                .as_deref()
+                .unwrap_or("-")
+                .chars()
+                .take(120)
+                .collect::<String>()
+        );
+    }
+    if s.errors.is_empty() {
+        out += "(none)\n";
+    }
+    out
+}

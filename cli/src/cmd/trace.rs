@@ -1,0 +1,231 @@
+//! `hookline trace <request-id>`: one event's whole path. The hook's log
+//! lines, ingest's, the queue attempts (the attempt history, and whether it
+//! sits in the DLQ now), the worker's lines, the audit row and the domain
+//! rows it wrote.
+
+use std::fmt::Write as _;
+
+use hookline_core::ops::logs::{LogFilter, LogLine, format_line};
+use hookline_core::ops::{AuditDetail, dlq};
+use serde_json::json;
+
+use super::logs::{Reader, Sources};
+use super::opsctx::{self, Target, parse_since};
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    /// The request id (X-Request-Id, the hook's `hookline.request_id`).
+    request_id: String,
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    sources: Sources,
+    /// Look for log lines since then (30m, 24h, 7d, RFC 3339).
+    #[arg(long, default_value = "7d", value_parser = parse_since)]
+    since: chrono::DateTime<chrono::Utc>,
+    /// Skip the log sources (store and queue only).
+    #[arg(long)]
+    no_logs: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The stage a log line belongs to: by its `function` field, its source
+/// (log group or file name), else its message.
+pub fn stage_of(l: &LogLine) -> &'static str {
+    let f = l.function.as_deref().unwrap_or_default();
+    let s = l.source.as_str();
+    if f == "hookline-hook" || s.ends_with("hook.log") || s.contains("hook.log.") {
+        "hook"
+    } else if f.contains("ingest")
+        || s.contains("ingest")
+        || l.message == "event queued"
+        || l.message == "request refused"
+    {
+        "ingest"
+    } else if f.contains("worker") || s.contains("worker") || l.message.starts_with("record ") {
+        "worker"
+    } else {
+        "other"
+    }
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let id = opts.request_id.clone();
+    let ops = opsctx::open_ops(&opts.target).await?;
+    let detail = ops.audit_detail(&id).await?;
+    let in_dlq = match opsctx::open_queues(&opts.target).await {
+        Ok(q) => dlq::list(q.dlq.as_ref(), ops.as_ref(), 1000)
+            .await
+            .map(|all| {
+                all.into_iter()
+                    .find(|m| m.request_id.as_deref() == Some(id.as_str()))
+            })
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    let mut lines = Vec::new();
+    if !opts.no_logs {
+        let mut reader = Reader::new(opts.sources.clone()).await;
+        let by_req = LogFilter {
+            request_id: Some(id.clone()),
+            since: Some(opts.since),
+            ..LogFilter::default()
+        };
+        lines = reader.read(&by_req).await?;
+        if let Some(trace) = detail.as_ref().and_then(|d| d.row.trace_id.clone()) {
+            let mut again = Reader::new(opts.sources.clone()).await;
+            let by_trace = LogFilter {
+                trace_id: Some(trace),
+                since: Some(opts.since),
+                ..LogFilter::default()
+            };
+            for l in again.read(&by_trace).await? {
+                if !lines.contains(&l) {
+                    lines.push(l);
+                }
+            }
+            lines.sort_by_key(|l| l.timestamp);
+        }
+    }
+    anyhow::ensure!(
+        detail.is_some() || !lines.is_empty() || matches!(in_dlq, Ok(Some(_))),
+        "nothing known about request {id:?} (no audit row, no DLQ message, no log line)"
+    );
+    if opts.json {
+        let stage = |s: &str| {
+            lines
+                .iter()
+                .filter(|l| stage_of(l) == s)
+                .collect::<Vec<_>>()
+        };
+        let v = json!({
+            "request_id": id,
+            "hook": stage("hook"), "ingest": stage("ingest"), "worker": stage("worker"), "other": stage("other"),
+            "queue": { "in_dlq": in_dlq.as_ref().ok().map(Option::is_some), "dlq_message": in_dlq.as_ref().ok().cloned().flatten(),
+                       "attempts": detail.as_ref().map(|d| &d.history) },
+            "audit": detail,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let mut out = format!("Request {id}\n");
+    for stage in ["hook", "ingest"] {
+        out += &section(stage, &lines);
+    }
+    out += "\n== queue\n";
+    match &detail {
+        Some(d) => {
+            let _ = writeln!(
+                out,
+                "  enqueued {}  message {}",
+                d.row.enqueued_at.map_or("-".into(), |t| t.to_rfc3339()),
+                d.row.message_id.as_deref().unwrap_or("-")
+            );
+            for a in &d.history {
+                let _ = writeln!(
+                    out,
+                    "  {}  {:<9} receive {}  message {}",
+                    a.at.format("%H:%M:%S%.3f"),
+                    a.status,
+                    a.receive_count.map_or("-".into(), |r| r.to_string()),
+                    a.message_id.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        None => out += "  no attempts recorded\n",
+    }
+    match &in_dlq {
+        Ok(Some(m)) => {
+            let _ = writeln!(
+                out,
+                "  IN THE DLQ now: message {} (hookline dlq replay {id})",
+                m.message_id
+            );
+        }
+        Ok(None) => out += "  not in the DLQ\n",
+        Err(e) => {
+            let _ = writeln!(out, "  DLQ not checked: {e}");
+        }
+    }
+    out += &section("worker", &lines);
+    if lines.iter().any(|l| stage_of(l) == "other") {
+        out += &section("other", &lines);
+    }
+    match &detail {
+        Some(d) => out += &audit_text(d),
+        None => out += "\n== audit\n  no audit row\n",
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn section(stage: &str, lines: &[LogLine]) -> String {
+    let mine: Vec<&LogLine> = lines.iter().filter(|l| stage_of(l) == stage).collect();
+    let mut out = format!("\n== {stage} ({} log line(s))\n", mine.len());
+    for l in mine {
+        let _ = writeln!(out, "  {}", format_line(l));
+    }
+    out
+}
+
+/// The audit row, its history and the domain rows, as text.
+pub fn audit_text(d: &AuditDetail) -> String {
+    let r = &d.row;
+    let mut out = String::from("\n== audit\n");
+    let _ = writeln!(
+        out,
+        "  status {}  event {}  session {}",
+        r.status,
+        r.event_type,
+        r.session_id.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(
+        out,
+        "  received {}  processed {}  {} ms  attempts {}",
+        r.received_at.to_rfc3339(),
+        r.processed_at.map_or("-".into(), |t| t.to_rfc3339()),
+        r.processing_ms.map_or("-".into(), |m| m.to_string()),
+        r.attempts
+    );
+    if let Some(code) = &r.error_code {
+        let _ = writeln!(
+            out,
+            "  last error {code}: {}",
+            r.error_message.as_deref().unwrap_or("-")
+        );
+    }
+    out += "  history:\n";
+    for a in &d.history {
+        let err = a.error_code.as_ref().map_or(String::new(), |c| {
+            format!("  {c}: {}", a.error_message.as_deref().unwrap_or(""))
+        });
+        let _ = writeln!(
+            out,
+            "    {}  {:<9} receive {}  {} ms{err}",
+            a.at.to_rfc3339(),
+            a.status,
+            a.receive_count.map_or("-".into(), |c| c.to_string()),
+            a.processing_ms.map_or("-".into(), |m| m.to_string())
+        );
+    }
+    out += "\n== domain\n";
+    match d.domain.conversation {
+        Some((m, t)) => {
+            let _ = writeln!(
+                out,
+                "  conversation {} ({m} messages, {t} tool uses)",
+                r.session_id.as_deref().unwrap_or("-")
+            );
+        }
+        None => out += "  no conversation row\n",
+    }
+    for k in &d.domain.messages {
+        let _ = writeln!(out, "  message {k}");
+    }
+    if let Some((t, s)) = &d.domain.tool_use {
+        let _ = writeln!(out, "  tool use {t} ({s})");
+    }
+    out
+}

@@ -1,0 +1,104 @@
+//! Operations: what an operator does when something went wrong (see it,
+//! trace it, fix it, replay it), as library code the `hookline` commands
+//! wire to a terminal.
+//!
+//! # Layout
+//!
+//! - this file: [`Ops`], the store capabilities the operator commands need
+//!   beyond [`crate::store::Store`] and [`crate::store::Reader`] (audit rows
+//!   and their history, marking REPLAYED, the rows behind the statistics),
+//!   with the types they return. Postgres implements it in
+//!   `store::pg_ops`, SQLite in `hookline_store_sqlite::ops`.
+//! - [`dlq`]: listing, replaying and purging a dead-letter queue, generic
+//!   over [`crate::queue::Queue`] (SQS and the embedded queue alike);
+//!   `dlq_message.rs`: a DLQ message with its audit row, and the replay
+//!   filter.
+//! - [`stats`]: per event type counts, success rate, percentiles, errors.
+//! - [`logs`]: Lambda-format JSON log lines: parsing, filtering (done here,
+//!   not by the log service: LocalStack does not apply filter patterns) and
+//!   printing.
+
+pub mod dlq;
+mod dlq_message;
+pub mod logs;
+pub mod stats;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::StoreError;
+pub use stats::{StatRow, Stats};
+
+/// The audit row of one request, as the operator commands show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuditRow {
+    pub request_id: String,
+    pub event_type: String,
+    pub session_id: Option<String>,
+    pub status: String,
+    pub trace_id: Option<String>,
+    pub message_id: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub enqueued_at: Option<DateTime<Utc>>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub processing_ms: Option<i64>,
+    pub attempts: i64,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    /// The first RETRYING or FAILED attempt, if any.
+    pub first_failure_at: Option<DateTime<Utc>>,
+}
+
+/// One row of `webhook_event_attempts`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Attempt {
+    pub at: DateTime<Utc>,
+    pub status: String,
+    pub message_id: Option<String>,
+    pub receive_count: Option<i64>,
+    pub processing_ms: Option<i64>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// The domain rows one request wrote or touched.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DomainRows {
+    /// The conversation of the request's session: (messages, tool uses).
+    pub conversation: Option<(i64, i64)>,
+    /// Keys of the messages this request wrote (`prompt:<id>`, `stop:<id>`).
+    pub messages: Vec<String>,
+    /// The tool use named by the payload's `tool_use_id`, and its status.
+    pub tool_use: Option<(String, String)>,
+}
+
+/// Everything stored about one request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuditDetail {
+    #[serde(flatten)]
+    pub row: AuditRow,
+    pub payload: Option<Value>,
+    pub payload_text: Option<String>,
+    pub validation_errors: Option<Value>,
+    pub history: Vec<Attempt>,
+    pub domain: DomainRows,
+}
+
+/// Store capabilities of the operator commands.
+#[async_trait::async_trait]
+pub trait Ops: Send + Sync {
+    /// The audit row of `request_id`, if any.
+    async fn audit_row(&self, request_id: &str) -> Result<Option<AuditRow>, StoreError>;
+
+    /// The audit row with its payload, attempt history and domain rows.
+    async fn audit_detail(&self, request_id: &str) -> Result<Option<AuditDetail>, StoreError>;
+
+    /// Before a replay: sets the audit row to REPLAYED (unless it is
+    /// already SUCCESS, INVALID or REPLAYED) and adds a REPLAYED attempt naming the
+    /// DLQ message. Returns whether a row was changed.
+    async fn mark_replayed(&self, request_id: &str, message_id: &str) -> Result<bool, StoreError>;
+
+    /// The rows behind [`Stats`]: every audit row received since `since`.
+    async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError>;
+}

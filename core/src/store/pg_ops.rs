@@ -1,0 +1,171 @@
+//! [`Ops`] on Postgres: audit rows with their history, REPLAYED marks, the
+//! rows behind `hookline events stats`. Values come back unescaped.
+
+use chrono::{DateTime, Utc};
+
+use super::PgStore;
+use crate::error::StoreError;
+use crate::ops::{Attempt, AuditDetail, AuditRow, DomainRows, Ops, StatRow};
+use crate::text::{escape_str, unescape_json, unescape_str};
+
+fn un(s: Option<String>) -> Option<String> {
+    s.map(|s| unescape_str(&s).into_owned())
+}
+
+#[async_trait::async_trait]
+impl Ops for PgStore {
+    async fn audit_row(&self, request_id: &str) -> Result<Option<AuditRow>, StoreError> {
+        let id = escape_str(request_id).into_owned();
+        let r = sqlx::query!(
+            r#"SELECT w.request_id, w.event_type, w.session_id, w.status, w.trace_id, w.message_id,
+                      w.received_at, w.enqueued_at, w.processed_at, w.processing_ms, w.attempts,
+                      w.error_code, w.error_message,
+                      (SELECT min(a.at) FROM webhook_event_attempts a
+                        WHERE a.request_id = w.request_id AND a.status IN ('RETRYING', 'FAILED'))
+                        AS "first_failure_at: DateTime<Utc>"
+               FROM webhook_events w WHERE w.request_id = $1"#,
+            id
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(r.map(|r| AuditRow {
+            request_id: unescape_str(&r.request_id).into_owned(),
+            event_type: unescape_str(&r.event_type).into_owned(),
+            session_id: un(r.session_id),
+            status: r.status,
+            trace_id: r.trace_id,
+            message_id: r.message_id,
+            received_at: r.received_at,
+            enqueued_at: r.enqueued_at,
+            processed_at: r.processed_at,
+            processing_ms: r.processing_ms.map(i64::from),
+            attempts: r.attempts.into(),
+            error_code: r.error_code,
+            error_message: un(r.error_message),
+            first_failure_at: r.first_failure_at,
+        }))
+    }
+
+    async fn audit_detail(&self, request_id: &str) -> Result<Option<AuditDetail>, StoreError> {
+        let Some(row) = self.audit_row(request_id).await? else {
+            return Ok(None);
+        };
+        let id = escape_str(request_id).into_owned();
+        let body = sqlx::query!(
+            r#"SELECT payload, payload_text, validation_errors, payload->>'tool_use_id' AS tool_use_id
+               FROM webhook_events WHERE request_id = $1"#,
+            id
+        )
+        .fetch_one(self.pool())
+        .await?;
+        let history = sqlx::query!(
+            r#"SELECT at, status, message_id, receive_count, processing_ms, error_code, error_message
+               FROM webhook_event_attempts WHERE request_id = $1 ORDER BY at, id"#,
+            id
+        )
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|a| Attempt {
+            at: a.at,
+            status: a.status,
+            message_id: a.message_id,
+            receive_count: a.receive_count.map(i64::from),
+            processing_ms: a.processing_ms.map(i64::from),
+            error_code: a.error_code,
+            error_message: un(a.error_message),
+        })
+        .collect();
+        let mut domain = DomainRows::default();
+        if let Some(sid) = row
+            .session_id
+            .as_deref()
+            .map(|s| escape_str(s).into_owned())
+        {
+            domain.conversation = sqlx::query!(
+                "SELECT message_count, tool_use_count FROM conversations WHERE session_id = $1",
+                sid
+            )
+            .fetch_optional(self.pool())
+            .await?
+            .map(|c| (c.message_count.into(), c.tool_use_count.into()));
+            domain.messages = sqlx::query_scalar!(
+                r#"SELECT message_key FROM messages
+                   WHERE session_id = $1 AND message_key IN ('prompt:' || $2, 'stop:' || $2)
+                   ORDER BY message_key"#,
+                sid,
+                id
+            )
+            .fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .map(|k| unescape_str(&k).into_owned())
+            .collect();
+        }
+        if let Some(tid) = body.tool_use_id {
+            domain.tool_use = sqlx::query!(
+                "SELECT tool_use_id, status FROM tool_uses WHERE tool_use_id = $1",
+                tid
+            )
+            .fetch_optional(self.pool())
+            .await?
+            .map(|t| (unescape_str(&t.tool_use_id).into_owned(), t.status));
+        }
+        Ok(Some(AuditDetail {
+            row,
+            payload: body.payload.map(|v| unescape_json(&v).into_owned()),
+            payload_text: un(body.payload_text),
+            validation_errors: body
+                .validation_errors
+                .map(|v| unescape_json(&v).into_owned()),
+            history,
+            domain,
+        }))
+    }
+
+    async fn mark_replayed(&self, request_id: &str, message_id: &str) -> Result<bool, StoreError> {
+        let id = escape_str(request_id).into_owned();
+        let mut tx = self.pool().begin().await?;
+        let changed = sqlx::query!(
+            r#"UPDATE webhook_events SET status = 'REPLAYED', updated_at = now()
+               WHERE request_id = $1 AND status NOT IN ('SUCCESS', 'INVALID', 'REPLAYED')"#,
+            id
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            sqlx::query!(
+                r#"INSERT INTO webhook_event_attempts (request_id, status, message_id)
+                   VALUES ($1, 'REPLAYED', $2)"#,
+                id,
+                message_id
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed > 0)
+    }
+
+    async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError> {
+        Ok(sqlx::query!(
+            r#"SELECT event_type, status, processing_ms, error_code, error_message,
+                      (EXTRACT(EPOCH FROM (processed_at - received_at)) * 1000)::bigint AS e2e_ms
+               FROM webhook_events WHERE received_at >= $1"#,
+            since
+        )
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|r| StatRow {
+            event_type: unescape_str(&r.event_type).into_owned(),
+            status: r.status,
+            processing_ms: r.processing_ms.map(i64::from),
+            end_to_end_ms: r.e2e_ms,
+            error_code: r.error_code,
+            error_message: un(r.error_message),
+        })
+        .collect())
+    }
+}

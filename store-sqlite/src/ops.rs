@@ -1,0 +1,193 @@
+//! `hookline_core::ops::Ops` on SQLite: the same answers as the Postgres
+//! implementation (`hookline_core::store::pg_ops`).
+
+use chrono::{DateTime, Utc};
+use hookline_core::error::StoreError;
+use hookline_core::ops::{Attempt, AuditDetail, AuditRow, DomainRows, Ops, StatRow};
+
+use crate::store::SqliteStore;
+use crate::store_error;
+use crate::time::{from_text, to_text};
+
+fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    from_text(s)
+        .ok_or_else(|| StoreError::Permanent(format!("bad timestamp {s:?} in the database")))
+}
+
+fn time_opt(s: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    s.as_deref().map(time).transpose()
+}
+
+fn json(s: Option<String>) -> Option<serde_json::Value> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+#[async_trait::async_trait]
+impl Ops for SqliteStore {
+    async fn audit_row(&self, request_id: &str) -> Result<Option<AuditRow>, StoreError> {
+        let r = sqlx::query!(
+            r#"SELECT w.request_id, w.event_type, w.session_id, w.status, w.trace_id, w.message_id,
+                      w.received_at, w.enqueued_at, w.processed_at, w.processing_ms, w.attempts,
+                      w.error_code, w.error_message,
+                      (SELECT min(a.at) FROM webhook_event_attempts a
+                        WHERE a.request_id = w.request_id AND a.status IN ('RETRYING', 'FAILED'))
+                        AS "first_failure_at?: String"
+               FROM webhook_events w WHERE w.request_id = ?1"#,
+            request_id
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        let Some(r) = r else { return Ok(None) };
+        Ok(Some(AuditRow {
+            request_id: r.request_id,
+            event_type: r.event_type,
+            session_id: r.session_id,
+            status: r.status,
+            trace_id: r.trace_id,
+            message_id: r.message_id,
+            received_at: time(&r.received_at)?,
+            enqueued_at: time_opt(r.enqueued_at)?,
+            processed_at: time_opt(r.processed_at)?,
+            processing_ms: r.processing_ms,
+            attempts: r.attempts,
+            error_code: r.error_code,
+            error_message: r.error_message,
+            first_failure_at: time_opt(r.first_failure_at)?,
+        }))
+    }
+
+    async fn audit_detail(&self, request_id: &str) -> Result<Option<AuditDetail>, StoreError> {
+        let Some(row) = self.audit_row(request_id).await? else {
+            return Ok(None);
+        };
+        let body = sqlx::query!(
+            r#"SELECT payload, payload_text, validation_errors,
+                      json_extract(payload, '$.tool_use_id') AS "tool_use_id?: String"
+               FROM webhook_events WHERE request_id = ?1"#,
+            request_id
+        )
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
+        let mut history = Vec::new();
+        for a in sqlx::query!(
+            r#"SELECT at, status, message_id, receive_count, processing_ms, error_code, error_message
+               FROM webhook_event_attempts WHERE request_id = ?1 ORDER BY at, id"#,
+            request_id
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        {
+            history.push(Attempt {
+                at: time(&a.at)?,
+                status: a.status,
+                message_id: a.message_id,
+                receive_count: a.receive_count,
+                processing_ms: a.processing_ms,
+                error_code: a.error_code,
+                error_message: a.error_message,
+            });
+        }
+        let mut domain = DomainRows::default();
+        if let Some(sid) = row.session_id.as_deref() {
+            domain.conversation = sqlx::query!(
+                "SELECT message_count, tool_use_count FROM conversations WHERE session_id = ?1",
+                sid
+            )
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?
+            .map(|c| (c.message_count, c.tool_use_count));
+            domain.messages = sqlx::query_scalar!(
+                r#"SELECT message_key FROM messages
+                   WHERE session_id = ?1 AND message_key IN ('prompt:' || ?2, 'stop:' || ?2)
+                   ORDER BY message_key"#,
+                sid,
+                request_id
+            )
+            .fetch_all(self.pool())
+            .await
+            .map_err(store_error)?;
+        }
+        if let Some(tid) = body.tool_use_id {
+            domain.tool_use = sqlx::query!(
+                "SELECT tool_use_id, status FROM tool_uses WHERE tool_use_id = ?1",
+                tid
+            )
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?
+            .map(|t| (t.tool_use_id, t.status));
+        }
+        Ok(Some(AuditDetail {
+            row,
+            payload: json(body.payload),
+            payload_text: body.payload_text,
+            validation_errors: json(body.validation_errors),
+            history,
+            domain,
+        }))
+    }
+
+    async fn mark_replayed(&self, request_id: &str, message_id: &str) -> Result<bool, StoreError> {
+        let now = to_text(Utc::now());
+        let mut tx = self
+            .pool()
+            .begin_with(crate::store::BEGIN_WRITE)
+            .await
+            .map_err(store_error)?;
+        let changed = sqlx::query!(
+            r#"UPDATE webhook_events SET status = 'REPLAYED', updated_at = ?2
+               WHERE request_id = ?1 AND status NOT IN ('SUCCESS', 'INVALID', 'REPLAYED')"#,
+            request_id,
+            now
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?
+        .rows_affected();
+        if changed > 0 {
+            sqlx::query!(
+                r#"INSERT INTO webhook_event_attempts (request_id, status, message_id, at)
+                   VALUES (?1, 'REPLAYED', ?2, ?3)"#,
+                request_id,
+                message_id,
+                now
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(changed > 0)
+    }
+
+    async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError> {
+        let since = to_text(since);
+        let rows = sqlx::query!(
+            r#"SELECT event_type, status, processing_ms, error_code, error_message,
+                      received_at, processed_at
+               FROM webhook_events WHERE received_at >= ?1"#,
+            since
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.into_iter()
+            .map(|r| {
+                let received = time(&r.received_at)?;
+                let processed = time_opt(r.processed_at)?;
+                Ok(StatRow {
+                    event_type: r.event_type,
+                    status: r.status,
+                    processing_ms: r.processing_ms,
+                    end_to_end_ms: processed.map(|p| (p - received).num_milliseconds()),
+                    error_code: r.error_code,
+                    error_message: r.error_message,
+                })
+            })
+            .collect()
+    }
+}
