@@ -184,6 +184,7 @@ async fn intake(
     tracing::info!(
         request_id = %request_id,
         trace_id = %i.trace.0,
+        span_id = i.trace.1.as_deref(),
         event_type = event.kind.name(),
         session_id = %event.common.session_id,
         principal = %i.principal,
