@@ -184,7 +184,7 @@ fn check_settings(c: &mut Checks, opts: &Opts) {
                         "{}: {} of {} events",
                         path.display(),
                         events.len(),
-                        hooks::EVENTS.len()
+                        hooks::events().count()
                     ),
                 );
             }

@@ -8,40 +8,19 @@
 
 use super::ordered::Json;
 
-/// Every Claude Code event hookline captures. Not registered:
+/// Claude Code events hookline does not register:
 /// `WorktreeCreate`/`WorktreeRemove` (a hook there replaces Claude Code's
 /// own git worktree handling and must print a path) and `FileChanged` (its
 /// matcher names files to watch; registering it starts a file watcher).
-pub const EVENTS: [&str; 28] = [
-    "SessionStart",
-    "Setup",
-    "UserPromptSubmit",
-    "UserPromptExpansion",
-    "PreToolUse",
-    "PermissionRequest",
-    "PermissionDenied",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "PostToolBatch",
-    "Notification",
-    "SubagentStart",
-    "SubagentStop",
-    "Stop",
-    "StopFailure",
-    "PreCompact",
-    "PostCompact",
-    "SessionEnd",
-    "InstructionsLoaded",
-    "MessageDisplay",
-    "TaskCreated",
-    "TaskCompleted",
-    "TeammateIdle",
-    "ConfigChange",
-    "CwdChanged",
-    "DirectoryAdded",
-    "Elicitation",
-    "ElicitationResult",
-];
+pub const NOT_REGISTERED: [&str; 3] = ["WorktreeCreate", "WorktreeRemove", "FileChanged"];
+
+/// Every Claude Code event hookline captures: the documented events of
+/// `hookline_core::event::KNOWN_EVENTS` but [`NOT_REGISTERED`].
+pub fn events() -> impl Iterator<Item = &'static str> {
+    hookline_core::event::KNOWN_EVENTS
+        .into_iter()
+        .filter(|e| !NOT_REGISTERED.contains(e))
+}
 
 /// Events whose hooks can only be commands (no `http`).
 pub const COMMAND_ONLY: [&str; 2] = ["SessionStart", "Setup"];
@@ -151,7 +130,7 @@ pub fn remove_ours(settings: &mut Json) -> usize {
     removed
 }
 
-/// Adds one group with hookline's handler to every event in [`EVENTS`],
+/// Adds one group with hookline's handler to every event of [`events`],
 /// after removing earlier ones. Returns the number of events registered.
 pub fn add(settings: &mut Json, plan: &Plan) -> usize {
     remove_ours(settings);
@@ -159,7 +138,7 @@ pub fn add(settings: &mut Json, plan: &Plan) -> usize {
         return 0;
     };
     let mut n = 0;
-    for event in EVENTS {
+    for event in events() {
         if let Some(Json::Array(groups)) = hooks.entry(event, Json::Array(Vec::new())) {
             groups.push(Json::object(vec![(
                 "hooks",
@@ -236,8 +215,8 @@ mod tests {
         let once = serde_json::to_string(&s)?;
         add(&mut s, &plan);
         assert_eq!(serde_json::to_string(&s)?, once);
-        assert_eq!(installed_events(&s).len(), EVENTS.len());
-        assert_eq!(remove_ours(&mut s), EVENTS.len());
+        assert_eq!(installed_events(&s).len(), events().count());
+        assert_eq!(remove_ours(&mut s), events().count());
         assert_eq!(
             serde_json::to_string(&s)?,
             r#"{"model":"x","hooks":{"Stop":[{"matcher":"","hooks":[{"type":"command","command":"/bin/mine"}]}]}}"#
