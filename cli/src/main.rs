@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod backend;
 mod cmd;
 mod db;
+mod text;
 mod tokens;
 
 /// hookline: capture every Claude Code session into a database you can query.

@@ -7,6 +7,7 @@ use hookline_core::ops::dlq::{self, DlqMessage, Filter, ReplayOpts};
 
 use super::dlq_move;
 use super::opsctx::{self, Target, parse_since, progress};
+use crate::text::one_line;
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -216,18 +217,6 @@ fn fmt_time(t: Option<DateTime<Utc>>) -> String {
     t.map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
-fn cut(s: &str, max: usize) -> String {
-    let line = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > max {
-        format!(
-            "{}…",
-            line.chars().take(max.saturating_sub(1)).collect::<String>()
-        )
-    } else {
-        line
-    }
-}
-
 /// The table of `dlq list` and `dlq replay`.
 pub fn table(msgs: &[DlqMessage]) -> String {
     let mut out = format!(
@@ -247,7 +236,7 @@ pub fn table(msgs: &[DlqMessage]) -> String {
             m.session_id.as_deref().unwrap_or("-"),
             m.audit.as_ref().map_or(0, |a| a.attempts),
             fmt_time(m.first_failure_at()),
-            cut(&err, 100)
+            one_line(&err, 100)
         );
     }
     out

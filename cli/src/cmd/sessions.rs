@@ -3,6 +3,7 @@
 use hookline_core::store::{SessionSummary, SessionView, Step};
 
 use crate::db;
+use crate::text::one_line;
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -67,15 +68,6 @@ fn duration(s: &SessionSummary) -> String {
         Some(d) if d < 60 => format!("{d}s"),
         Some(d) if d < 3600 => format!("{}m{:02}s", d / 60, d % 60),
         Some(d) => format!("{}h{:02}m", d / 3600, (d % 3600) / 60),
-    }
-}
-
-fn one_line(s: &str, max: usize) -> String {
-    let line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > max {
-        format!("{}…", line.chars().take(max - 1).collect::<String>())
-    } else {
-        line
     }
 }
 
