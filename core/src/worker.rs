@@ -14,12 +14,13 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::envelope::{Envelope, Payload, QueueMessage};
 use crate::error::{EnvelopeError, WorkerError};
 use crate::event::HookEvent;
-use crate::mapping::plan;
-use crate::store::{AuditRecord, Failure, Outcome, Status, Store, Work};
+use crate::mapping::{Plan, plan};
+use crate::store::{AuditRecord, BatchItem, Failure, Status, Store, Work};
 use crate::validate::{FieldError, ValidationErrors};
 
 /// Settings of the worker.
@@ -52,20 +53,99 @@ pub struct QueueRecord {
 }
 
 /// Processes a batch; returns the message ids to report as failed.
+///
+/// The records are written together ([`Store::apply_batch`]: one
+/// transaction, a savepoint per record), so a batch costs one commit. A
+/// record the database refuses fails alone. If the batch fails as a whole
+/// (connection lost, commit refused, a panic in the store), every record is
+/// retried on its own, so that one bad record cannot hold back the others.
 pub async fn process_batch(
     store: &dyn Store,
     cfg: &WorkerConfig,
     records: &[QueueRecord],
 ) -> Vec<String> {
-    let mut failed = Vec::new();
-    for record in records {
-        let span = tracing::info_span!("record", message_id = %record.message_id);
-        let _enter = span.enter();
-        if process_record(store, cfg, record).await == Disposition::Redeliver {
-            failed.push(record.message_id.clone());
+    let started = Instant::now();
+    let prepared: Vec<(AuditRecord, Result<Job, WorkerError>)> =
+        records.iter().map(prepare).collect();
+    let mut dispositions = vec![None; records.len()];
+    let mut at = Vec::new();
+    let mut items = Vec::new();
+    for (i, (audit, job)) in prepared.iter().enumerate() {
+        match job {
+            Ok(job) => {
+                at.push(i);
+                items.push(BatchItem {
+                    audit,
+                    work: job.work(),
+                    started,
+                });
+            }
+            Err(e) => {
+                let span = record_span(&records[i]);
+                let d = fail(store, cfg, &records[i], audit, e, started)
+                    .instrument(span)
+                    .await;
+                dispositions[i] = Some(d);
+            }
         }
     }
-    failed
+    let batch = match AssertUnwindSafe(store.apply_batch(&items))
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(results)) if results.len() == items.len() => Ok(results),
+        Ok(Ok(results)) => Err(format!(
+            "the store returned {} results for {} records",
+            results.len(),
+            items.len()
+        )),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic_message(&*panic)),
+    };
+    match batch {
+        Ok(results) => {
+            for (&i, result) in at.iter().zip(results) {
+                let (record, audit) = (&records[i], &prepared[i].0);
+                let d = match result {
+                    Ok(outcome) => {
+                        let _enter = record_span(record).entered();
+                        tracing::info!(request_id = %audit.request_id, event_type = %audit.event_type, ?outcome, "record processed");
+                        Disposition::Done
+                    }
+                    Err(e) => {
+                        let e = WorkerError::Store(e);
+                        fail(store, cfg, record, audit, &e, started)
+                            .instrument(record_span(record))
+                            .await
+                    }
+                };
+                dispositions[i] = Some(d);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, records = items.len(), "the batch failed as a whole; writing its records one by one");
+            for &i in &at {
+                let (audit, job) = &prepared[i];
+                if let Ok(job) = job {
+                    let record = &records[i];
+                    let d = run_one(store, cfg, record, audit, job, Instant::now())
+                        .instrument(record_span(record))
+                        .await;
+                    dispositions[i] = Some(d);
+                }
+            }
+        }
+    }
+    records
+        .iter()
+        .zip(dispositions)
+        .filter(|(_, d)| *d != Some(Disposition::Done))
+        .map(|(r, _)| r.message_id.clone())
+        .collect()
+}
+
+fn record_span(record: &QueueRecord) -> tracing::Span {
+    tracing::info_span!("record", message_id = %record.message_id)
 }
 
 /// What becomes of a record after one attempt.
@@ -77,35 +157,92 @@ pub enum Disposition {
     Redeliver,
 }
 
-/// Handles one record.
+/// What to write for one record, decided before the store is touched.
+#[derive(Clone, Debug)]
+enum Job {
+    /// A valid event and the rows it maps to.
+    Apply(Box<Plan>),
+    /// An INVALID audit row with these reasons.
+    Invalid {
+        code: &'static str,
+        errors: ValidationErrors,
+    },
+}
+
+impl Job {
+    fn work(&self) -> Work<'_> {
+        match self {
+            Job::Apply(plan) => Work::Apply(plan),
+            Job::Invalid { code, errors } => Work::Invalid { code, errors },
+        }
+    }
+}
+
+/// Decodes a record once (the audit row and the processing read the same
+/// message) and decides its job; a panic in the decision is the record's
+/// failure, not the batch's.
+fn prepare(record: &QueueRecord) -> (AuditRecord, Result<Job, WorkerError>) {
+    let decoded = QueueMessage::decode(&record.body);
+    let audit = audit_of(record, decoded.as_ref().ok());
+    let job = std::panic::catch_unwind(AssertUnwindSafe(|| job_of(decoded)))
+        .map_err(|panic| WorkerError::Panic(panic_message(&*panic)));
+    (audit, job)
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// Handles one record on its own (its own transaction).
 pub async fn process_record(
     store: &dyn Store,
     cfg: &WorkerConfig,
     record: &QueueRecord,
 ) -> Disposition {
     let started = Instant::now();
-    // Decoded once: the audit row and the processing read the same message.
-    let decoded = QueueMessage::decode(&record.body);
-    let audit = audit_of(record, decoded.as_ref().ok());
-    let result = AssertUnwindSafe(handle(store, &audit, decoded, started))
+    let (audit, job) = prepare(record);
+    match job {
+        Ok(job) => run_one(store, cfg, record, &audit, &job, started).await,
+        Err(e) => fail(store, cfg, record, &audit, &e, started).await,
+    }
+}
+
+async fn run_one(
+    store: &dyn Store,
+    cfg: &WorkerConfig,
+    record: &QueueRecord,
+    audit: &AuditRecord,
+    job: &Job,
+    started: Instant,
+) -> Disposition {
+    let result = AssertUnwindSafe(store.apply(audit, job.work(), started))
         .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(WorkerError::Panic(msg))
-        });
+        .await;
     let err = match result {
-        Ok(outcome) => {
+        Ok(Ok(outcome)) => {
             tracing::info!(request_id = %audit.request_id, event_type = %audit.event_type, ?outcome, "record processed");
             return Disposition::Done;
         }
-        Err(e) => e,
+        Ok(Err(e)) => WorkerError::Store(e),
+        Err(panic) => WorkerError::Panic(panic_message(&*panic)),
     };
-    let transient = match &err {
+    fail(store, cfg, record, audit, &err, started).await
+}
+
+/// Records a failed attempt and decides whether the queue redelivers it.
+async fn fail(
+    store: &dyn Store,
+    cfg: &WorkerConfig,
+    record: &QueueRecord,
+    audit: &AuditRecord,
+    err: &WorkerError,
+    started: Instant,
+) -> Disposition {
+    let transient = match err {
         WorkerError::Store(e) => e.is_transient(),
         WorkerError::Panic(_) => true,
         _ => false,
@@ -116,7 +253,7 @@ pub async fn process_record(
     } else {
         Status::Failed
     };
-    let code = match &err {
+    let code = match err {
         WorkerError::Store(e) => e.code(),
         WorkerError::Panic(_) => "PANIC",
         WorkerError::Envelope(_) => "ENVELOPE",
@@ -137,7 +274,7 @@ pub async fn process_record(
         message: &message,
         processing_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
     };
-    let recorded = store.record_failure(&audit, &failure).await;
+    let recorded = store.record_failure(audit, &failure).await;
     if let Err(e) = &recorded {
         tracing::warn!(request_id = %audit.request_id, error = %e, "could not record the failure");
     }
@@ -150,56 +287,25 @@ pub async fn process_record(
     }
 }
 
-async fn handle(
-    store: &dyn Store,
-    audit: &AuditRecord,
-    decoded: Result<QueueMessage, EnvelopeError>,
-    started: Instant,
-) -> Result<Outcome, WorkerError> {
+/// The job of a decoded message: its rows, or why it is invalid.
+fn job_of(decoded: Result<QueueMessage, EnvelopeError>) -> Job {
+    let invalid = |code, field: &str, kind: &str, msg: String| Job::Invalid {
+        code,
+        errors: ValidationErrors(vec![FieldError::new(field, kind, msg)]),
+    };
     let msg = match decoded {
         Ok(m) => m,
-        Err(e) => {
-            let errors = ValidationErrors(vec![FieldError::new(
-                "$",
-                "malformed_envelope",
-                e.to_string(),
-            )]);
-            let work = Work::Invalid {
-                code: "ENVELOPE",
-                errors: &errors,
-            };
-            return Ok(store.apply(audit, work, started).await?);
-        }
+        Err(e) => return invalid("ENVELOPE", "$", "malformed_envelope", e.to_string()),
     };
     let env = msg.envelope();
     if let Some(errors) = &env.invalid {
-        return Ok(store
-            .apply(
-                audit,
-                Work::Invalid {
-                    code: "VALIDATION",
-                    errors,
-                },
-                started,
-            )
-            .await?);
+        return Job::Invalid {
+            code: "VALIDATION",
+            errors: errors.clone(),
+        };
     }
     let Payload::Json(body) = &env.payload else {
-        let errors = ValidationErrors(vec![FieldError::new(
-            "$",
-            "not_json",
-            "the body is not JSON",
-        )]);
-        return Ok(store
-            .apply(
-                audit,
-                Work::Invalid {
-                    code: "VALIDATION",
-                    errors: &errors,
-                },
-                started,
-            )
-            .await?);
+        return invalid("VALIDATION", "$", "not_json", "the body is not JSON".into());
     };
     match HookEvent::parse(body.clone()) {
         Ok(event) => {
@@ -207,24 +313,17 @@ async fn handle(
                 .meta
                 .as_ref()
                 .map_or(env.received_at, |m| m.captured_at);
-            let p = plan(
+            Job::Apply(Box::new(plan(
                 &event,
                 env.request_id.as_str(),
                 at,
                 env.principal.as_deref(),
-            );
-            Ok(store.apply(audit, Work::Apply(&p), started).await?)
+            )))
         }
-        Err(errors) => Ok(store
-            .apply(
-                audit,
-                Work::Invalid {
-                    code: "VALIDATION",
-                    errors: &errors,
-                },
-                started,
-            )
-            .await?),
+        Err(errors) => Job::Invalid {
+            code: "VALIDATION",
+            errors,
+        },
     }
 }
 

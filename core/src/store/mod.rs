@@ -111,6 +111,18 @@ pub enum Outcome {
     Invalid,
 }
 
+/// One record of a batch handed to [`Store::apply_batch`].
+#[derive(Clone, Copy, Debug)]
+pub struct BatchItem<'a> {
+    pub audit: &'a AuditRecord,
+    pub work: Work<'a>,
+    pub started: std::time::Instant,
+}
+
+/// What [`Store::apply_batch`] returns: one result per item, in order, or an
+/// error of the batch as a whole (nothing of it was written).
+pub type BatchResult = Result<Vec<Result<Outcome, StoreError>>, StoreError>;
+
 /// A failed attempt, recorded outside the failed transaction.
 #[derive(Clone, Debug)]
 pub struct Failure<'a> {
@@ -132,6 +144,20 @@ pub trait Store: Send + Sync {
         work: Work<'_>,
         started: std::time::Instant,
     ) -> Result<Outcome, StoreError>;
+
+    /// Writes several records, as [`Store::apply`] would one by one, in as
+    /// few commits as the store can. An error of one record (the database
+    /// refused its rows) is that record's result and leaves the others
+    /// written; `Err` means the batch as a whole failed (connection lost,
+    /// commit refused) and none of it is written, so the caller retries the
+    /// records one by one. This default applies them one by one.
+    async fn apply_batch(&self, items: &[BatchItem<'_>]) -> BatchResult {
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            out.push(self.apply(it.audit, it.work, it.started).await);
+        }
+        Ok(out)
+    }
 
     /// Records a failed attempt (upserting the audit row). Best effort: the
     /// database may be the thing that failed.

@@ -2,6 +2,7 @@
 //! offline data in `.sqlx/`). Text and JSON are escaped for Postgres
 //! (`crate::text`): NUL is kept, never dropped.
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -10,7 +11,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use super::pg_domain::{
     insert_entry, refresh, upsert_conversation, upsert_message, upsert_subagent, upsert_tool_use,
 };
-use super::{AuditRecord, Failure, Outcome, Status, Store, Work};
+use super::{AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Store, Work};
 use crate::error::StoreError;
 use crate::mapping::Plan;
 use crate::text::{escape_json, escape_str};
@@ -51,14 +52,17 @@ impl PgStore {
         MIGRATOR.run(&self.pool).await
     }
 
-    /// Inserts the audit row if new and locks it; returns its status.
+    /// Inserts the audit row if new and locks it; returns its status. One
+    /// statement: the no-op update of a conflict locks the existing row and
+    /// returns its status unchanged.
     async fn lock_audit(tx: &mut Tx<'_>, a: &AuditRecord) -> Result<Status, StoreError> {
-        sqlx::query!(
+        let status = sqlx::query_scalar!(
             r#"INSERT INTO webhook_events (request_id, event_type, session_id, status, payload,
                    payload_text, headers, source_ip, user_agent, client, principal, trace_id,
                    span_id, message_id, captured_at, received_at, enqueued_at)
                VALUES ($1, $2, $3, 'PROCESSING', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-               ON CONFLICT (request_id) DO NOTHING"#,
+               ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id
+               RETURNING status"#,
             escape_str(&a.request_id).into_owned(),
             escape_str(&a.event_type).into_owned(),
             esc(&a.session_id),
@@ -75,12 +79,6 @@ impl PgStore {
             a.captured_at,
             a.received_at,
             a.enqueued_at,
-        )
-        .execute(&mut **tx)
-        .await?;
-        let status = sqlx::query_scalar!(
-            "SELECT status FROM webhook_events WHERE request_id = $1 FOR UPDATE",
-            a.request_id
         )
         .fetch_one(&mut **tx)
         .await?;
@@ -140,6 +138,39 @@ impl PgStore {
     }
 }
 
+/// Writes one record inside `tx`, without the session's derived state (the
+/// caller refreshes each touched session once). Returns the outcome and the
+/// session whose rows were written, if any.
+async fn apply_in<'p>(
+    tx: &mut Tx<'_>,
+    audit: &AuditRecord,
+    work: Work<'p>,
+    started: Instant,
+) -> Result<(Outcome, Option<&'p str>), StoreError> {
+    let status = PgStore::lock_audit(tx, audit).await?;
+    if status.is_terminal() {
+        let ms = Some(ms_since(started));
+        PgStore::history(tx, audit, Status::Duplicate, ms, None).await?;
+        return Ok((Outcome::Duplicate, None));
+    }
+    match work {
+        Work::Apply(plan) => {
+            write_plan(tx, plan).await?;
+            let ms = ms_since(started);
+            PgStore::finish(tx, audit, Status::Success, ms, None, None).await?;
+            Ok((Outcome::Success, Some(plan.session_id.as_str())))
+        }
+        Work::Invalid { code, errors } => {
+            let first = errors.first().map(ToString::to_string).unwrap_or_default();
+            let json = serde_json::to_value(errors).ok();
+            let ms = ms_since(started);
+            let error = Some((code, first.as_str()));
+            PgStore::finish(tx, audit, Status::Invalid, ms, error, json).await?;
+            Ok((Outcome::Invalid, None))
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Store for PgStore {
     #[tracing::instrument(skip_all, fields(request_id = %audit.request_id), err)]
@@ -150,51 +181,56 @@ impl Store for PgStore {
         started: Instant,
     ) -> Result<Outcome, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let status = Self::lock_audit(&mut tx, audit).await?;
-        if status.is_terminal() {
-            Self::history(
-                &mut tx,
-                audit,
-                Status::Duplicate,
-                Some(ms_since(started)),
-                None,
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(Outcome::Duplicate);
+        let (outcome, session) = apply_in(&mut tx, audit, work, started).await?;
+        if let Some(sid) = session {
+            refresh(&mut tx, &escape_str(sid)).await?;
         }
-        let outcome = match work {
-            Work::Apply(plan) => {
-                write_plan(&mut tx, plan).await?;
-                Self::finish(
-                    &mut tx,
-                    audit,
-                    Status::Success,
-                    ms_since(started),
-                    None,
-                    None,
-                )
-                .await?;
-                Outcome::Success
-            }
-            Work::Invalid { code, errors } => {
-                let first = errors.first().map(ToString::to_string).unwrap_or_default();
-                let json = serde_json::to_value(errors).ok();
-                let ms = ms_since(started);
-                Self::finish(
-                    &mut tx,
-                    audit,
-                    Status::Invalid,
-                    ms,
-                    Some((code, &first)),
-                    json,
-                )
-                .await?;
-                Outcome::Invalid
-            }
-        };
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// One transaction for the batch, a savepoint per record: a record the
+    /// database refuses is rolled back alone, the others commit together
+    /// (one WAL flush for the batch instead of one per record). Records are
+    /// written in (session, request id) order so that concurrent batches
+    /// take row locks in the same order; each touched session's derived
+    /// state is refreshed once, at the end.
+    #[tracing::instrument(skip_all, fields(records = items.len()), err)]
+    async fn apply_batch(&self, items: &[BatchItem<'_>]) -> BatchResult {
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&a, &b| {
+            let key = |i: usize| (&items[i].audit.session_id, &items[i].audit.request_id);
+            key(a).cmp(&key(b))
+        });
+        let mut results: Vec<Option<Result<Outcome, StoreError>>> =
+            (0..items.len()).map(|_| None).collect();
+        let mut sessions = BTreeSet::new();
+        let mut tx = self.pool.begin().await?;
+        for i in order {
+            let it = &items[i];
+            let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
+            match apply_in(&mut sp, it.audit, it.work, it.started).await {
+                Ok((outcome, session)) => {
+                    sp.commit().await?;
+                    sessions.extend(session.map(|s| escape_str(s).into_owned()));
+                    results[i] = Some(Ok(outcome));
+                }
+                Err(e) => {
+                    // A lost connection fails here too: the batch as a whole.
+                    sp.rollback().await?;
+                    tracing::warn!(request_id = %it.audit.request_id, error = %e, "record rolled back within its batch");
+                    results[i] = Some(Err(e));
+                }
+            }
+        }
+        for sid in &sessions {
+            refresh(&mut tx, sid).await?;
+        }
+        tx.commit().await?;
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StoreError::Permanent("record not applied".into()))))
+            .collect())
     }
 
     async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
@@ -231,5 +267,5 @@ async fn write_plan(tx: &mut Tx<'_>, p: &Plan) -> Result<(), StoreError> {
     for s in &p.subagents {
         upsert_subagent(tx, &sid, s).await?;
     }
-    refresh(tx, &sid).await
+    Ok(())
 }

@@ -10,12 +10,15 @@
 
 mod domain;
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use chrono::Utc;
 use hookline_core::error::StoreError;
 use hookline_core::mapping::Plan;
-use hookline_core::store::{AuditRecord, Failure, Outcome, Status, Store, Work};
+use hookline_core::store::{
+    AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Store, Work,
+};
 use serde_json::Value;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -166,30 +169,33 @@ async fn finish(
     history(tx, a, status, Some(ms), error).await
 }
 
-async fn apply_in(
+/// Writes one record inside `tx`, without the session's derived state (the
+/// caller refreshes each touched session once). Returns the outcome and the
+/// session whose rows were written, if any.
+async fn apply_in<'p>(
     tx: &mut Tx,
     audit: &AuditRecord,
-    work: Work<'_>,
+    work: Work<'p>,
     started: Instant,
-) -> sqlx::Result<Outcome> {
+) -> sqlx::Result<(Outcome, Option<&'p str>)> {
     let status = lock_audit(tx, audit).await?;
     if status.is_terminal() {
         let ms = ms_since(started);
         history(tx, audit, Status::Duplicate, Some(ms), None).await?;
-        return Ok(Outcome::Duplicate);
+        return Ok((Outcome::Duplicate, None));
     }
     match work {
         Work::Apply(plan) => {
             write_plan(tx, plan).await?;
             finish(tx, audit, Status::Success, ms_since(started), None, None).await?;
-            Ok(Outcome::Success)
+            Ok((Outcome::Success, Some(plan.session_id.as_str())))
         }
         Work::Invalid { code, errors } => {
             let first = errors.first().map(ToString::to_string).unwrap_or_default();
             let errors = serde_json::to_value(errors).ok();
             let ms = ms_since(started);
             finish(tx, audit, Status::Invalid, ms, Some((code, &first)), errors).await?;
-            Ok(Outcome::Invalid)
+            Ok((Outcome::Invalid, None))
         }
     }
 }
@@ -209,7 +215,11 @@ async fn write_plan(tx: &mut Tx, p: &Plan) -> sqlx::Result<()> {
     for s in &p.subagents {
         domain::upsert_subagent(tx, sid, s).await?;
     }
-    domain::refresh(tx, sid).await
+    Ok(())
+}
+
+async fn exec(tx: &mut Tx, sql: &'static str) -> sqlx::Result<()> {
+    sqlx::query(sql).execute(&mut **tx).await.map(drop)
 }
 
 #[async_trait::async_trait]
@@ -222,11 +232,52 @@ impl Store for SqliteStore {
         started: Instant,
     ) -> Result<Outcome, StoreError> {
         let mut tx = self.begin().await?;
-        let outcome = apply_in(&mut tx, audit, work, started)
+        let (outcome, session) = apply_in(&mut tx, audit, work, started)
             .await
             .map_err(store_error)?;
+        if let Some(sid) = session {
+            domain::refresh(&mut tx, sid).await.map_err(store_error)?;
+        }
         tx.commit().await.map_err(store_error)?;
         Ok(outcome)
+    }
+
+    /// One write transaction for the batch (one fsync instead of one per
+    /// record), a savepoint per record so that a record the database
+    /// refuses is rolled back alone; each touched session's derived state
+    /// is refreshed once, at the end.
+    #[tracing::instrument(skip_all, fields(records = items.len()), err)]
+    async fn apply_batch(&self, items: &[BatchItem<'_>]) -> BatchResult {
+        let mut results = Vec::with_capacity(items.len());
+        let mut sessions = BTreeSet::new();
+        let mut tx = self.begin().await?;
+        for it in items {
+            exec(&mut tx, "SAVEPOINT record")
+                .await
+                .map_err(store_error)?;
+            match apply_in(&mut tx, it.audit, it.work, it.started).await {
+                Ok((outcome, session)) => {
+                    exec(&mut tx, "RELEASE record").await.map_err(store_error)?;
+                    sessions.extend(session);
+                    results.push(Ok(outcome));
+                }
+                Err(e) => {
+                    // An error that ended the whole transaction (disk full,
+                    // I/O) fails the rollback too: the batch as a whole.
+                    exec(&mut tx, "ROLLBACK TO record")
+                        .await
+                        .map_err(store_error)?;
+                    exec(&mut tx, "RELEASE record").await.map_err(store_error)?;
+                    tracing::warn!(request_id = %it.audit.request_id, error = %e, "record rolled back within its batch");
+                    results.push(Err(store_error(e)));
+                }
+            }
+        }
+        for sid in sessions {
+            domain::refresh(&mut tx, sid).await.map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(results)
     }
 
     async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {

@@ -186,3 +186,102 @@ async fn the_last_allowed_receive_marks_failed_before_the_dlq(db: TestDb) -> any
     assert!(message.contains("DLQ"), "{message}");
     Ok(())
 }
+
+on_both!(a_record_the_database_refuses_fails_alone_within_its_batch);
+on_backends!(
+    a_connection_lost_mid_batch_retries_each_record_alone: postgres => Postgres;
+);
+
+/// Runs DDL on the test database (the Postgres or the SQLite statement).
+async fn ddl(db: &TestDb, pg: &'static str, sqlite: &'static str) -> anyhow::Result<()> {
+    if let Some(pool) = db.pg_pool() {
+        sqlx::raw_sql(pg).execute(pool).await?;
+    } else if let Some(pool) = db.sqlite_pool() {
+        sqlx::raw_sql(sqlite).execute(pool).await?;
+    }
+    Ok(())
+}
+
+/// The batch path of the real stores (one transaction, a savepoint per
+/// record): a trigger refuses r05's SUCCESS; r05 alone is FAILED, the other
+/// records of the same batch are stored.
+async fn a_record_the_database_refuses_fails_alone_within_its_batch(
+    db: TestDb,
+) -> anyhow::Result<()> {
+    ddl(
+        &db,
+        "CREATE FUNCTION refuse_r05() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.request_id = 'r05' AND NEW.status = 'SUCCESS' THEN
+             RAISE EXCEPTION 'r05 is refused' USING ERRCODE = 'check_violation';
+           END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_r05 BEFORE UPDATE ON webhook_events
+           FOR EACH ROW EXECUTE FUNCTION refuse_r05();",
+        "CREATE TRIGGER refuse_r05 BEFORE UPDATE ON webhook_events
+           WHEN NEW.request_id = 'r05' AND NEW.status = 'SUCCESS'
+         BEGIN SELECT RAISE(ABORT, 'r05 is refused'); END;",
+    )
+    .await?;
+    let records = session()?;
+    let failed = process_batch(db.store(), &WorkerConfig::default(), &records).await;
+    assert!(
+        failed.is_empty(),
+        "a permanent failure is not redelivered: {failed:?}"
+    );
+    let row = db
+        .row("SELECT status, error_code FROM webhook_events WHERE request_id = 'r05'")
+        .await?;
+    assert_eq!(row["status"], "FAILED", "{row:?}");
+    assert_eq!(row["error_code"], "DB_PERMANENT", "{row:?}");
+    assert_eq!(success_count(&db).await?, records.len() as i64 - 1);
+    // Nothing of r05's domain rows survived its rollback: its attempt
+    // history holds the failure only.
+    let attempts = db
+        .count(
+            "webhook_event_attempts",
+            "request_id = 'r05' AND status = 'SUCCESS'",
+        )
+        .await?;
+    assert_eq!(attempts, 0);
+    Ok(())
+}
+
+/// r05's SUCCESS kills the connection it is written on: the batch fails as
+/// a whole, each record is retried on its own, and only r05 is redelivered.
+async fn a_connection_lost_mid_batch_retries_each_record_alone(db: TestDb) -> anyhow::Result<()> {
+    ddl(
+        &db,
+        "CREATE FUNCTION kill_r05() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.request_id = 'r05' AND NEW.status = 'SUCCESS' THEN
+             PERFORM pg_terminate_backend(pg_backend_pid());
+           END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER kill_r05 BEFORE UPDATE ON webhook_events
+           FOR EACH ROW EXECUTE FUNCTION kill_r05();",
+        "",
+    )
+    .await?;
+    let records = session()?;
+    let failed = process_batch(db.store(), &WorkerConfig::default(), &records).await;
+    assert_eq!(
+        failed,
+        ["msg-r05"],
+        "exactly the record that kills its connection"
+    );
+    assert_eq!(db.status_of("r05").await?, "RETRYING");
+    assert_eq!(success_count(&db).await?, records.len() as i64 - 1);
+
+    ddl(&db, "DROP TRIGGER kill_r05 ON webhook_events", "").await?;
+    let again: Vec<_> = records
+        .into_iter()
+        .filter(|r| r.message_id == "msg-r05")
+        .collect();
+    let failed = process_batch(db.store(), &WorkerConfig::default(), &again).await;
+    assert!(failed.is_empty(), "redelivered, it succeeds: {failed:?}");
+    assert_eq!(db.status_of("r05").await?, "SUCCESS");
+    Ok(())
+}
