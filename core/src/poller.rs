@@ -86,12 +86,14 @@ impl Poller {
             .iter()
             .map(|f| f.item_identifier.as_str())
             .collect();
-        for m in &messages {
-            if failed.contains(&m.message_id.as_str()) {
-                stats.failed += 1;
-                continue;
-            }
-            match self.queue.delete(&m.receipt).await {
+        let done: Vec<&Received> = messages
+            .iter()
+            .filter(|m| !failed.contains(&m.message_id.as_str()))
+            .collect();
+        stats.failed = messages.len() - done.len();
+        let receipts: Vec<&str> = done.iter().map(|m| m.receipt.as_str()).collect();
+        for (m, result) in done.iter().zip(self.queue.delete_batch(&receipts).await) {
+            match result {
                 Ok(()) => stats.deleted += 1,
                 Err(e) => {
                     tracing::warn!(message_id = %m.message_id, error = %e, "delete failed; it will be redelivered")

@@ -60,6 +60,10 @@ struct PollOpts {
     /// Stop after the queue has been empty for one poll (for scripts and tests).
     #[arg(long)]
     until_empty: bool,
+    /// Batches processed at once (1-10), like the mapping's maximum
+    /// concurrency: each poller receives, invokes and deletes on its own.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=10))]
+    concurrency: u8,
 }
 
 /// Invokes a function through the Lambda invoke API of `cargo lambda watch`.
@@ -103,7 +107,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             .as_deref()
             .context("--in-process needs DATABASE_URL")?;
         let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(4)
+            .max_connections(u32::from(o.concurrency) + 1)
             .connect_lazy(url)?;
         Arc::new(InProcess {
             store: Arc::new(PgStore::new(pool)),
@@ -123,7 +127,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         Arc::new(HttpInvoker { http, url })
     };
     let name = o.queue_url.rsplit('/').next().unwrap_or("queue").to_owned();
-    let poller = Poller {
+    let poller = Arc::new(Poller {
         queue: Arc::new(SqsQueue::new(
             client(Purpose::Poll).await,
             o.queue_url.clone(),
@@ -132,27 +136,50 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         batch_size: o.batch_size.into(),
         wait: Duration::from_secs(o.wait.into()),
         source_arn: format!("arn:aws:sqs:us-east-1:000000000000:{name}"),
-    };
+    });
     eprintln!(
-        "hookline dev poll: polling {} (batch {}, wait {} s)",
-        o.queue_url, o.batch_size, o.wait
+        "hookline dev poll: polling {} (batch {}, wait {} s, {} at once)",
+        o.queue_url, o.batch_size, o.wait, o.concurrency
     );
+    let mut tasks = tokio::task::JoinSet::new();
     if o.until_empty {
+        for _ in 0..o.concurrency {
+            let poller = Arc::clone(&poller);
+            tasks.spawn(async move {
+                let mut total = 0;
+                loop {
+                    let stats = poller.poll_once().await.map_err(anyhow::Error::msg)?;
+                    total += stats.deleted;
+                    if stats.received == 0 {
+                        return anyhow::Ok(total);
+                    }
+                }
+            });
+        }
         let mut total = 0;
-        loop {
-            let stats = poller.poll_once().await.map_err(anyhow::Error::msg)?;
-            total += stats.deleted;
-            if stats.received == 0 {
-                break;
-            }
+        while let Some(done) = tasks.join_next().await {
+            total += done??;
         }
         eprintln!("hookline dev poll: queue empty, {total} messages processed");
         return Ok(());
     }
-    poller
-        .run(async {
-            tokio::signal::ctrl_c().await.ok();
-        })
-        .await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    for _ in 0..o.concurrency {
+        let poller = Arc::clone(&poller);
+        let mut stopped = stopped.clone();
+        tasks.spawn(async move {
+            poller
+                .run(async move {
+                    stopped.wait_for(|s| *s).await.ok();
+                })
+                .await;
+            anyhow::Ok(0usize)
+        });
+    }
+    tokio::signal::ctrl_c().await.ok();
+    stop.send(true).ok();
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
     Ok(())
 }

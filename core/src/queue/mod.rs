@@ -77,6 +77,17 @@ pub trait Queue: Send + Sync {
     /// Deletes a received message.
     async fn delete(&self, receipt: &str) -> Result<(), QueueError>;
 
+    /// Deletes several received messages (up to 10, as SQS allows in one
+    /// call); returns, in order, each one's result. This default deletes
+    /// them one by one.
+    async fn delete_batch(&self, receipts: &[&str]) -> Vec<Result<(), QueueError>> {
+        let mut out = Vec::with_capacity(receipts.len());
+        for r in receipts {
+            out.push(self.delete(r).await);
+        }
+        out
+    }
+
     /// Makes a received message visible again after `timeout` (zero: now).
     async fn change_visibility(&self, receipt: &str, timeout: Duration) -> Result<(), QueueError>;
 

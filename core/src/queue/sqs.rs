@@ -11,7 +11,10 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
+    QueueAttributeName,
+};
 use chrono::DateTime;
 
 use super::{OutMessage, Queue, QueueError, Received};
@@ -214,6 +217,81 @@ impl Queue for SqsQueue {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    /// One DeleteMessageBatch call per 10 receipts.
+    async fn delete_batch(&self, receipts: &[&str]) -> Vec<Result<(), QueueError>> {
+        let mut out = Vec::with_capacity(receipts.len());
+        for chunk in receipts.chunks(10) {
+            let entries: Result<Vec<_>, _> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(*r)
+                        .build()
+                })
+                .collect();
+            let sent = match entries {
+                Ok(entries) => self
+                    .client
+                    .delete_message_batch()
+                    .queue_url(&self.url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+                    .map_err(classify),
+                Err(e) => Err(QueueError::Rejected(e.to_string())),
+            };
+            match sent {
+                Ok(resp) => {
+                    let mut results: Vec<Result<(), QueueError>> = chunk
+                        .iter()
+                        .map(|_| {
+                            Err(QueueError::Unavailable(
+                                "no result for this entry in DeleteMessageBatch".into(),
+                            ))
+                        })
+                        .collect();
+                    for ok in resp.successful() {
+                        if let Some(slot) = ok
+                            .id()
+                            .parse::<usize>()
+                            .ok()
+                            .and_then(|i| results.get_mut(i))
+                        {
+                            *slot = Ok(());
+                        }
+                    }
+                    for f in resp.failed() {
+                        if let Some(slot) = f
+                            .id()
+                            .parse::<usize>()
+                            .ok()
+                            .and_then(|i| results.get_mut(i))
+                        {
+                            let msg = format!("{}: {}", f.code(), f.message().unwrap_or_default());
+                            *slot = Err(if f.code().contains("ReceiptHandle") {
+                                QueueError::StaleReceipt(msg)
+                            } else {
+                                QueueError::Unavailable(msg)
+                            });
+                        }
+                    }
+                    out.extend(results);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    out.extend(
+                        chunk
+                            .iter()
+                            .map(|_| Err(QueueError::Unavailable(msg.clone()))),
+                    );
+                }
+            }
+        }
+        out
     }
 
     async fn change_visibility(&self, receipt: &str, timeout: Duration) -> Result<(), QueueError> {

@@ -261,6 +261,11 @@ impl Queue for SqliteQueue {
         Ok(())
     }
 
+    /// All at once, so that the writer commits them together.
+    async fn delete_batch(&self, receipts: &[&str]) -> Vec<Result<(), QueueError>> {
+        futures::future::join_all(receipts.iter().map(|r| self.delete(r))).await
+    }
+
     async fn change_visibility(&self, receipt: &str, timeout: Duration) -> Result<(), QueueError> {
         let done = self
             .write(Op::ChangeVisibility {
