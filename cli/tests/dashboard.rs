@@ -105,11 +105,22 @@ async fn send(
     let res = router.clone().oneshot(req).await?;
     let (parts, body) = res.into_parts();
     let bytes = axum::body::to_bytes(body, 10 << 20).await?;
-    Ok((parts.status, parts.headers, String::from_utf8(bytes.to_vec())?))
+    Ok((
+        parts.status,
+        parts.headers,
+        String::from_utf8(bytes.to_vec())?,
+    ))
 }
 
 async fn get(router: &Router, path: &str) -> anyhow::Result<(StatusCode, String)> {
-    let (s, _, b) = send(router, local(), "127.0.0.1:8787", Request::get(path), Body::empty()).await?;
+    let (s, _, b) = send(
+        router,
+        local(),
+        "127.0.0.1:8787",
+        Request::get(path),
+        Body::empty(),
+    )
+    .await?;
     Ok((s, b))
 }
 
@@ -120,11 +131,16 @@ async fn post_form(
     form: &str,
     extra: &[(&str, &str)],
 ) -> anyhow::Result<(StatusCode, axum::http::HeaderMap, String)> {
-    let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let mut req =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     for (k, v) in extra {
         req = req.header(*k, *v);
     }
-    let host = if peer.ip().is_loopback() { "127.0.0.1:8787" } else { "hookline.example" };
+    let host = if peer.ip().is_loopback() {
+        "127.0.0.1:8787"
+    } else {
+        "hookline.example"
+    };
     send(router, peer, host, req, Body::from(form.to_owned())).await
 }
 
@@ -140,10 +156,15 @@ async fn feed(e: &Env) -> anyhow::Result<Vec<String>> {
     // Conversation order: start, prompt, tools, stop, end.
     let order = |p: &std::path::PathBuf| {
         let n = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse"]
-            .iter()
-            .position(|k| *k == n)
-            .unwrap_or(if n == "SessionEnd" { 99 } else { 50 })
+        [
+            "SessionStart",
+            "UserPromptSubmit",
+            "PreToolUse",
+            "PostToolUse",
+        ]
+        .iter()
+        .position(|k| *k == n)
+        .unwrap_or(if n == "SessionEnd" { 99 } else { 50 })
     };
     names.sort_by_key(order);
     let mut ids = Vec::new();
@@ -212,12 +233,27 @@ async fn every_page_renders_for_loopback_and_escapes_event_content() -> anyhow::
 
     let (s, page) = get(&e.router, &format!("/ui/sessions/{SESSION}")).await?;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("please &lt;script&gt;alert('xss')&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"), "{page}");
-    assert!(!page.contains("<script>alert"), "event content must be escaped");
-    assert!(!page.contains("<img src=x"), "event content must be escaped");
+    assert!(
+        page.contains(
+            "please &lt;script&gt;alert('xss')&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+        ),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<script>alert"),
+        "event content must be escaped"
+    );
+    assert!(
+        !page.contains("<img src=x"),
+        "event content must be escaped"
+    );
     assert!(page.contains("<details>"), "tool calls are collapsible");
     assert!(page.contains("Write"), "the Write tool call is shown");
-    assert!(page.contains("I&#39;ve completed the refactoring") || page.contains("I've completed the refactoring"), "the assistant reply is shown");
+    assert!(
+        page.contains("I&#39;ve completed the refactoring")
+            || page.contains("I've completed the refactoring"),
+        "the assistant reply is shown"
+    );
 
     // Search: by tool name (case-insensitive), by cwd, by a date with no session.
     let (_, hit) = get(&e.router, "/ui/sessions?tool=write").await?;
@@ -242,15 +278,30 @@ async fn every_page_renders_for_loopback_and_escapes_event_content() -> anyhow::
     assert!(h["processing_ms"]["p50"].is_number(), "{h}");
     let per_minute: u64 = h["per_minute"]
         .as_array()
-        .map(|a| a.iter().flat_map(|m| m[1].as_object().into_iter().flat_map(|o| o.values())).filter_map(Value::as_u64).sum())
+        .map(|a| {
+            a.iter()
+                .flat_map(|m| m[1].as_object().into_iter().flat_map(|o| o.values()))
+                .filter_map(Value::as_u64)
+                .sum()
+        })
         .unwrap_or(0);
-    assert_eq!(per_minute, ids.len() as u64, "every event counted in its minute");
+    assert_eq!(
+        per_minute,
+        ids.len() as u64,
+        "every event counted in its minute"
+    );
 
     let (s, tr) = get(&e.router, &format!("/ui/trace/{}", ids[0])).await?;
     assert_eq!(s, StatusCode::OK);
     assert!(tr.contains("SUCCESS"), "{tr}");
-    assert_eq!(get(&e.router, "/ui/trace/no-such-request").await?.0, StatusCode::NOT_FOUND);
-    assert_eq!(get(&e.router, "/ui/sessions/no-such-session").await?.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&e.router, "/ui/trace/no-such-request").await?.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&e.router, "/ui/sessions/no-such-session").await?.0,
+        StatusCode::NOT_FOUND
+    );
     Ok(())
 }
 
@@ -258,19 +309,47 @@ async fn every_page_renders_for_loopback_and_escapes_event_content() -> anyhow::
 async fn a_remote_client_logs_in_with_a_token_for_a_strict_secure_cookie() -> anyhow::Result<()> {
     let e = env().await?;
     let r = &e.router;
-    let (s, h, _) = send(r, remote(), "hookline.example", Request::get("/ui/sessions"), Body::empty()).await?;
+    let (s, h, _) = send(
+        r,
+        remote(),
+        "hookline.example",
+        Request::get("/ui/sessions"),
+        Body::empty(),
+    )
+    .await?;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(h[header::LOCATION].to_str()?.starts_with("/ui/login"));
-    let (s, _, _) = send(r, remote(), "hookline.example", Request::get("/ui/api/health"), Body::empty()).await?;
+    let (s, _, _) = send(
+        r,
+        remote(),
+        "hookline.example",
+        Request::get("/ui/api/health"),
+        Body::empty(),
+    )
+    .await?;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // DNS rebinding: a loopback peer asking for another host name logs in too.
-    let (s, _, _) = send(r, local(), "evil.example", Request::get("/ui/sessions"), Body::empty()).await?;
+    let (s, _, _) = send(
+        r,
+        local(),
+        "evil.example",
+        Request::get("/ui/sessions"),
+        Body::empty(),
+    )
+    .await?;
     assert_eq!(s, StatusCode::SEE_OTHER);
 
     let (s, _, b) = post_form(r, remote(), "/ui/login", "token=wrong", &[]).await?;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(b.contains("not accepted"));
-    let (s, h, _) = post_form(r, remote(), "/ui/login", &format!("token={TOKEN}&next=/ui/failures"), &[]).await?;
+    let (s, h, _) = post_form(
+        r,
+        remote(),
+        "/ui/login",
+        &format!("token={TOKEN}&next=/ui/failures"),
+        &[],
+    )
+    .await?;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], "/ui/failures");
     let set = h[header::SET_COOKIE].to_str()?.to_owned();
@@ -278,28 +357,75 @@ async fn a_remote_client_logs_in_with_a_token_for_a_strict_secure_cookie() -> an
         assert!(set.contains(flag), "{set} lacks {flag}");
     }
     let cookie = set.split(';').next().unwrap_or_default().to_owned();
-    let (s, _, page) = send(r, remote(), "hookline.example", Request::get("/ui/failures").header(header::COOKIE, &cookie), Body::empty()).await?;
+    let (s, _, page) = send(
+        r,
+        remote(),
+        "hookline.example",
+        Request::get("/ui/failures").header(header::COOKIE, &cookie),
+        Body::empty(),
+    )
+    .await?;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("tester"), "the principal is shown");
     // A forged cookie is refused.
-    let (s, _, _) = send(r, remote(), "hookline.example", Request::get("/ui/failures").header(header::COOKIE, "hookline_ui=forged"), Body::empty()).await?;
+    let (s, _, _) = send(
+        r,
+        remote(),
+        "hookline.example",
+        Request::get("/ui/failures").header(header::COOKIE, "hookline_ui=forged"),
+        Body::empty(),
+    )
+    .await?;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // An open redirect through ?next= is not followed.
-    let (_, h, _) = post_form(r, remote(), "/ui/login", &format!("token={TOKEN}&next=https://evil.example/"), &[]).await?;
+    let (_, h, _) = post_form(
+        r,
+        remote(),
+        "/ui/login",
+        &format!("token={TOKEN}&next=https://evil.example/"),
+        &[],
+    )
+    .await?;
     assert_eq!(h[header::LOCATION], "/ui/sessions");
     // Logging out needs the session's CSRF token, then the cookie is dead.
-    let (s, _, _) = send(r, remote(), "hookline.example", Request::post("/ui/logout").header(header::COOKIE, &cookie).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"), Body::from("csrf=nope")).await?;
+    let (s, _, _) = send(
+        r,
+        remote(),
+        "hookline.example",
+        Request::post("/ui/logout")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+        Body::from("csrf=nope"),
+    )
+    .await?;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let token = csrf(&page).ok_or_else(|| anyhow::anyhow!("no csrf on the page"))?;
-    let (s, _, _) = send(r, remote(), "hookline.example", Request::post("/ui/logout").header(header::COOKIE, &cookie).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"), Body::from(format!("csrf={token}"))).await?;
+    let (s, _, _) = send(
+        r,
+        remote(),
+        "hookline.example",
+        Request::post("/ui/logout")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+        Body::from(format!("csrf={token}")),
+    )
+    .await?;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    let (s, _, _) = send(r, remote(), "hookline.example", Request::get("/ui/failures").header(header::COOKIE, &cookie), Body::empty()).await?;
+    let (s, _, _) = send(
+        r,
+        remote(),
+        "hookline.example",
+        Request::get("/ui/failures").header(header::COOKIE, &cookie),
+        Body::empty(),
+    )
+    .await?;
     assert_eq!(s, StatusCode::SEE_OTHER);
     Ok(())
 }
 
 #[tokio::test]
-async fn replay_needs_csrf_shows_a_dry_run_count_then_moves_and_the_event_succeeds() -> anyhow::Result<()> {
+async fn replay_needs_csrf_shows_a_dry_run_count_then_moves_and_the_event_succeeds()
+-> anyhow::Result<()> {
     let e = env().await?;
     e.dlq.send(&envelope("dlq-one")).await?;
     e.dlq.send(&envelope("dlq-two")).await?;
@@ -310,32 +436,92 @@ async fn replay_needs_csrf_shows_a_dry_run_count_then_moves_and_the_event_succee
 
     let no_csrf = post_form(&e.router, local(), "/ui/dlq/replay", "id=dlq-one", &[]).await?;
     assert_eq!(no_csrf.0, StatusCode::FORBIDDEN);
-    let wrong = post_form(&e.router, local(), "/ui/dlq/replay", "id=dlq-one&csrf=0000", &[]).await?;
+    let wrong = post_form(
+        &e.router,
+        local(),
+        "/ui/dlq/replay",
+        "id=dlq-one&csrf=0000",
+        &[],
+    )
+    .await?;
     assert_eq!(wrong.0, StatusCode::FORBIDDEN);
-    let cross = post_form(&e.router, local(), "/ui/dlq/replay", &format!("id=dlq-one&csrf={token}"), &[("origin", "https://evil.example")]).await?;
+    let cross = post_form(
+        &e.router,
+        local(),
+        "/ui/dlq/replay",
+        &format!("id=dlq-one&csrf={token}"),
+        &[("origin", "https://evil.example")],
+    )
+    .await?;
     assert_eq!(cross.0, StatusCode::FORBIDDEN);
-    let empty = post_form(&e.router, local(), "/ui/dlq/replay", &format!("csrf={token}"), &[]).await?;
-    assert_eq!(empty.0, StatusCode::BAD_REQUEST, "an empty filter never replays everything");
+    let empty = post_form(
+        &e.router,
+        local(),
+        "/ui/dlq/replay",
+        &format!("csrf={token}"),
+        &[],
+    )
+    .await?;
+    assert_eq!(
+        empty.0,
+        StatusCode::BAD_REQUEST,
+        "an empty filter never replays everything"
+    );
     assert_eq!(e.dlq.depth().await?, 2, "nothing moved by refused requests");
 
-    let (s, _, dry) = post_form(&e.router, local(), "/ui/dlq/replay", &format!("id=dlq-one&csrf={token}"), &[("origin", "http://127.0.0.1:8787")]).await?;
+    let (s, _, dry) = post_form(
+        &e.router,
+        local(),
+        "/ui/dlq/replay",
+        &format!("id=dlq-one&csrf={token}"),
+        &[("origin", "http://127.0.0.1:8787")],
+    )
+    .await?;
     assert_eq!(s, StatusCode::OK);
     assert!(dry.contains(r#"<b id="dry-count">1</b>"#), "{dry}");
     assert_eq!(e.dlq.depth().await?, 2, "a dry run moves nothing");
 
-    let (s, _, done) = post_form(&e.router, local(), "/ui/dlq/replay", &format!("id=dlq-one&confirm=yes&csrf={token}"), &[]).await?;
+    let (s, _, done) = post_form(
+        &e.router,
+        local(),
+        "/ui/dlq/replay",
+        &format!("id=dlq-one&confirm=yes&csrf={token}"),
+        &[],
+    )
+    .await?;
     assert_eq!(s, StatusCode::OK);
     assert!(done.contains(r#"<b id="moved">1</b>"#), "{done}");
     assert_eq!(e.dlq.depth().await?, 1);
     drain(&e).await?;
-    let row = e.ops.audit_row("dlq-one").await?.ok_or_else(|| anyhow::anyhow!("no audit row"))?;
+    let row = e
+        .ops
+        .audit_row("dlq-one")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no audit row"))?;
     assert_eq!(row.status, "SUCCESS");
-    assert!(e.ops.audit_row("dlq-two").await?.is_none(), "the other message stayed");
+    assert!(
+        e.ops.audit_row("dlq-two").await?.is_none(),
+        "the other message stayed"
+    );
 
     // Filtered: every UserPromptSubmit.
-    let (_, _, dry) = post_form(&e.router, local(), "/ui/dlq/replay", &format!("event_type=UserPromptSubmit&csrf={token}"), &[]).await?;
+    let (_, _, dry) = post_form(
+        &e.router,
+        local(),
+        "/ui/dlq/replay",
+        &format!("event_type=UserPromptSubmit&csrf={token}"),
+        &[],
+    )
+    .await?;
     assert!(dry.contains(r#"<b id="dry-count">1</b>"#), "{dry}");
-    let (_, _, done) = post_form(&e.router, local(), "/ui/dlq/replay", &format!("event_type=UserPromptSubmit&confirm=yes&csrf={token}"), &[]).await?;
+    let (_, _, done) = post_form(
+        &e.router,
+        local(),
+        "/ui/dlq/replay",
+        &format!("event_type=UserPromptSubmit&confirm=yes&csrf={token}"),
+        &[],
+    )
+    .await?;
     assert!(done.contains(r#"<b id="moved">1</b>"#), "{done}");
     assert_eq!(e.dlq.depth().await?, 0);
     Ok(())

@@ -20,7 +20,11 @@ pub struct Opts {
     /// Address to listen on. Anything but loopback needs configured tokens
     /// (logins from other hosts need a TLS proxy in front: the cookie is
     /// Secure).
-    #[arg(long, env = "HOOKLINE_DASHBOARD_LISTEN", default_value = "127.0.0.1:8788")]
+    #[arg(
+        long,
+        env = "HOOKLINE_DASHBOARD_LISTEN",
+        default_value = "127.0.0.1:8788"
+    )]
     listen: SocketAddr,
     /// Accepted login tokens as name:sha256hex pairs (the ingest tokens);
     /// absent → the data dir's token file, if any.
@@ -58,7 +62,9 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         .await
         .map_err(|e| format!("{e:#}"));
     let description = match (&opts.target.database_url, &queues) {
-        (Some(u), Ok(q)) if u.starts_with("postgres") => format!("Postgres; queue {}", q.source.name()),
+        (Some(u), Ok(q)) if u.starts_with("postgres") => {
+            format!("Postgres; queue {}", q.source.name())
+        }
         (_, Ok(q)) => format!("store of {}; queue {}", data_dir.display(), q.source.name()),
         (_, Err(_)) => "queue not available".to_owned(),
     };
@@ -74,10 +80,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
-    eprintln!(
-        "hookline dashboard: http://{}/ui/",
-        listener.local_addr()?
-    );
+    eprintln!("hookline dashboard: http://{}/ui/", listener.local_addr()?);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

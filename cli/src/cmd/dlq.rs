@@ -263,7 +263,9 @@ pub async fn replay(
                     native: Some(moved),
                 });
             }
-            Err(e) => eprintln!("StartMessageMoveTask not available ({e:#}); moving message by message"),
+            Err(e) => {
+                eprintln!("StartMessageMoveTask not available ({e:#}); moving message by message")
+            }
         }
     }
     let ropts = ReplayOpts {
@@ -272,7 +274,14 @@ pub async fn replay(
         max: req.max,
         rate: req.rate,
     };
-    let report = dlq::replay(queues.dlq.as_ref(), queues.source.as_ref(), ops, &ropts, progress).await?;
+    let report = dlq::replay(
+        queues.dlq.as_ref(),
+        queues.source.as_ref(),
+        ops,
+        &ropts,
+        progress,
+    )
+    .await?;
     Ok(Replayed {
         report,
         native: None,

@@ -108,7 +108,9 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                     max_receive_count: opts.max_receive_count,
                     visibility_timeout: opts.visibility_timeout,
                 };
-                opsctx::open_queues(&target).await.map_err(|e| format!("{e:#}"))
+                opsctx::open_queues(&target)
+                    .await
+                    .map_err(|e| format!("{e:#}"))
             }
             (None, Some(dlq)) => Ok(Queues {
                 source: queue.clone(),
@@ -146,7 +148,11 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     eprintln!(
         "hookline serve: listening on http://{} (POST /v1/events{})",
         listener.local_addr()?,
-        if dashboard.is_some() { "; dashboard /ui/" } else { "" }
+        if dashboard.is_some() {
+            "; dashboard /ui/"
+        } else {
+            ""
+        }
     );
     let router = match dashboard {
         Some(d) => d.merge(app(state)),

@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use hookline_core::ops::logs::{LogFilter, LogLine, format_line};
 use hookline_core::ops::dlq::DlqMessage;
+use hookline_core::ops::logs::{LogFilter, LogLine, format_line};
 use hookline_core::ops::{AuditDetail, Ops, dlq};
 use hookline_core::queue::Queue;
 use serde_json::json;
@@ -73,7 +73,10 @@ pub async fn gather(
     let in_dlq = match dlq_q {
         Ok(q) => dlq::list(q, ops, 1000)
             .await
-            .map(|all| all.into_iter().find(|m| m.request_id.as_deref() == Some(id)))
+            .map(|all| {
+                all.into_iter()
+                    .find(|m| m.request_id.as_deref() == Some(id))
+            })
             .map_err(|e| e.to_string()),
         Err(e) => Err(e),
     };

@@ -191,7 +191,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
@@ -244,7 +247,9 @@ async fn access(State(st): State<AppState>, mut req: Request, next: Next) -> Res
         cookie(req.headers(), COOKIE).and_then(|id| st.session(id))
     };
     let Some(acc) = found else {
-        return if req.method() == axum::http::Method::GET && !req.uri().path().starts_with("/ui/api/") {
+        return if req.method() == axum::http::Method::GET
+            && !req.uri().path().starts_with("/ui/api/")
+        {
             let back = req.uri().path_and_query().map_or("/ui/", |p| p.as_str());
             Redirect::to(&format!("/ui/login?next={}", pages::url_encode(back))).into_response()
         } else {
@@ -351,5 +356,9 @@ async fn logout(
 
 /// A 404 for anything else (the `hookline dashboard` listener).
 pub async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Body::from("not found; the dashboard is at /ui/\n")).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Body::from("not found; the dashboard is at /ui/\n"),
+    )
+        .into_response()
 }

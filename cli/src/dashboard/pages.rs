@@ -9,10 +9,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use chrono::{DateTime, Duration, Timelike, Utc};
+use hookline_core::ops::Stats;
 use hookline_core::ops::dlq::{self, DlqMessage, Filter};
 use hookline_core::ops::logs::{Level, LogFilter, LogLine};
 use hookline_core::ops::stats::{Percentiles, percentile};
-use hookline_core::ops::Stats;
 use hookline_core::store::{SessionSummary, Step};
 use maud::{DOCTYPE, Markup, html};
 use serde::{Deserialize, Serialize};
@@ -168,10 +168,7 @@ pub struct SessionQuery {
 fn matches(s: &SessionSummary, q: &str, date: &str) -> bool {
     let q = q.trim().to_lowercase();
     let hit = |v: Option<&str>| v.is_some_and(|v| v.to_lowercase().contains(&q));
-    (q.is_empty()
-        || hit(s.title.as_deref())
-        || hit(s.cwd.as_deref())
-        || hit(Some(&s.session_id)))
+    (q.is_empty() || hit(s.title.as_deref()) || hit(s.cwd.as_deref()) || hit(Some(&s.session_id)))
         && (date.trim().is_empty() || s.started_at.format("%Y-%m-%d").to_string() == date.trim())
 }
 
@@ -301,7 +298,10 @@ pub async fn session(
         }
         @if v.steps.is_empty() { p { "No prompt, reply or tool call captured yet." } }
     };
-    let title = s.title.clone().unwrap_or_else(|| format!("Session {}", s.session_id));
+    let title = s
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("Session {}", s.session_id));
     layout(&acc, &title, "sessions", body).into_response()
 }
 
@@ -336,7 +336,12 @@ pub async fn failures(
             .map_err(|e| e.to_string()),
         Err(e) => Err(e.clone()),
     };
-    let dlq_name = st.cfg.queues.as_ref().map(|q| q.dlq.name().to_owned()).unwrap_or_default();
+    let dlq_name = st
+        .cfg
+        .queues
+        .as_ref()
+        .map(|q| q.dlq.name().to_owned())
+        .unwrap_or_default();
     let body = html! {
         form.search method="get" action="/ui/failures" {
             label { "since " input type="text" name="since" value=(since_s) size="10"; }
@@ -427,7 +432,10 @@ pub struct ReplayForm {
 }
 
 fn some(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 pub async fn replay(
@@ -436,7 +444,11 @@ pub async fn replay(
     Form(f): Form<ReplayForm>,
 ) -> Response {
     if !csrf_ok(&acc, f.csrf.as_deref()) {
-        return error_page(StatusCode::FORBIDDEN, &acc, "Missing or wrong CSRF token: reload the page and try again.");
+        return error_page(
+            StatusCode::FORBIDDEN,
+            &acc,
+            "Missing or wrong CSRF token: reload the page and try again.",
+        );
     }
     let queues = match &st.cfg.queues {
         Ok(q) => q,
@@ -459,22 +471,43 @@ pub async fn replay(
         ..Replay::default()
     };
     if !req.all && req.filter.is_all() {
-        return error_page(StatusCode::BAD_REQUEST, &acc, "Say what to replay: a message, a filter, or tick “all messages”.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            &acc,
+            "Say what to replay: a message, a filter, or tick “all messages”.",
+        );
     }
     let mut quiet = |_: usize| {};
     let done = match run_replay(st.cfg.ops.as_ref(), queues, &req, &mut quiet).await {
         Ok(r) => r,
         Err(e) => return internal(&acc, format!("{e:#}")),
     };
-    let (src, dlq_name) = (queues.source.name().to_owned(), queues.dlq.name().to_owned());
+    let (src, dlq_name) = (
+        queues.source.name().to_owned(),
+        queues.dlq.name().to_owned(),
+    );
     let described = {
         let mut parts = Vec::new();
-        if let Some(id) = some(&f.id) { parts.push(format!("message {id}")); }
-        if let Some(v) = some(&f.event_type) { parts.push(format!("event type {v}")); }
-        if let Some(v) = some(&f.session) { parts.push(format!("session {v}")); }
-        if let Some(v) = some(&f.since) { parts.push(format!("first failed since {v}")); }
-        if let Some(v) = some(&f.error_code) { parts.push(format!("error code {v}")); }
-        if parts.is_empty() { "all messages".to_owned() } else { parts.join(", ") }
+        if let Some(id) = some(&f.id) {
+            parts.push(format!("message {id}"));
+        }
+        if let Some(v) = some(&f.event_type) {
+            parts.push(format!("event type {v}"));
+        }
+        if let Some(v) = some(&f.session) {
+            parts.push(format!("session {v}"));
+        }
+        if let Some(v) = some(&f.since) {
+            parts.push(format!("first failed since {v}"));
+        }
+        if let Some(v) = some(&f.error_code) {
+            parts.push(format!("error code {v}"));
+        }
+        if parts.is_empty() {
+            "all messages".to_owned()
+        } else {
+            parts.join(", ")
+        }
     };
     let body = if done.dry_run {
         let n = done.matched.len();
@@ -510,7 +543,17 @@ pub async fn replay(
             p { a href="/ui/failures" { "back to failures" } }
         }
     };
-    layout(&acc, if done.dry_run { "Confirm replay" } else { "Replayed" }, "failures", body).into_response()
+    layout(
+        &acc,
+        if done.dry_run {
+            "Confirm replay"
+        } else {
+            "Replayed"
+        },
+        "failures",
+        body,
+    )
+    .into_response()
 }
 
 fn dlq_table(list: &[DlqMessage]) -> Markup {
@@ -565,7 +608,12 @@ async fn compute_health(st: &AppState, minutes: i64) -> Result<Health, String> {
         .with_second(0)
         .and_then(|t| t.with_nanosecond(0))
         .unwrap_or(now);
-    let rows = st.cfg.ops.stat_rows(start).await.map_err(|e| e.to_string())?;
+    let rows = st
+        .cfg
+        .ops
+        .stat_rows(start)
+        .await
+        .map_err(|e| e.to_string())?;
     let stats = Stats::from_rows(start, &rows);
     let mut per_minute: Vec<(DateTime<Utc>, BTreeMap<String, u64>)> = (0..minutes)
         .map(|i| (start + Duration::minutes(i), BTreeMap::new()))
@@ -720,7 +768,11 @@ pub async fn logs(
     Extension(acc): Extension<Access>,
     Query(q): Query<LogQuery>,
 ) -> Response {
-    let since_s = if q.since.trim().is_empty() { "1h".to_owned() } else { q.since.trim().to_owned() };
+    let since_s = if q.since.trim().is_empty() {
+        "1h".to_owned()
+    } else {
+        q.since.trim().to_owned()
+    };
     let since = match parse_since(&since_s) {
         Ok(s) => s,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &acc, &e),
@@ -774,15 +826,27 @@ pub async fn trace(
         Err(e) => Err(e.clone()),
     };
     let since = Utc::now() - Duration::days(7);
-    let Gathered { detail, in_dlq, lines } =
-        match gather(st.cfg.ops.as_ref(), dlq_q, st.cfg.logs.as_ref(), &id, since).await {
-            Ok(g) => g,
-            Err(e) => return internal(&acc, format!("{e:#}")),
-        };
+    let Gathered {
+        detail,
+        in_dlq,
+        lines,
+    } = match gather(st.cfg.ops.as_ref(), dlq_q, st.cfg.logs.as_ref(), &id, since).await {
+        Ok(g) => g,
+        Err(e) => return internal(&acc, format!("{e:#}")),
+    };
     if detail.is_none() && lines.is_empty() && !matches!(in_dlq, Ok(Some(_))) {
-        return error_page(StatusCode::NOT_FOUND, &acc, &format!("Nothing known about request {id}."));
+        return error_page(
+            StatusCode::NOT_FOUND,
+            &acc,
+            &format!("Nothing known about request {id}."),
+        );
     }
-    let stage = |s: &str| lines.iter().filter(|l| stage_of(l) == s).collect::<Vec<_>>();
+    let stage = |s: &str| {
+        lines
+            .iter()
+            .filter(|l| stage_of(l) == s)
+            .collect::<Vec<_>>()
+    };
     let body = html! {
         @if let Some(d) = &detail {
             @let r = &d.row;
