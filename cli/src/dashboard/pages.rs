@@ -329,7 +329,7 @@ pub async fn failures(
             .collect(),
         Err(e) => return internal(&acc, e),
     };
-    failed.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+    failed.sort_by_key(|r| std::cmp::Reverse(r.received_at));
     let dlq_list: Result<Vec<DlqMessage>, String> = match &st.cfg.queues {
         Ok(q) => dlq::list(q.dlq.as_ref(), st.cfg.ops.as_ref(), 500)
             .await

@@ -23,7 +23,17 @@ function drawPerMinute(box, perMinute) {
   const colour = (t) => PALETTE[types.indexOf(t) % PALETTE.length];
   const W = 900, H = 220, L = 40, B = 24, T = 10;
   const max = Math.max(1, ...perMinute.map(([, m]) => Object.values(m).reduce((a, b) => a + b, 0)));
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H + 24}`, role: "img", "aria-label": "events per minute by type" });
+  // Legend rows: as many as the type names need.
+  const rows = [];
+  let row = [], width = L;
+  for (const t of types) {
+    const w = 24 + t.length * 7;
+    if (width + w > W && row.length) { rows.push(row); row = []; width = L; }
+    row.push([t, width]);
+    width += w;
+  }
+  if (row.length) rows.push(row);
+  const svg = el("svg", { viewBox: `0 0 ${W} ${H + 8 + rows.length * 16}`, role: "img", "aria-label": "events per minute by type" });
   const bw = (W - L) / Math.max(1, perMinute.length);
   for (let i = 0; i <= 4; i++) {
     const y = T + (H - B - T) * (1 - i / 4);
@@ -43,19 +53,19 @@ function drawPerMinute(box, perMinute) {
     }
     if (i % 5 === 0) svg.append(el("text", { x: L + i * bw, y: H - 6, class: "axis" }, minute.slice(11, 16)));
   });
-  let x = L;
-  for (const t of types) {
-    svg.append(el("rect", { x, y: H + 8, width: 10, height: 10, fill: colour(t) }));
-    svg.append(el("text", { x: x + 14, y: H + 17, class: "axis" }, t));
-    x += 24 + t.length * 7;
-  }
+  rows.forEach((r, i) => {
+    for (const [t, x] of r) {
+      svg.append(el("rect", { x, y: H + 2 + i * 16, width: 10, height: 10, fill: colour(t) }));
+      svg.append(el("text", { x: x + 14, y: H + 11 + i * 16, class: "axis" }, t));
+    }
+  });
   box.replaceChildren(svg);
 }
 
 // Lines: queue and DLQ depth samples taken while the page is open.
 function drawDepths(box, samples) {
   const W = 900, H = 160, L = 40, T = 10, B = 20;
-  const max = Math.max(1, ...samples.flatMap((s) => [s.q || 0, s.d || 0]));
+  const max = Math.max(2, ...samples.flatMap((s) => [s.q || 0, s.d || 0]));
   const svg = el("svg", { viewBox: `0 0 ${W} ${H + 20}`, role: "img", "aria-label": "queue and DLQ depth" });
   for (let i = 0; i <= 2; i++) {
     const y = T + (H - B - T) * (1 - i / 2);
