@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use hookline_core::ops::Ops;
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::store::{PgStore, Reader, Store};
@@ -41,6 +42,7 @@ pub fn data_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 pub struct Stores {
     pub store: Arc<dyn Store>,
     pub reader: Arc<dyn Reader>,
+    pub ops: Arc<dyn Ops>,
     pub description: String,
 }
 
@@ -62,7 +64,8 @@ pub async fn open_store(database_url: Option<&str>, data_dir: &Path) -> anyhow::
             let store = Arc::new(store);
             Ok(Stores {
                 store: store.clone(),
-                reader: store,
+                reader: store.clone(),
+                ops: store,
                 description: "Postgres (DATABASE_URL)".into(),
             })
         }
@@ -94,7 +97,8 @@ async fn sqlite_store(pool: sqlx::SqlitePool, at: String) -> anyhow::Result<Stor
     let store = Arc::new(store);
     Ok(Stores {
         store: store.clone(),
-        reader: store,
+        reader: store.clone(),
+        ops: store,
         description: format!("SQLite {at}"),
     })
 }

@@ -2,12 +2,7 @@
 //! its `Opts` and `run`.
 
 use clap::{Parser, Subcommand};
-
-mod backend;
-mod cmd;
-mod db;
-mod text;
-mod tokens;
+use hookline_cli::cmd;
 
 /// hookline: capture every Claude Code session into a database you can query.
 #[derive(Debug, Parser)]
@@ -37,6 +32,9 @@ enum Command {
     Logs(cmd::logs::Opts),
     /// One request's whole path: hook, ingest, queue, worker, audit, domain rows.
     Trace(cmd::trace::Opts),
+    /// The web dashboard (sessions, failures and DLQ replay, live health,
+    /// logs) for any hookline database and queue, e.g. the AWS deployment's.
+    Dashboard(cmd::dashboard::Opts),
 }
 
 #[tokio::main]
@@ -51,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Events(opts) => cmd::events::run(opts).await,
         Command::Logs(opts) => cmd::logs::run(opts).await,
         Command::Trace(opts) => cmd::trace::run(opts).await,
+        Command::Dashboard(opts) => cmd::dashboard::run(opts).await,
     }
 }
 

@@ -167,7 +167,7 @@ impl Ops for SqliteStore {
     async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError> {
         let since = to_text(since);
         let rows = sqlx::query!(
-            r#"SELECT event_type, status, processing_ms, error_code, error_message,
+            r#"SELECT request_id, event_type, status, processing_ms, error_code, error_message,
                       received_at, processed_at
                FROM webhook_events WHERE received_at >= ?1"#,
             since
@@ -180,7 +180,9 @@ impl Ops for SqliteStore {
                 let received = time(&r.received_at)?;
                 let processed = time_opt(r.processed_at)?;
                 Ok(StatRow {
+                    request_id: r.request_id,
                     event_type: r.event_type,
+                    received_at: received,
                     status: r.status,
                     processing_ms: r.processing_ms,
                     end_to_end_ms: processed.map(|p| (p - received).num_milliseconds()),

@@ -135,4 +135,15 @@ impl Reader for SqliteStore {
             steps,
         }))
     }
+
+    async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar!(
+            r#"SELECT DISTINCT session_id AS "session_id!" FROM tool_uses
+               WHERE lower(tool_name) = lower(?1)"#,
+            tool_name
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(crate::store_error)
+    }
 }

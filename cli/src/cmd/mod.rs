@@ -1,3 +1,4 @@
+pub mod dashboard;
 pub mod dev;
 pub mod dlq;
 pub mod dlq_move;

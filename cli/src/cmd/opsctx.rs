@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use hookline_core::ops::Ops;
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
-use hookline_core::store::PgStore;
+use hookline_core::store::{PgStore, Reader};
 use hookline_store_sqlite::SqliteStore;
 use sqlx::postgres::PgPoolOptions;
 
@@ -54,6 +54,11 @@ pub struct Target {
 /// Opens the store for the operator commands (migrating SQLite as `serve`
 /// would; Postgres is migrated by `hookline migrate`).
 pub async fn open_ops(t: &Target) -> anyhow::Result<Arc<dyn Ops>> {
+    Ok(open_ops_reader(t).await?.0)
+}
+
+/// The store as [`Ops`] and as [`Reader`] (what the dashboard needs).
+pub async fn open_ops_reader(t: &Target) -> anyhow::Result<(Arc<dyn Ops>, Arc<dyn Reader>)> {
     match t.database_url.as_deref().filter(|u| !u.is_empty()) {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let pool = PgPoolOptions::new()
@@ -62,7 +67,8 @@ pub async fn open_ops(t: &Target) -> anyhow::Result<Arc<dyn Ops>> {
                 .connect(url)
                 .await
                 .context("could not connect to DATABASE_URL")?;
-            Ok(Arc::new(PgStore::new(pool)))
+            let store = Arc::new(PgStore::new(pool));
+            Ok((store.clone(), store))
         }
         Some(url) if url.starts_with("sqlite:") => {
             let opts = hookline_store_sqlite::options_from_url(url)
@@ -79,10 +85,13 @@ pub async fn open_ops(t: &Target) -> anyhow::Result<Arc<dyn Ops>> {
     }
 }
 
-async fn sqlite(pool: Result<sqlx::SqlitePool, sqlx::Error>) -> anyhow::Result<Arc<dyn Ops>> {
+async fn sqlite(
+    pool: Result<sqlx::SqlitePool, sqlx::Error>,
+) -> anyhow::Result<(Arc<dyn Ops>, Arc<dyn Reader>)> {
     let store = SqliteStore::new(pool.context("could not open the SQLite database")?);
     store.migrate().await.context("SQLite migrations failed")?;
-    Ok(Arc::new(store))
+    let store = Arc::new(store);
+    Ok((store.clone(), store))
 }
 
 /// The source queue and its DLQ; the SQS handles when they are SQS queues

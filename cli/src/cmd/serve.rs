@@ -14,7 +14,10 @@ use hookline_core::poller::{InProcess, Poller};
 use hookline_core::worker::WorkerConfig;
 use tokio::sync::watch;
 
+use super::logs::Sources;
+use super::opsctx::{self, Queues, Target};
 use crate::backend;
+use crate::dashboard::{self, Config, Dashboard};
 use crate::tokens;
 
 #[derive(Debug, clap::Args)]
@@ -48,6 +51,18 @@ pub struct Opts {
     /// long after the restart.
     #[arg(long, env = "HOOKLINE_VISIBILITY_TIMEOUT", default_value_t = 30)]
     visibility_timeout: u64,
+    /// Dead-letter queue URL of an SQS --queue-url (for the dashboard's
+    /// DLQ page and replay).
+    #[arg(long, env = "HOOKLINE_DLQ_URL")]
+    dlq_url: Option<String>,
+    /// A JSON log file the dashboard's Logs and Trace pages read (serve's
+    /// own stderr redirected to a file, the hook's hook.log); repeat for
+    /// several.
+    #[arg(long = "log-file", value_name = "PATH")]
+    log_files: Vec<PathBuf>,
+    /// Do not serve the dashboard under /ui/.
+    #[arg(long)]
+    no_dashboard: bool,
     /// Messages per worker batch (1-10).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
     batch_size: u8,
@@ -78,7 +93,44 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             Err(e) => eprintln!("hookline serve: cannot read the dead-letter queue: {e}"),
         }
     }
-    let (store, queue) = (stores.store, queues.queue);
+    let (store, queue) = (stores.store, queues.queue.clone());
+    let tokens = Arc::new(tokens);
+    let dashboard = if opts.no_dashboard {
+        None
+    } else {
+        let dq = match (&opts.queue_url, &queues.dlq) {
+            (Some(_), _) => {
+                let target = Target {
+                    data_dir: Some(data_dir.clone()),
+                    database_url: opts.database_url.clone(),
+                    queue_url: opts.queue_url.clone(),
+                    dlq_url: opts.dlq_url.clone(),
+                    max_receive_count: opts.max_receive_count,
+                    visibility_timeout: opts.visibility_timeout,
+                };
+                opsctx::open_queues(&target)
+                    .await
+                    .map_err(|e| format!("{e:#}"))
+            }
+            (None, Some(dlq)) => Ok(Queues {
+                source: queue.clone(),
+                dlq: dlq.clone(),
+                sqs: None,
+            }),
+            (None, None) => Err("the embedded queue has no DLQ".to_owned()),
+        };
+        Some(dashboard::router(Dashboard::new(Config {
+            reader: stores.reader.clone(),
+            ops: stores.ops.clone(),
+            queues: dq,
+            tokens: tokens.clone(),
+            logs: (!opts.log_files.is_empty()).then(|| Sources {
+                files: opts.log_files.clone(),
+                groups: Vec::new(),
+            }),
+            description: format!("{}; {}", stores.description, queues.description),
+        })))
+    };
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = move |mut rx: watch::Receiver<bool>| async move {
@@ -87,19 +139,28 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
 
     let state = IngestState {
         queue: queue.clone(),
-        tokens: Arc::new(tokens),
+        tokens,
         max_body: opts.max_body,
     };
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
     eprintln!(
-        "hookline serve: listening on http://{} (POST /v1/events)",
-        listener.local_addr()?
+        "hookline serve: listening on http://{} (POST /v1/events{})",
+        listener.local_addr()?,
+        if dashboard.is_some() {
+            "; dashboard /ui/"
+        } else {
+            ""
+        }
     );
+    let router = match dashboard {
+        Some(d) => d.merge(app(state)),
+        None => app(state),
+    };
     let server = axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(stopped(stop_rx.clone()));
 

@@ -5,8 +5,10 @@
 
 use std::fmt::Write as _;
 
+use hookline_core::ops::dlq::DlqMessage;
 use hookline_core::ops::logs::{LogFilter, LogLine, format_line};
-use hookline_core::ops::{AuditDetail, dlq};
+use hookline_core::ops::{AuditDetail, Ops, dlq};
+use hookline_core::queue::Queue;
 use serde_json::json;
 
 use super::logs::{Reader, Sources};
@@ -51,34 +53,47 @@ pub fn stage_of(l: &LogLine) -> &'static str {
     }
 }
 
-pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    let id = opts.request_id.clone();
-    let ops = opsctx::open_ops(&opts.target).await?;
-    let detail = ops.audit_detail(&id).await?;
-    let in_dlq = match opsctx::open_queues(&opts.target).await {
-        Ok(q) => dlq::list(q.dlq.as_ref(), ops.as_ref(), 1000)
+/// Everything known about one request: its audit detail, whether it sits
+/// in the DLQ now, and its log lines (by request id, then by trace id).
+pub struct Gathered {
+    pub detail: Option<AuditDetail>,
+    pub in_dlq: Result<Option<DlqMessage>, String>,
+    pub lines: Vec<LogLine>,
+}
+
+/// What `hookline trace` and the dashboard's trace page show.
+pub async fn gather(
+    ops: &dyn Ops,
+    dlq_q: Result<&dyn Queue, String>,
+    sources: Option<&Sources>,
+    id: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Gathered> {
+    let detail = ops.audit_detail(id).await?;
+    let in_dlq = match dlq_q {
+        Ok(q) => dlq::list(q, ops, 1000)
             .await
             .map(|all| {
                 all.into_iter()
-                    .find(|m| m.request_id.as_deref() == Some(id.as_str()))
+                    .find(|m| m.request_id.as_deref() == Some(id))
             })
             .map_err(|e| e.to_string()),
-        Err(e) => Err(format!("{e:#}")),
+        Err(e) => Err(e),
     };
     let mut lines = Vec::new();
-    if !opts.no_logs {
-        let mut reader = Reader::new(opts.sources.clone()).await;
+    if let Some(sources) = sources {
+        let mut reader = Reader::new(sources.clone()).await;
         let by_req = LogFilter {
-            request_id: Some(id.clone()),
-            since: Some(opts.since),
+            request_id: Some(id.to_owned()),
+            since: Some(since),
             ..LogFilter::default()
         };
         lines = reader.read(&by_req).await?;
         if let Some(trace) = detail.as_ref().and_then(|d| d.row.trace_id.clone()) {
-            let mut again = Reader::new(opts.sources.clone()).await;
+            let mut again = Reader::new(sources.clone()).await;
             let by_trace = LogFilter {
                 trace_id: Some(trace),
-                since: Some(opts.since),
+                since: Some(since),
                 ..LogFilter::default()
             };
             for l in again.read(&by_trace).await? {
@@ -89,6 +104,29 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             lines.sort_by_key(|l| l.timestamp);
         }
     }
+    Ok(Gathered {
+        detail,
+        in_dlq,
+        lines,
+    })
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let id = opts.request_id.clone();
+    let ops = opsctx::open_ops(&opts.target).await?;
+    let queues = opsctx::open_queues(&opts.target)
+        .await
+        .map_err(|e| format!("{e:#}"));
+    let dlq_q = match &queues {
+        Ok(q) => Ok(q.dlq.as_ref()),
+        Err(e) => Err(e.clone()),
+    };
+    let sources = (!opts.no_logs).then_some(&opts.sources);
+    let Gathered {
+        detail,
+        in_dlq,
+        lines,
+    } = gather(ops.as_ref(), dlq_q, sources, &id, opts.since).await?;
     anyhow::ensure!(
         detail.is_some() || !lines.is_empty() || matches!(in_dlq, Ok(Some(_))),
         "nothing known about request {id:?} (no audit row, no DLQ message, no log line)"

@@ -11,7 +11,9 @@ use serde::Serialize;
 /// One audit row, reduced to what the statistics need.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StatRow {
+    pub request_id: String,
     pub event_type: String,
+    pub received_at: DateTime<Utc>,
     pub status: String,
     pub processing_ms: Option<i64>,
     /// processed_at − received_at, in milliseconds.
@@ -170,7 +172,9 @@ mod tests {
 
     fn row(t: &str, status: &str, ms: i64, code: Option<&str>) -> StatRow {
         StatRow {
+            request_id: format!("{t}-{status}-{ms}"),
             event_type: t.into(),
+            received_at: Utc::now(),
             status: status.into(),
             processing_ms: Some(ms),
             end_to_end_ms: Some(ms * 10),

@@ -150,7 +150,8 @@ impl Ops for PgStore {
 
     async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError> {
         Ok(sqlx::query!(
-            r#"SELECT event_type, status, processing_ms, error_code, error_message,
+            r#"SELECT request_id, event_type, received_at, status, processing_ms, error_code,
+                      error_message,
                       (EXTRACT(EPOCH FROM (processed_at - received_at)) * 1000)::bigint AS e2e_ms
                FROM webhook_events WHERE received_at >= $1"#,
             since
@@ -159,7 +160,9 @@ impl Ops for PgStore {
         .await?
         .into_iter()
         .map(|r| StatRow {
+            request_id: unescape_str(&r.request_id).into_owned(),
             event_type: unescape_str(&r.event_type).into_owned(),
+            received_at: r.received_at,
             status: r.status,
             processing_ms: r.processing_ms.map(i64::from),
             end_to_end_ms: r.e2e_ms,

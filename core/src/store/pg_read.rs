@@ -128,4 +128,18 @@ impl Reader for PgStore {
             steps,
         }))
     }
+
+    async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {
+        let name = crate::text::escape_str(tool_name).into_owned();
+        Ok(sqlx::query_scalar!(
+            r#"SELECT DISTINCT session_id AS "session_id!" FROM tool_uses
+               WHERE lower(tool_name) = lower($1)"#,
+            name
+        )
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|s| unescape_str(&s).into_owned())
+        .collect())
+    }
 }

@@ -82,4 +82,7 @@ pub trait Reader: Send + Sync {
     async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError>;
     /// One conversation; `id` may be a unique prefix of the session id.
     async fn session(&self, id: &str) -> Result<Option<SessionView>, StoreError>;
+    /// Ids of the sessions with a tool use of this tool (case-insensitive
+    /// exact name, e.g. `bash` finds `Bash`).
+    async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError>;
 }

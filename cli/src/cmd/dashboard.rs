@@ -1,0 +1,93 @@
+//! `hookline dashboard`: the web dashboard on its own listener, pointed at
+//! any hookline database and queue (Postgres + SQS for the AWS deployment,
+//! or the data dir of a `hookline serve`). `hookline serve` serves the same
+//! pages under `/ui/` on its ingest listener.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use hookline_core::http::TokenSet;
+
+use super::logs::Sources;
+use super::opsctx::{self, Target};
+use crate::backend;
+use crate::dashboard::{self, Config, Dashboard};
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    /// Address to listen on. Anything but loopback needs configured tokens
+    /// (logins from other hosts need a TLS proxy in front: the cookie is
+    /// Secure).
+    #[arg(
+        long,
+        env = "HOOKLINE_DASHBOARD_LISTEN",
+        default_value = "127.0.0.1:8788"
+    )]
+    listen: SocketAddr,
+    /// Accepted login tokens as name:sha256hex pairs (the ingest tokens);
+    /// absent → the data dir's token file, if any.
+    #[arg(long, env = "HOOKLINE_TOKENS", hide_env_values = true)]
+    tokens: Option<String>,
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    sources: Sources,
+}
+
+/// The configured tokens, else the data dir's `tokens` file, else none.
+pub fn login_tokens(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<TokenSet> {
+    if let Some(spec) = configured.filter(|s| !s.trim().is_empty()) {
+        return Ok(TokenSet::parse(spec)?);
+    }
+    let file = data_dir.join("tokens");
+    match std::fs::read_to_string(&file) {
+        Ok(spec) => TokenSet::parse(&spec).with_context(|| format!("in {}", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TokenSet::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", file.display())),
+    }
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let data_dir = backend::data_dir(opts.target.data_dir.clone())?;
+    let tokens = login_tokens(opts.tokens.as_deref(), &data_dir)?;
+    anyhow::ensure!(
+        opts.listen.ip().is_loopback() || !tokens.is_empty(),
+        "refusing to listen on {} without a login token: set HOOKLINE_TOKENS",
+        opts.listen
+    );
+    let (ops, reader) = opsctx::open_ops_reader(&opts.target).await?;
+    let queues = opsctx::open_queues(&opts.target)
+        .await
+        .map_err(|e| format!("{e:#}"));
+    let description = match (&opts.target.database_url, &queues) {
+        (Some(u), Ok(q)) if u.starts_with("postgres") => {
+            format!("Postgres; queue {}", q.source.name())
+        }
+        (_, Ok(q)) => format!("store of {}; queue {}", data_dir.display(), q.source.name()),
+        (_, Err(_)) => "queue not available".to_owned(),
+    };
+    let state = Dashboard::new(Config {
+        reader,
+        ops,
+        queues,
+        tokens: Arc::new(tokens),
+        logs: Some(opts.sources.clone()),
+        description,
+    });
+    let app = dashboard::router(state).fallback(dashboard::not_found);
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", opts.listen))?;
+    eprintln!("hookline dashboard: http://{}/ui/", listener.local_addr()?);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("HTTP server failed")
+}
