@@ -14,6 +14,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::envelope::{Envelope, Payload, QueueMessage};
 use crate::error::{EnvelopeError, WorkerError};
@@ -59,9 +60,13 @@ pub async fn process_batch(
 ) -> Vec<String> {
     let mut failed = Vec::new();
     for record in records {
+        // Instrument, not `span.enter()`: an entered guard held across an
+        // await stays entered on the thread while the task is suspended, so
+        // other tasks ran inside this span, and the tracing registry panicked
+        // ("tried to clone a span that already closed"), killing the task
+        // (in `hookline serve`: the queue writer, so every send got 503).
         let span = tracing::info_span!("record", message_id = %record.message_id);
-        let _enter = span.enter();
-        if process_record(store, cfg, record).await == Disposition::Redeliver {
+        if process_record(store, cfg, record).instrument(span).await == Disposition::Redeliver {
             failed.push(record.message_id.clone());
         }
     }
