@@ -108,8 +108,9 @@ pub async fn process_batch(
                 let (record, audit) = (&records[i], &prepared[i].0);
                 let d = match result {
                     Ok(outcome) => {
-                        let _enter = record_span(record).entered();
-                        tracing::info!(request_id = %audit.request_id, event_type = %audit.event_type, ?outcome, "record processed");
+                        record_span(record).in_scope(|| {
+                            tracing::info!(request_id = %audit.request_id, event_type = %audit.event_type, ?outcome, "record processed");
+                        });
                         Disposition::Done
                     }
                     Err(e) => {
@@ -144,6 +145,12 @@ pub async fn process_batch(
         .collect()
 }
 
+/// The span of one record. Always attached with `.instrument`, never an
+/// entered guard held across an await: such a guard stays entered on the
+/// thread while the task is suspended, other tasks then run inside the span,
+/// and the tracing registry panicked ("tried to clone a span that already
+/// closed"), which killed `hookline serve`'s queue writer (found by
+/// scripts/chaos).
 fn record_span(record: &QueueRecord) -> tracing::Span {
     tracing::info_span!("record", message_id = %record.message_id)
 }

@@ -147,7 +147,27 @@ async fn intake(
     }
     let bytes = match axum::body::to_bytes(body, st.max_body).await {
         Ok(b) => b,
-        Err(_) => return Err(i.refuse(too_large(), header_id, Bytes::new()).await),
+        Err(e) if is_length_limit(&e) => {
+            return Err(i.refuse(too_large(), header_id, Bytes::new()).await);
+        }
+        Err(e) => {
+            // The body did not arrive in full: the client gave up mid-upload
+            // (its deadline) or the connection broke. Nothing was refused, so
+            // nothing is recorded: an INVALID record under the client's
+            // request id would turn its resend into a DUPLICATE, a loss.
+            // 408 tells a client still listening to send it again.
+            tracing::warn!(
+                request_id = header_id.as_ref().map(RequestId::as_str).unwrap_or("-"),
+                error = %e,
+                principal = %i.principal,
+                "request body not received in full; nothing recorded"
+            );
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_incomplete",
+                "the request body was not received in full; send it again",
+            ));
+        }
     };
     let value: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
@@ -191,6 +211,12 @@ async fn intake(
         "event queued"
     );
     Ok(request_id)
+}
+
+/// Whether reading the body stopped at the size limit (not on a broken or
+/// abandoned upload).
+fn is_length_limit(e: &axum::Error) -> bool {
+    std::error::Error::source(e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
 }
 
 impl Intake<'_> {

@@ -331,6 +331,57 @@ async fn bad_requests_get_clear_4xx_and_leave_invalid_audit_records() -> anyhow:
     Ok(())
 }
 
+/// Found by scripts/chaos: a hook whose deadline cut its upload short got an
+/// INVALID `body_too_large` record under its request id, so its resend of the
+/// same event was taken for a duplicate and never stored.
+#[tokio::test]
+async fn an_upload_cut_short_records_nothing_and_its_resend_is_queued() -> anyhow::Result<()> {
+    let q = new_queue().await?;
+    let st = state(Arc::new(q.clone()))?;
+    let id = "01938f0e-8c6e-7d2a-9a51-0f4c2b1e7a77";
+    let full = event().to_string();
+    let half = full.as_bytes()[..full.len() / 2].to_vec();
+    let cut = Body::from_stream(futures::stream::iter(vec![
+        Ok(half),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "the client went away",
+        )),
+    ]));
+    refused(
+        &st,
+        post("/v1/events")
+            .header("x-request-id", id)
+            .header(header::CONTENT_LENGTH, full.len())
+            .body(cut)?,
+        StatusCode::REQUEST_TIMEOUT,
+        "body_incomplete",
+    )
+    .await?;
+    assert!(
+        drain(&q).await?.is_empty(),
+        "nothing is queued for an incomplete body"
+    );
+
+    let (status, answer) = send(
+        &st,
+        post("/v1/events")
+            .header("x-request-id", id)
+            .body(Body::from(full))?,
+    )
+    .await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let msgs = drain(&q).await?;
+    assert_eq!(msgs.len(), 1);
+    let env = QueueMessage::decode(&msgs[0].body)?;
+    assert_eq!(env.envelope().request_id.as_str(), id);
+    assert!(
+        env.envelope().invalid.is_none(),
+        "the resend is a valid event"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn wrong_methods_and_paths_are_json_errors() -> anyhow::Result<()> {
     let q = new_queue().await?;

@@ -16,6 +16,7 @@ use sqlx::{ConnectOptions, SqlitePool};
 on_both!(
     a_panic_in_one_record_fails_only_that_record,
     the_last_allowed_receive_marks_failed_before_the_dlq,
+    the_record_span_never_leaks_into_other_work,
 );
 on_backends!(
     a_closed_connection_fails_only_the_affected_record: postgres => Postgres;
@@ -283,5 +284,43 @@ async fn a_connection_lost_mid_batch_retries_each_record_alone(db: TestDb) -> an
     let failed = process_batch(db.store(), &WorkerConfig::default(), &again).await;
     assert!(failed.is_empty(), "redelivered, it succeeds: {failed:?}");
     assert_eq!(db.status_of("r05").await?, "SUCCESS");
+    Ok(())
+}
+
+/// Found by scripts/chaos: `hookline serve` panicked in the tracing registry
+/// ("tried to clone a span that already closed") and its queue writer died,
+/// because the worker held the `record` span entered across awaits, so work
+/// polled meanwhile on the same thread ran inside it. Here a probe polled
+/// between the worker's awaits must never see the span as current.
+async fn the_record_span_never_leaks_into_other_work(db: TestDb) -> anyhow::Result<()> {
+    let _registry = tracing::subscriber::set_default(tracing_subscriber::registry());
+    let records = session()?;
+    let cfg = WorkerConfig::default();
+    let mut leaks = 0usize;
+    let mut polls = 0usize;
+    let probe = async {
+        loop {
+            polls += 1;
+            if tracing::Span::current()
+                .metadata()
+                .is_some_and(|m| m.name() == "record")
+            {
+                leaks += 1;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let failed = tokio::select! {
+        biased;
+        failed = process_batch(db.store(), &cfg, &records) => failed,
+        () = probe => unreachable!("the probe never ends"),
+    };
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(polls > 0, "the probe ran between the worker's awaits");
+    assert_eq!(
+        leaks, 0,
+        "polls of other work that ran inside the record span"
+    );
+    assert_eq!(success_count(&db).await?, records.len() as i64);
     Ok(())
 }
