@@ -145,9 +145,30 @@ async fn intake(
     if rq::content_length(h).is_some_and(|n| n > st.max_body) {
         return Err(i.refuse(too_large(), header_id, Bytes::new()).await);
     }
-    let bytes = match axum::body::to_bytes(body, st.max_body).await {
-        Ok(b) => b,
-        Err(_) => return Err(i.refuse(too_large(), header_id, Bytes::new()).await),
+    let bytes = match tokio::time::timeout(st.body_timeout, read_body(body, st.max_body)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(BodyError::TooLarge)) => {
+            return Err(i.refuse(too_large(), header_id, Bytes::new()).await);
+        }
+        Ok(Err(BodyError::Unreadable(e))) => {
+            let e = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                format!("the body could not be read: {e}"),
+            );
+            return Err(i.refuse(e, header_id, Bytes::new()).await);
+        }
+        Err(_) => {
+            let e = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the body did not arrive within {} s",
+                    st.body_timeout.as_secs_f64()
+                ),
+            );
+            return Err(i.refuse(e, header_id, Bytes::new()).await);
+        }
     };
     let value: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
@@ -191,6 +212,28 @@ async fn intake(
         "event queued"
     );
     Ok(request_id)
+}
+
+enum BodyError {
+    TooLarge,
+    Unreadable(axum::Error),
+}
+
+/// Reads the whole body, stopping as soon as it passes `max` bytes. A body
+/// that cannot be read (broken chunked encoding, the client gone) is not
+/// reported as too large.
+async fn read_body(body: Body, max: usize) -> Result<Bytes, BodyError> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(BodyError::Unreadable)?;
+        if buf.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
 }
 
 impl Intake<'_> {
