@@ -435,3 +435,33 @@ async fn a_stalled_body_is_408_and_a_broken_one_400_not_413() -> anyhow::Result<
     assert_eq!(reasons.get("broken").cloned(), want("$", "unreadable_body"));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_single_field_error_keeps_its_own_code_in_the_audit_record() -> anyhow::Result<()> {
+    let q = new_queue().await?;
+    let st = state(Arc::new(q.clone()))?;
+    // Before: the answer's code (invalid_event) replaced the field's own
+    // code when there was only one error.
+    let mut long = event();
+    long["session_id"] = json!("s".repeat(10_000));
+    refused(
+        &st,
+        post("/v1/events")
+            .header("x-request-id", "long")
+            .body(Body::from(long.to_string()))?,
+        StatusCode::BAD_REQUEST,
+        "invalid_event",
+    )
+    .await?;
+
+    let msgs = drain(&q).await?;
+    assert_eq!(msgs.len(), 1);
+    let env = QueueMessage::decode(&msgs[0].body)?;
+    let reasons = env.envelope().invalid.clone().unwrap_or_default().0;
+    let got: Vec<(&str, &str)> = reasons
+        .iter()
+        .map(|e| (e.field.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(got, [("session_id", "too_long")]);
+    Ok(())
+}
