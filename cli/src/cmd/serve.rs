@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use hookline_core::http::{DEFAULT_MAX_BODY, IngestState, app};
+use hookline_core::http::{DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, IngestState, app};
 use hookline_core::poller::{InProcess, Poller};
 use hookline_core::worker::WorkerConfig;
 use tokio::sync::watch;
@@ -43,6 +43,9 @@ pub struct Opts {
     /// Largest accepted body, in bytes.
     #[arg(long, env = "HOOKLINE_MAX_BODY", default_value_t = DEFAULT_MAX_BODY)]
     max_body: usize,
+    /// Seconds to receive a whole body; a slower client is answered 408.
+    #[arg(long, env = "HOOKLINE_BODY_TIMEOUT", default_value_t = DEFAULT_BODY_TIMEOUT.as_secs())]
+    body_timeout: u64,
     /// Receives before a failing message goes to the dead-letter queue.
     #[arg(long, env = "HOOKLINE_MAX_RECEIVE_COUNT", default_value_t = 5)]
     max_receive_count: u32,
@@ -141,6 +144,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         queue: queue.clone(),
         tokens,
         max_body: opts.max_body,
+        body_timeout: Duration::from_secs(opts.body_timeout.max(1)),
     };
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await

@@ -31,6 +31,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Every field error (shown in the answer when there are several; all
+    /// of them, with their own codes, go to the INVALID audit record).
     pub errors: Vec<FieldError>,
 }
 
@@ -61,11 +63,7 @@ impl ApiError {
             code: "invalid_event",
             message: first.map_or_else(|| "invalid event".to_owned(), ToString::to_string),
             field: first.map(|e| e.field.clone()),
-            errors: if errors.0.len() > 1 {
-                errors.0.clone()
-            } else {
-                Vec::new()
-            },
+            errors: errors.0.clone(),
         }
     }
 }
@@ -77,7 +75,11 @@ impl IntoResponse for ApiError {
                 code: self.code,
                 message: &self.message,
                 field: self.field.as_deref(),
-                errors: &self.errors,
+                errors: if self.errors.len() > 1 {
+                    &self.errors
+                } else {
+                    &[]
+                },
             },
         };
         let mut response = (self.status, Json(body)).into_response();

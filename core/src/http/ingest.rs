@@ -145,17 +145,18 @@ async fn intake(
     if rq::content_length(h).is_some_and(|n| n > st.max_body) {
         return Err(i.refuse(too_large(), header_id, Bytes::new()).await);
     }
-    let bytes = match axum::body::to_bytes(body, st.max_body).await {
-        Ok(b) => b,
-        Err(e) if is_length_limit(&e) => {
+    let bytes = match tokio::time::timeout(st.body_timeout, read_body(body, st.max_body)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(BodyError::TooLarge)) => {
             return Err(i.refuse(too_large(), header_id, Bytes::new()).await);
         }
-        Err(e) => {
+        Ok(Err(BodyError::Unreadable(e))) => {
             // The body did not arrive in full: the client gave up mid-upload
-            // (its deadline) or the connection broke. Nothing was refused, so
-            // nothing is recorded: an INVALID record under the client's
-            // request id would turn its resend into a DUPLICATE, a loss.
-            // 408 tells a client still listening to send it again.
+            // (its deadline), the connection broke, or the chunked framing
+            // was broken. Nothing was refused, so nothing is recorded: an
+            // INVALID record under the client's request id would turn its
+            // resend into a DUPLICATE, a loss (found by scripts/chaos). 408
+            // tells a client still listening to send it again.
             tracing::warn!(
                 request_id = header_id.as_ref().map(RequestId::as_str).unwrap_or("-"),
                 error = %e,
@@ -167,6 +168,17 @@ async fn intake(
                 "body_incomplete",
                 "the request body was not received in full; send it again",
             ));
+        }
+        Err(_) => {
+            let e = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the body did not arrive within {} s",
+                    st.body_timeout.as_secs_f64()
+                ),
+            );
+            return Err(i.refuse(e, header_id, Bytes::new()).await);
         }
     };
     let value: Value = match serde_json::from_slice(&bytes) {
@@ -213,10 +225,26 @@ async fn intake(
     Ok(request_id)
 }
 
-/// Whether reading the body stopped at the size limit (not on a broken or
-/// abandoned upload).
-fn is_length_limit(e: &axum::Error) -> bool {
-    std::error::Error::source(e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+enum BodyError {
+    TooLarge,
+    Unreadable(axum::Error),
+}
+
+/// Reads the whole body, stopping as soon as it passes `max` bytes. A body
+/// that cannot be read (broken chunked encoding, the client gone) is not
+/// reported as too large: it is incomplete, and not recorded.
+async fn read_body(body: Body, max: usize) -> Result<Bytes, BodyError> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(BodyError::Unreadable)?;
+        if buf.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
 }
 
 impl Intake<'_> {

@@ -8,6 +8,7 @@ mod ingest;
 mod request;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{any, get, post};
@@ -20,12 +21,19 @@ use crate::queue::Queue;
 /// Default body limit (`HOOKLINE_MAX_BODY`): 1 MiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
+/// Default time to receive a whole body (`HOOKLINE_BODY_TIMEOUT`): 30 s.
+/// A client that sends slower (a byte at a time) is answered 408 then, so
+/// it cannot hold a connection open forever.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// What the handlers share: built once per process (per cold start).
 #[derive(Clone)]
 pub struct IngestState {
     pub queue: Arc<dyn Queue>,
     pub tokens: Arc<TokenSet>,
     pub max_body: usize,
+    /// Longest wait for the whole body, from when the handler starts reading it.
+    pub body_timeout: Duration,
 }
 
 /// The ingest router.

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use hookline_core::http::{DEFAULT_MAX_BODY, IngestState, TokenSet, app};
+use hookline_core::http::{DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, IngestState, TokenSet, app};
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 
@@ -40,6 +40,7 @@ async fn state() -> anyhow::Result<IngestState> {
         queue: Arc::new(queue),
         tokens: Arc::new(tokens),
         max_body,
+        body_timeout: DEFAULT_BODY_TIMEOUT,
     })
 }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use futures::StreamExt;
 use hookline_core::envelope::{Payload, QueueMessage};
 use hookline_core::http::{IngestState, TokenSet, app, hash_hex};
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client, client_at};
@@ -43,6 +44,7 @@ fn state(queue: Arc<dyn Queue>) -> anyhow::Result<IngestState> {
         queue,
         tokens: Arc::new(tokens),
         max_body: 64 * 1024,
+        body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     })
 }
 
@@ -427,5 +429,91 @@ async fn an_unreachable_queue_is_a_quick_503_never_500() -> anyhow::Result<()> {
         "answered in {:?}",
         started.elapsed()
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_stalled_body_is_408_and_a_broken_one_408_unrecorded_not_413() -> anyhow::Result<()> {
+    let q = new_queue().await?;
+    let st = IngestState {
+        body_timeout: Duration::from_millis(500),
+        ..state(Arc::new(q.clone()))?
+    };
+
+    // A body that starts and never ends: 408 once the body timeout is over
+    // (before: the request waited forever).
+    let stalled = Body::from_stream(
+        futures::stream::iter([Ok::<_, std::io::Error>(b"{".to_vec())])
+            .chain(futures::stream::pending()),
+    );
+    let started = Instant::now();
+    refused(
+        &st,
+        post("/v1/events")
+            .header("x-request-id", "stalled")
+            .body(stalled)?,
+        StatusCode::REQUEST_TIMEOUT,
+        "body_timeout",
+    )
+    .await?;
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // A body that fails while being read is 408 body_incomplete and not
+    // recorded (before: 413 body_too_large, which it is not; an INVALID
+    // record would make the client's resend a duplicate).
+    let broken = Body::from_stream(futures::stream::iter([
+        Ok(b"{".to_vec()),
+        Err(std::io::Error::other("connection reset")),
+    ]));
+    refused(
+        &st,
+        post("/v1/events")
+            .header("x-request-id", "broken")
+            .body(broken)?,
+        StatusCode::REQUEST_TIMEOUT,
+        "body_incomplete",
+    )
+    .await?;
+
+    let mut reasons = std::collections::BTreeMap::new();
+    for m in drain(&q).await? {
+        let env = QueueMessage::decode(&m.body)?;
+        let first = env.envelope().invalid.clone().unwrap_or_default().0;
+        let first = first.first().map(|e| (e.field.clone(), e.code.clone()));
+        reasons.insert(env.envelope().request_id.to_string(), first);
+    }
+    let want = |f: &str, c: &str| Some(Some((f.to_owned(), c.to_owned())));
+    assert_eq!(reasons.get("stalled").cloned(), want("$", "body_timeout"));
+    assert_eq!(reasons.get("broken"), None, "an incomplete body is not recorded");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_single_field_error_keeps_its_own_code_in_the_audit_record() -> anyhow::Result<()> {
+    let q = new_queue().await?;
+    let st = state(Arc::new(q.clone()))?;
+    // Before: the answer's code (invalid_event) replaced the field's own
+    // code when there was only one error.
+    let mut long = event();
+    long["session_id"] = json!("s".repeat(10_000));
+    refused(
+        &st,
+        post("/v1/events")
+            .header("x-request-id", "long")
+            .body(Body::from(long.to_string()))?,
+        StatusCode::BAD_REQUEST,
+        "invalid_event",
+    )
+    .await?;
+
+    let msgs = drain(&q).await?;
+    assert_eq!(msgs.len(), 1);
+    let env = QueueMessage::decode(&msgs[0].body)?;
+    let reasons = env.envelope().invalid.clone().unwrap_or_default().0;
+    let got: Vec<(&str, &str)> = reasons
+        .iter()
+        .map(|e| (e.field.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(got, [("session_id", "too_long")]);
     Ok(())
 }
