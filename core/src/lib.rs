@@ -36,7 +36,7 @@ pub mod text;
 pub mod transcript;
 pub mod validate;
 
-#[cfg(feature = "server")]
+#[cfg(feature = "envelope")]
 pub mod envelope;
 #[cfg(feature = "server")]
 pub mod http;
