@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use hookline_core::ops::Ops;
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::store::{PgStore, Reader, Store};
@@ -40,6 +41,8 @@ pub fn data_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 pub struct Stores {
     pub store: Arc<dyn Store>,
+    /// The same store's operator capabilities (retention purge).
+    pub ops: Arc<dyn Ops>,
     pub reader: Arc<dyn Reader>,
     pub description: String,
 }
@@ -62,6 +65,7 @@ pub async fn open_store(database_url: Option<&str>, data_dir: &Path) -> anyhow::
             let store = Arc::new(store);
             Ok(Stores {
                 store: store.clone(),
+                ops: store.clone(),
                 reader: store,
                 description: "Postgres (DATABASE_URL)".into(),
             })

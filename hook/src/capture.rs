@@ -117,6 +117,8 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
             "transcript_entries",
             json!(planned.iter().map(|p| p.entries).sum::<usize>()),
         ),
+        ("redactions", json!(total_redactions(&planned))),
+        ("redact_us", json!(redact_us)),
     ];
     let Some(client) = client else {
         log.warn(
@@ -151,21 +153,17 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
     fields.extend([
         ("sent", json!(report.as_ref().map(|r| r.sent))),
         ("stopped", json!(Some(stopped).filter(|s| !s.is_empty()))),
-        (
-            "redactions",
-            json!(
-                planned
-                    .iter()
-                    .fold(Default::default(), |mut all: crate::redact::Counts, p| {
-                        crate::redact::add(&mut all, &p.redactions);
-                        all
-                    })
-            ),
-        ),
-        ("redact_us", json!(redact_us)),
         ("ms", json!(started.elapsed().as_millis() as u64)),
     ]);
     log.info("event captured", &fields);
+}
+
+fn total_redactions(planned: &[Planned]) -> crate::redact::Counts {
+    let mut all = crate::redact::Counts::new();
+    for p in planned {
+        crate::redact::add(&mut all, &p.redactions);
+    }
+    all
 }
 
 /// The rule set, compiled once for this event; `None` when redaction is off.

@@ -52,7 +52,7 @@ pub fn builtin() -> Vec<RuleSpec> {
     vec![
         r(
             "private_key",
-            r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?s:.)*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\r\n\t :,.-]*)".into(),
+            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?s:.)*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\r\n\t :,.-]*)".into(),
             None,
         ),
         r(
@@ -67,17 +67,17 @@ pub fn builtin() -> Vec<RuleSpec> {
         ),
         r(
             "github_token",
-            format!("{B}(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{{36,255}}|github_pat_[A-Za-z0-9_]{{22,255}}){B}"),
+            format!("{B}(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{{36,}}|github_pat_[A-Za-z0-9_]{{22,}}){B}"),
             None,
         ),
         r(
             "slack_token",
-            format!("{B}xox[abposre]-[A-Za-z0-9-]{{10,250}}|https://hooks\\.slack\\.com/services/[A-Za-z0-9_/]+"),
+            format!("{B}xox[abposre]-[A-Za-z0-9-]{{10,}}|https://hooks\\.slack\\.com/services/[A-Za-z0-9_/]+"),
             None,
         ),
         r(
             "stripe_key",
-            format!("{B}(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{{16,247}}{B}|{B}whsec_[A-Za-z0-9]{{24,}}{B}"),
+            format!("{B}(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{{16,}}{B}|{B}whsec_[A-Za-z0-9]{{24,}}{B}"),
             None,
         ),
         r(
@@ -98,7 +98,7 @@ pub fn builtin() -> Vec<RuleSpec> {
         ),
         r(
             "url_credentials",
-            format!("{B}[A-Za-z][A-Za-z0-9+.-]{{1,20}}://[^\\s:/@\"']{{1,128}}:(?P<secret>[^\\s@/\"']{{1,256}})@"),
+            format!("{B}[A-Za-z][A-Za-z0-9+.-]*://[^\\s:/@\"']+:(?P<secret>[^\\s@/\"']+)@"),
             None,
         ),
         r(
