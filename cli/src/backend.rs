@@ -41,6 +41,8 @@ pub fn data_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 pub struct Stores {
     pub store: Arc<dyn Store>,
+    /// The same store's operator capabilities (retention purge).
+    pub ops: Arc<dyn Ops>,
     pub reader: Arc<dyn Reader>,
     pub ops: Arc<dyn Ops>,
     pub description: String,

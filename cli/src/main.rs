@@ -30,6 +30,9 @@ enum Command {
     /// Log lines from CloudWatch Logs or local files, filtered by request id,
     /// trace id, level and time.
     Logs(cmd::logs::Opts),
+    /// Delete what was captured of some sessions (--session, --user,
+    /// --before) from every table and the DLQ; --dry-run counts.
+    Purge(cmd::purge::Opts),
     /// One request's whole path: hook, ingest, queue, worker, audit, domain rows.
     Trace(cmd::trace::Opts),
     /// The web dashboard (sessions, failures and DLQ replay, live health,
@@ -50,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Logs(opts) => cmd::logs::run(opts).await,
         Command::Trace(opts) => cmd::trace::run(opts).await,
         Command::Dashboard(opts) => cmd::dashboard::run(opts).await,
+        Command::Purge(opts) => cmd::purge::run(opts).await,
     }
 }
 

@@ -2,6 +2,8 @@
 //! Code does not send (request id, capture time, identity) and the transcript
 //! delta. The format is documented in `docs/wire-format.md`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,10 @@ pub struct HooklineMeta {
     pub part: Option<Part>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transcript: Vec<TranscriptChunk>,
+    /// Secrets the hook masked in this request, per rule: how many times
+    /// each rule fired (never the secret). Absent when none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub redactions: BTreeMap<String, u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

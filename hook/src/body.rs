@@ -9,6 +9,7 @@ use hookline_core::meta::{HooklineMeta, META_FIELD};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::redact::{Counts, Redactor};
 use crate::stdin::Read1;
 
 /// Largest accepted stdin.
@@ -76,6 +77,8 @@ impl Peek {
 pub struct Input {
     raw: Vec<u8>,
     pub peek: Peek,
+    /// Secrets masked in `raw` by [`Input::redact`].
+    pub redactions: Counts,
 }
 
 impl Input {
@@ -106,7 +109,19 @@ impl Input {
         std::str::from_utf8(&raw).map_err(|e| InputError::NotJsonObject(e.to_string()))?;
         let peek: Peek =
             serde_json::from_slice(&raw).map_err(|e| InputError::NotJsonObject(e.to_string()))?;
-        Ok(Input { raw, peek })
+        Ok(Input {
+            raw,
+            peek,
+            redactions: Counts::new(),
+        })
+    }
+
+    /// Masks the secrets in the event's string values (the bytes around
+    /// them stay as Claude Code wrote them).
+    pub fn redact(&mut self, r: &Redactor) {
+        if let Some(raw) = r.redact_json(&self.raw, &mut self.redactions) {
+            self.raw = raw;
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -189,6 +204,7 @@ mod tests {
             git_email: None,
             part: None,
             transcript: Vec::new(),
+            redactions: Default::default(),
         }
     }
 

@@ -17,6 +17,7 @@ use crate::drain::{self, Mode};
 use crate::identity::{self, Identity};
 use crate::log::{Logger, err_field};
 use crate::net::{CLIENT_NAME, Client, Outcome};
+use crate::redact::Redactor;
 use crate::split::{self, Planned};
 use crate::spool::{EntryName, Spool};
 use crate::{lock, transcript};
@@ -28,7 +29,7 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
     for p in &cfg.problems {
         log.warn("configuration problem", &[("problem", p.as_str().into())]);
     }
-    let input = match Input::read(stdin) {
+    let mut input = match Input::read(stdin) {
         Ok(i) => i,
         Err(e) => {
             log.error(
@@ -38,6 +39,11 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
             return;
         }
     };
+    let redactor = redactor(cfg, log);
+    let redact_started = Instant::now();
+    if let Some(r) = &redactor {
+        input.redact(r);
+    }
     let session = input.peek.session_id().unwrap_or("").to_owned();
     log.set("event_type", input.peek.event_name().unwrap_or(""));
     log.set("session_id", session.as_str());
@@ -61,7 +67,13 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
             return;
         }
     };
-    let collected = transcript::collect(&input.peek, cfg, &state_dir, log);
+    let mut collected = transcript::collect(&input.peek, cfg, &state_dir, log);
+    if let (Some(r), Some(c)) = (&redactor, collected.as_mut()) {
+        for line in c.files.iter_mut().flat_map(|f| f.delta.lines.iter_mut()) {
+            r.redact_value(&mut line.value, &mut line.redactions);
+        }
+    }
+    let redact_us = redact_started.elapsed().as_micros() as u64;
     let files = collected.as_ref().map_or(&[][..], |c| c.files.as_slice());
     let mut mint = || uuid::Uuid::now_v7().to_string();
     let planned = match split::bodies(&input, meta, files, cfg.body_limit, &mut mint) {
@@ -105,6 +117,8 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
             "transcript_entries",
             json!(planned.iter().map(|p| p.entries).sum::<usize>()),
         ),
+        ("redactions", json!(total_redactions(&planned))),
+        ("redact_us", json!(redact_us)),
     ];
     let Some(client) = client else {
         log.warn(
@@ -144,6 +158,26 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
     log.info("event captured", &fields);
 }
 
+fn total_redactions(planned: &[Planned]) -> crate::redact::Counts {
+    let mut all = crate::redact::Counts::new();
+    for p in planned {
+        crate::redact::add(&mut all, &p.redactions);
+    }
+    all
+}
+
+/// The rule set, compiled once for this event; `None` when redaction is off.
+fn redactor(cfg: &Config, log: &Logger) -> Option<Redactor> {
+    if cfg.redaction.enabled == Some(false) {
+        return None;
+    }
+    let (r, problems) = Redactor::new(&cfg.redaction);
+    for p in problems {
+        log.warn("configuration problem", &[("problem", p.into())]);
+    }
+    Some(r)
+}
+
 fn new_meta(request_id: &str, who: Identity) -> HooklineMeta {
     HooklineMeta {
         v: META_VERSION,
@@ -158,6 +192,7 @@ fn new_meta(request_id: &str, who: Identity) -> HooklineMeta {
         git_email: who.git_email,
         part: None,
         transcript: Vec::new(),
+        redactions: Default::default(),
     }
 }
 

@@ -74,6 +74,10 @@ pub struct FileConfig {
     /// Attach transcript deltas (`HOOKLINE_TRANSCRIPTS`, `true`/`false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcripts: Option<bool>,
+    /// Secret masking before spooling (`[redaction]`; `HOOKLINE_REDACT=off`
+    /// turns it off). See docs/privacy.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<crate::redact::Settings>,
 }
 
 /// The configuration in force.
@@ -91,6 +95,8 @@ pub struct Config {
     pub probe_interval: Duration,
     pub transcript_max_bytes: u64,
     pub transcripts: bool,
+    /// Redaction settings; `enabled` is resolved (environment, then file, then on).
+    pub redaction: crate::redact::Settings,
     /// What went wrong while reading the configuration (to be logged).
     pub problems: Vec<String>,
 }
@@ -127,6 +133,12 @@ impl Config {
             Some(_) => true,
             None => file.transcripts.unwrap_or(true),
         };
+        let mut redaction = file.redaction.unwrap_or_default();
+        redaction.enabled = Some(match paths::env("HOOKLINE_REDACT").as_deref() {
+            Some("0" | "false" | "no" | "off") => false,
+            Some(_) => true,
+            None => redaction.enabled.unwrap_or(true),
+        });
         let url = paths::env("HOOKLINE_URL")
             .or(file.url)
             .map(|u| base_url(&u));
@@ -154,6 +166,7 @@ impl Config {
             probe_interval: Duration::from_millis(probe.unwrap_or(DEFAULT_PROBE_INTERVAL_MS)),
             transcript_max_bytes: tmax.unwrap_or(DEFAULT_TRANSCRIPT_MAX_BYTES).max(1024),
             transcripts,
+            redaction,
             problems,
         }
     }

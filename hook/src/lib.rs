@@ -29,6 +29,7 @@
 //! - [`config`], [`paths`]: the config file, environment overrides, default
 //!   locations.
 //! - [`log`]: the JSON-lines log file with size rotation.
+//! - [`redact`]: masking secrets before anything is spooled.
 //! - [`identity`]: host, OS user, git e-mail (cached).
 //! - [`fsutil`]: private folders, atomic durable writes.
 //! - [`settings`]: Claude Code's settings.json, order-preserving
@@ -49,6 +50,7 @@ pub mod lock;
 pub mod log;
 pub mod net;
 pub mod paths;
+pub mod redact;
 pub mod settings;
 pub mod split;
 pub mod spool;

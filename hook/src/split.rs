@@ -8,6 +8,7 @@ use hookline_core::meta::{HooklineMeta, Part, TranscriptChunk};
 use serde_json::Value;
 
 use crate::body::Input;
+use crate::redact::{self, Counts};
 use crate::transcript::FileDelta;
 
 /// One request to spool.
@@ -16,6 +17,8 @@ pub struct Planned {
     pub request_id: String,
     pub body: Vec<u8>,
     pub entries: usize,
+    /// Secrets masked in this body, per rule (also in its `hookline` object).
+    pub redactions: Counts,
 }
 
 /// A run of lines of one file inside one part.
@@ -23,6 +26,7 @@ struct Slice {
     file: usize,
     values: Vec<Value>,
     last_end: u64,
+    redactions: Counts,
 }
 
 /// Builds the bodies. `meta` is part 0's (its request id is the event's);
@@ -35,6 +39,10 @@ pub fn bodies(
     mint: &mut dyn FnMut() -> String,
 ) -> Result<Vec<Planned>, serde_json::Error> {
     let entries: usize = files.iter().map(|f| f.delta.lines.len()).sum();
+    meta.redactions = input.redactions.clone();
+    for l in files.iter().flat_map(|f| &f.delta.lines) {
+        redact::add(&mut meta.redactions, &l.redactions);
+    }
     meta.transcript = chunks(
         files,
         files
@@ -49,6 +57,7 @@ pub fn bodies(
             request_id: meta.request_id,
             body,
             entries,
+            redactions: meta.redactions,
         }]);
     }
     // Upper bounds of what each part costs besides its entries.
@@ -58,6 +67,7 @@ pub fn bodies(
         parent_request_id: parent,
     };
     meta.transcript.clear();
+    meta.redactions.clear();
     meta.part = Some(worst_part(None));
     let base0 = input.with_meta(&meta)?.len();
     meta.part = Some(worst_part(Some(meta.request_id.clone())));
@@ -92,6 +102,7 @@ pub fn bodies(
                     file: fi,
                     values: Vec::new(),
                     last_end: 0,
+                    redactions: Counts::new(),
                 });
                 used += overhead[fi];
             }
@@ -99,6 +110,7 @@ pub fn bodies(
             if let Some(s) = slices.last_mut() {
                 s.values.push(value);
                 s.last_end = line.end;
+                redact::add(&mut s.redactions, &line.redactions);
             }
         }
     }
@@ -121,6 +133,14 @@ pub fn bodies(
             parent_request_id: (pi > 0).then(|| parent.clone()),
         });
         let entries = slices.iter().map(|s| s.values.len()).sum();
+        m.redactions = if pi == 0 {
+            input.redactions.clone()
+        } else {
+            Counts::new()
+        };
+        for s in &slices {
+            redact::add(&mut m.redactions, &s.redactions);
+        }
         m.transcript = slices
             .into_iter()
             .map(|s| {
@@ -144,6 +164,7 @@ pub fn bodies(
             request_id: m.request_id,
             body,
             entries,
+            redactions: m.redactions,
         });
     }
     Ok(out)
@@ -154,6 +175,7 @@ fn one_slice(file: usize, f: &FileDelta) -> Slice {
         file,
         values: f.delta.lines.iter().map(|l| l.value.clone()).collect(),
         last_end: f.delta.end,
+        redactions: Counts::new(),
     }
 }
 

@@ -21,6 +21,7 @@
 //!   and sends committed in groups (one fsync for many sends).
 
 pub mod ops;
+mod purge;
 pub mod queue;
 pub mod read;
 pub mod store;

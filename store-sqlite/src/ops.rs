@@ -192,4 +192,19 @@ impl Ops for SqliteStore {
             })
             .collect()
     }
+
+    async fn purge_rows(
+        &self,
+        sel: &hookline_core::ops::purge::Selection,
+        dry_run: bool,
+    ) -> Result<hookline_core::ops::purge::PurgeRows, StoreError> {
+        self.purge_rows_sqlite(sel, dry_run).await
+    }
+
+    async fn record_purge(
+        &self,
+        rec: &hookline_core::ops::purge::PurgeRecord,
+    ) -> Result<i64, StoreError> {
+        self.record_purge_sqlite(rec).await
+    }
 }

@@ -7,6 +7,7 @@ pub mod logs;
 pub mod logs_ship;
 pub mod migrate;
 pub mod opsctx;
+pub mod purge;
 pub mod serve;
 pub mod sessions;
 pub mod trace;

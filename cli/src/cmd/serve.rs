@@ -66,6 +66,14 @@ pub struct Opts {
     /// Do not serve the dashboard under /ui/.
     #[arg(long)]
     no_dashboard: bool,
+    /// Delete sessions whose last activity is older than this many days,
+    /// from the store and the DLQ, at start and then every
+    /// --retention-interval seconds (absent or 0: keep everything).
+    #[arg(long, env = "HOOKLINE_RETENTION_DAYS")]
+    retention_days: Option<u32>,
+    /// Seconds between two retention purges.
+    #[arg(long, env = "HOOKLINE_RETENTION_INTERVAL", default_value_t = 3600)]
+    retention_interval: u64,
     /// Messages per worker batch (1-10).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
     batch_size: u8,
@@ -134,6 +142,16 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             description: format!("{}; {}", stores.description, queues.description),
         })))
     };
+    if let Some(days) = opts.retention_days.filter(|d| *d > 0) {
+        eprintln!("hookline serve: retention {days} days (sessions older are purged)");
+        let every = Duration::from_secs(opts.retention_interval.max(1));
+        tokio::spawn(retention(
+            stores.ops.clone(),
+            queues.dlq.clone(),
+            days,
+            every,
+        ));
+    }
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = move |mut rx: watch::Receiver<bool>| async move {
@@ -194,6 +212,31 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     worker.await.context("worker loop failed")?;
     eprintln!("hookline serve: stopped");
     Ok(())
+}
+
+/// The retention period: purges old sessions now and then every `every`.
+async fn retention(
+    ops: Arc<dyn hookline_core::ops::Ops>,
+    dlq: Option<Arc<dyn hookline_core::queue::Queue>>,
+    days: u32,
+    every: Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match hookline_core::ops::purge::apply_retention(ops.as_ref(), dlq.as_deref(), days).await {
+            Ok(r) if r.total() > 0 => eprintln!(
+                "hookline serve: retention purged {} sessions ({} rows and messages, purge {})",
+                r.sessions.len(),
+                r.total(),
+                r.purge_id.unwrap_or_default()
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "retention purge failed; tried again next interval")
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

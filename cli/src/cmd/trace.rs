@@ -234,6 +234,16 @@ pub fn audit_text(d: &AuditDetail) -> String {
             r.error_message.as_deref().unwrap_or("-")
         );
     }
+    if let Some(red) = d
+        .payload
+        .as_ref()
+        .and_then(|p| p.get("hookline")?.get("redactions"))
+        .and_then(|r| r.as_object())
+        .filter(|r| !r.is_empty())
+    {
+        let list: Vec<String> = red.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "  redacted by the hook: {}", list.join(", "));
+    }
     out += "  history:\n";
     for a in &d.history {
         let err = a.error_code.as_ref().map_or(String::new(), |c| {

@@ -13,6 +13,8 @@
 //!   over [`crate::queue::Queue`] (SQS and the embedded queue alike);
 //!   `dlq_message.rs`: a DLQ message with its audit row, and the replay
 //!   filter.
+//! - [`purge`]: deleting a selection of sessions from every table and the
+//!   DLQ, the retention period, the `purges` record.
 //! - [`stats`]: per event type counts, success rate, percentiles, errors.
 //! - [`logs`]: Lambda-format JSON log lines: parsing, filtering (done here,
 //!   not by the log service: LocalStack does not apply filter patterns) and
@@ -21,6 +23,7 @@
 pub mod dlq;
 mod dlq_message;
 pub mod logs;
+pub mod purge;
 pub mod stats;
 
 use chrono::{DateTime, Utc};
@@ -101,4 +104,15 @@ pub trait Ops: Send + Sync {
 
     /// The rows behind [`Stats`]: every audit row received since `since`.
     async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError>;
+
+    /// Counts (`dry_run`) or deletes, in one transaction, every row of the
+    /// sessions `sel` selects (see [`purge`]).
+    async fn purge_rows(
+        &self,
+        sel: &purge::Selection,
+        dry_run: bool,
+    ) -> Result<purge::PurgeRows, StoreError>;
+
+    /// Adds a row to `purges`; returns its id.
+    async fn record_purge(&self, rec: &purge::PurgeRecord) -> Result<i64, StoreError>;
 }

@@ -3,6 +3,7 @@
 
 mod pg_domain;
 mod pg_ops;
+mod pg_purge;
 mod pg_read;
 mod postgres;
 pub mod read;

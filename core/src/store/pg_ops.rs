@@ -171,4 +171,16 @@ impl Ops for PgStore {
         })
         .collect())
     }
+
+    async fn purge_rows(
+        &self,
+        sel: &crate::ops::purge::Selection,
+        dry_run: bool,
+    ) -> Result<crate::ops::purge::PurgeRows, StoreError> {
+        self.purge_rows_pg(sel, dry_run).await
+    }
+
+    async fn record_purge(&self, rec: &crate::ops::purge::PurgeRecord) -> Result<i64, StoreError> {
+        self.record_purge_pg(rec).await
+    }
 }

@@ -3,9 +3,12 @@
 //! Configuration (environment): `DATABASE_URL` (required),
 //! `HOOKLINE_MAX_RECEIVE_COUNT` (the queue's redrive maxReceiveCount,
 //! default 5), `HOOKLINE_DB_POOL` (connections, default 2),
+//! `HOOKLINE_RETENTION_DAYS` (purge sessions older than this, at most once
+//! an hour per instance, after a batch; absent or 0: keep everything),
 //! `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -37,9 +40,31 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .connect_lazy(&url)
         .context("DATABASE_URL is not a valid Postgres URL")?;
     let store = PgStore::new(pool);
-    let (store, cfg) = (&store, &cfg);
+    let retention_days = env_num("HOOKLINE_RETENTION_DAYS", 0)?;
+    let last_retention: Mutex<Option<Instant>> = Mutex::new(None);
+    let (store, cfg, last_retention) = (&store, &cfg, &last_retention);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(hookline_worker::handle(store, cfg, event.payload).await)
+        let response = hookline_worker::handle(store, cfg, event.payload).await;
+        if retention_days > 0 && retention_due(last_retention) {
+            if let Err(e) =
+                hookline_core::ops::purge::apply_retention(store, None, retention_days).await
+            {
+                tracing::error!(error = %e, "retention purge failed; tried again within the hour");
+            }
+        }
+        Ok::<_, lambda_runtime::Error>(response)
     }))
     .await
+}
+
+/// True at most once an hour per instance (and on its first batch).
+fn retention_due(last: &Mutex<Option<Instant>>) -> bool {
+    let Ok(mut last) = last.lock() else {
+        return false;
+    };
+    if last.is_some_and(|t| t.elapsed() < Duration::from_secs(3600)) {
+        return false;
+    }
+    *last = Some(Instant::now());
+    true
 }

@@ -14,6 +14,8 @@ pub struct Line {
     pub start: u64,
     pub end: u64,
     pub value: Value,
+    /// Secrets masked in `value` (see [`crate::redact`]).
+    pub redactions: crate::redact::Counts,
 }
 
 /// The new part of a file.
@@ -87,6 +89,7 @@ pub fn read_delta(path: &Path, from: u64, max_bytes: u64) -> io::Result<Delta> {
                 start,
                 end: offset,
                 value,
+                redactions: Default::default(),
             }),
             _ => delta.skipped += 1,
         }

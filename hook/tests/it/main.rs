@@ -5,6 +5,7 @@ mod delivery;
 mod failures;
 mod helpers;
 mod install;
+mod redaction;
 mod robustness;
 mod server;
 mod transcript;

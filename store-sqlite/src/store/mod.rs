@@ -62,7 +62,7 @@ impl SqliteStore {
         crate::MIGRATOR.run(&self.pool).await
     }
 
-    async fn begin(&self) -> Result<Tx, StoreError> {
+    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
         self.pool.begin_with(BEGIN_WRITE).await.map_err(store_error)
     }
 }

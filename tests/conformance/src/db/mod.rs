@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use futures::FutureExt;
+use hookline_core::ops::Ops;
 use hookline_core::store::{PG_MIGRATOR, PgStore, Store};
 use hookline_core::text::unescape_json;
 use hookline_store_sqlite::SqliteStore;
@@ -137,6 +138,14 @@ impl TestDb {
     /// The store under test.
     pub fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
+    }
+
+    /// The same database's operator capabilities (`Ops`: purge, stats…).
+    pub fn ops(&self) -> Arc<dyn Ops> {
+        match &self.inner.conn {
+            Conn::Postgres { pool, .. } => Arc::new(PgStore::new(pool.clone())),
+            Conn::Sqlite { pool, .. } => Arc::new(SqliteStore::new(pool.clone())),
+        }
     }
 
     /// The store, shared (for wrappers).

@@ -26,6 +26,7 @@ macro_rules! on_both {
 }
 
 mod cross_backend;
+mod purge;
 mod queue_sqlite;
 mod queue_sqs;
 mod worker_faults;
