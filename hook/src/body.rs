@@ -187,6 +187,7 @@ mod tests {
             host: None,
             user: None,
             git_email: None,
+            heartbeat: false,
             part: None,
             transcript: Vec::new(),
         }

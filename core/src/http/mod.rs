@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{any, get, post};
 
-pub use auth::{TokenConfigError, TokenSet, hash_hex};
+pub use auth::{AllowedUsers, Grant, TokenConfigError, TokenSet, hash_hex};
 pub use error::ApiError;
 
 use crate::queue::Queue;

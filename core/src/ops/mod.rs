@@ -14,12 +14,14 @@
 //!   `dlq_message.rs`: a DLQ message with its audit row, and the replay
 //!   filter.
 //! - [`stats`]: per event type counts, success rate, percentiles, errors.
+//! - [`hosts`]: hook installs and their heartbeats; which went silent.
 //! - [`logs`]: Lambda-format JSON log lines: parsing, filtering (done here,
 //!   not by the log service: LocalStack does not apply filter patterns) and
 //!   printing.
 
 pub mod dlq;
 mod dlq_message;
+pub mod hosts;
 pub mod logs;
 pub mod stats;
 
@@ -28,6 +30,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::StoreError;
+pub use hosts::{HostReport, HostRow, HostStatus, host_report};
 pub use stats::{StatRow, Stats};
 
 /// The audit row of one request, as the operator commands show it.
@@ -101,4 +104,8 @@ pub trait Ops: Send + Sync {
 
     /// The rows behind [`Stats`]: every audit row received since `since`.
     async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError>;
+
+    /// Every row of `hosts` (one per hook install that sent a heartbeat);
+    /// see [`hosts::host_report`].
+    async fn hosts(&self) -> Result<Vec<HostRow>, StoreError>;
 }

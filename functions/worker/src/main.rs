@@ -1,17 +1,21 @@
-//! hookline worker function: SQS event source → Postgres.
+//! hookline worker function: SQS event source → Postgres, and the scheduled
+//! silent-hosts check (`{"hookline_check": "silent-hosts"}`).
 //!
 //! Configuration (environment): `DATABASE_URL` (required),
 //! `HOOKLINE_MAX_RECEIVE_COUNT` (the queue's redrive maxReceiveCount,
 //! default 5), `HOOKLINE_DB_POOL` (connections, default 2),
-//! `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`.
+//! `HOOKLINE_SILENT_AFTER_HOURS` (a host is silent after this long without a
+//! heartbeat, default 24), `HOOKLINE_STACK` (the metric's `Stack`
+//! dimension, default `hookline`), `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use aws_lambda_events::event::sqs::SqsEvent;
 use hookline_core::store::PgStore;
 use hookline_core::worker::WorkerConfig;
+use hookline_worker::{Invocation, check_silent_hosts};
 use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::{Value, json};
 use sqlx::postgres::PgPoolOptions;
 
 fn env_num(key: &str, default: u32) -> anyhow::Result<u32> {
@@ -30,6 +34,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let cfg = WorkerConfig {
         max_receive_count: env_num("HOOKLINE_MAX_RECEIVE_COUNT", 5)?,
     };
+    let silent_after = chrono::Duration::hours(env_num("HOOKLINE_SILENT_AFTER_HOURS", 24)?.into());
+    let stack = std::env::var("HOOKLINE_STACK").unwrap_or_else(|_| "hookline".into());
     // Built once per cold start; connections open on first use.
     let pool = PgPoolOptions::new()
         .max_connections(env_num("HOOKLINE_DB_POOL", 2)?)
@@ -37,9 +43,20 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .connect_lazy(&url)
         .context("DATABASE_URL is not a valid Postgres URL")?;
     let store = PgStore::new(pool);
-    let (store, cfg) = (&store, &cfg);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(hookline_worker::handle(store, cfg, event.payload).await)
+    let (store, cfg, stack) = (&store, &cfg, stack.as_str());
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        match Invocation::parse(event.payload)? {
+            Invocation::Batch(batch) => Ok::<Value, lambda_runtime::Error>(serde_json::to_value(
+                hookline_worker::handle(store, cfg, batch).await,
+            )?),
+            Invocation::SilentHostsCheck => {
+                let now = chrono::Utc::now();
+                let (report, line) = check_silent_hosts(store, now, silent_after, stack).await?;
+                // On stdout, alone on its line: CloudWatch Logs extracts the metrics.
+                println!("{line}");
+                Ok(json!({"hosts": report.total, "silent": report.silent}))
+            }
+        }
     }))
     .await
 }
