@@ -95,9 +95,15 @@ def main():
     if len(urls) != 1:
         problems.append("expected 1 function URL, found %s" % sorted(urls))
     perms = of_type("AWS::Lambda::Permission")
-    actions = {p["Properties"].get("Action"): p for p in perms.values()}
-    url_perm = actions.get("lambda:InvokeFunctionUrl")
-    invoke_perm = actions.get("lambda:InvokeFunction")
+    url_perm = next((p for p in perms.values() if p["Properties"].get("Action") == "lambda:InvokeFunctionUrl"), None)
+    invoke_perm = next(
+        (
+            p
+            for p in perms.values()
+            if p["Properties"].get("Action") == "lambda:InvokeFunction" and p["Properties"].get("InvokedViaFunctionUrl") is not None
+        ),
+        None,
+    )
     if not url_perm or url_perm["Properties"].get("FunctionUrlAuthType") != "NONE":
         problems.append("no lambda:InvokeFunctionUrl permission for AuthType NONE")
     if not invoke_perm or invoke_perm["Properties"].get("InvokedViaFunctionUrl") is not True:
@@ -115,6 +121,19 @@ def main():
             problems.append("%s: FunctionResponseTypes %r" % (name, p.get("FunctionResponseTypes")))
         if "MaximumConcurrency" not in (p.get("ScalingConfig") or {}):
             problems.append("%s: no ScalingConfig.MaximumConcurrency" % name)
+
+    # The silent-hosts check: an hourly rule invoking the worker with the
+    # input the worker reads, and the permission for EventBridge to invoke it.
+    rules = of_type("AWS::Events::Rule")
+    checks = [
+        r
+        for r in rules.values()
+        if any(json.loads(t.get("Input") or "{}").get("hookline_check") == "silent-hosts" for t in r["Properties"].get("Targets") or [])
+    ]
+    if len(checks) != 1:
+        problems.append("expected 1 scheduled rule with Input {\"hookline_check\": \"silent-hosts\"}, found %d" % len(checks))
+    if not any(p["Properties"].get("Principal") == "events.amazonaws.com" for p in perms.values()):
+        problems.append("no permission for EventBridge (events.amazonaws.com) to invoke the worker")
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:

@@ -98,6 +98,20 @@ pub struct EntryOp {
     pub raw: Value,
 }
 
+/// Upsert of `hosts`, keyed by (`user_name`, `host`): a heartbeat of one
+/// hook install. Earliest `first_seen` and latest `last_seen` win; the
+/// version and principal are the latest heartbeat's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeartbeatOp {
+    /// The OS user the hook stamped, `""` when it could not tell.
+    pub user_name: String,
+    /// The host name the hook stamped, `""` when it could not tell.
+    pub host: String,
+    pub at: DateTime<Utc>,
+    pub hook_version: Option<String>,
+    pub principal: Option<String>,
+}
+
 /// Everything one event writes, for one session.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -107,6 +121,8 @@ pub struct Plan {
     pub messages: Vec<MessageOp>,
     pub tool_uses: Vec<ToolUseOp>,
     pub subagents: Vec<SubagentOp>,
+    /// Present when the hook flagged the event as its heartbeat.
+    pub heartbeat: Option<HeartbeatOp>,
     /// Transcript entries that could not be read (no uuid): counted, skipped.
     pub skipped_entries: usize,
 }
@@ -144,6 +160,13 @@ pub fn plan(
         messages: Vec::new(),
         tool_uses: Vec::new(),
         subagents: Vec::new(),
+        heartbeat: meta.filter(|m| m.heartbeat).map(|m| HeartbeatOp {
+            user_name: m.user.clone().unwrap_or_default(),
+            host: m.host.clone().unwrap_or_default(),
+            at,
+            hook_version: Some(m.client.version.clone()),
+            principal: principal.map(str::to_owned),
+        }),
         skipped_entries: 0,
     };
     let continuation = meta

@@ -24,6 +24,11 @@ pub struct HooklineMeta {
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git_email: Option<String>,
+    /// The hook's heartbeat: set on SessionStart and at most hourly
+    /// otherwise; the worker records the (user, host) as alive at
+    /// `captured_at` (table `hosts`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub heartbeat: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<Part>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -202,6 +202,7 @@ mod tests {
             host: None,
             user: None,
             git_email: None,
+            heartbeat: false,
             part: None,
             transcript: Vec::new(),
             redactions: Default::default(),

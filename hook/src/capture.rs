@@ -20,7 +20,7 @@ use crate::net::{CLIENT_NAME, Client, Outcome};
 use crate::redact::Redactor;
 use crate::split::{self, Planned};
 use crate::spool::{EntryName, Spool};
-use crate::{lock, transcript};
+use crate::{heartbeat, lock, transcript};
 
 /// Runs the hook. `started` is when the process started: the deadline
 /// (`timeout_ms`) counts from there.
@@ -52,7 +52,8 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
     let client = Client::new(cfg);
     let state_dir = cfg.spool_dir.join("state");
     let spool = Spool::open(&cfg.spool_dir);
-    let meta = new_meta(&request_id, identity::lookup(&state_dir));
+    let mut meta = new_meta(&request_id, identity::lookup(&state_dir));
+    meta.heartbeat = heartbeat::due(&state_dir, input.peek.event_name(), meta.captured_at);
     let spool = match spool {
         Ok(s) => s,
         Err(e) => {
@@ -75,6 +76,7 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
     }
     let redact_us = redact_started.elapsed().as_micros() as u64;
     let files = collected.as_ref().map_or(&[][..], |c| c.files.as_slice());
+    let (heartbeat, captured_at) = (meta.heartbeat, meta.captured_at);
     let mut mint = || uuid::Uuid::now_v7().to_string();
     let planned = match split::bodies(&input, meta, files, cfg.body_limit, &mut mint) {
         Ok(p) => p,
@@ -96,6 +98,12 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
             send_unspooled(p, client.as_ref(), log, deadline);
             all_spooled = false;
         }
+    }
+    if heartbeat
+        && all_spooled
+        && let Err(e) = heartbeat::record(&state_dir, captured_at)
+    {
+        log.warn("cannot save the heartbeat time", &[err_field(&e)]);
     }
     // Offsets move only when every line is durably spooled; otherwise the
     // lines are read (and sent) again next time.
@@ -190,6 +198,7 @@ fn new_meta(request_id: &str, who: Identity) -> HooklineMeta {
         host: who.host,
         user: who.user,
         git_email: who.git_email,
+        heartbeat: false,
         part: None,
         transcript: Vec::new(),
         redactions: Default::default(),

@@ -31,6 +31,7 @@
 //! - [`log`]: the JSON-lines log file with size rotation.
 //! - [`redact`]: masking secrets before anything is spooled.
 //! - [`identity`]: host, OS user, git e-mail (cached).
+//! - [`heartbeat`]: which events carry the heartbeat (SessionStart, hourly).
 //! - [`fsutil`]: private folders, atomic durable writes.
 //! - [`settings`]: Claude Code's settings.json, order-preserving
 //!   ([`settings::ordered`]), and hookline's entries in it
@@ -45,6 +46,7 @@ pub mod cmd;
 pub mod config;
 pub mod drain;
 pub mod fsutil;
+pub mod heartbeat;
 pub mod identity;
 pub mod lock;
 pub mod log;

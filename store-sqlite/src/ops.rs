@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hookline_core::error::StoreError;
-use hookline_core::ops::{Attempt, AuditDetail, AuditRow, DomainRows, Ops, StatRow};
+use hookline_core::ops::{Attempt, AuditDetail, AuditRow, DomainRows, HostRow, Ops, StatRow};
 
 use crate::store::SqliteStore;
 use crate::store_error;
@@ -206,5 +206,27 @@ impl Ops for SqliteStore {
         rec: &hookline_core::ops::purge::PurgeRecord,
     ) -> Result<i64, StoreError> {
         self.record_purge_sqlite(rec).await
+    }
+
+    async fn hosts(&self) -> Result<Vec<HostRow>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT user_name, host, first_seen, last_seen, hook_version, principal
+               FROM hosts ORDER BY user_name, host"#
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(HostRow {
+                    first_seen: time(&r.first_seen)?,
+                    last_seen: time(&r.last_seen)?,
+                    user_name: r.user_name,
+                    host: r.host,
+                    hook_version: r.hook_version,
+                    principal: r.principal,
+                })
+            })
+            .collect()
     }
 }

@@ -2,7 +2,7 @@
 //! Postgres reader (SQLite keeps NUL, so nothing is unescaped here).
 
 use hookline_core::error::StoreError;
-use hookline_core::store::{Reader, SessionSummary, SessionView, Step};
+use hookline_core::store::{Reader, SessionFilter, SessionSummary, SessionView, Step};
 
 use crate::store::SqliteStore;
 use crate::time::from_text;
@@ -18,12 +18,21 @@ fn json(s: Option<String>) -> Option<serde_json::Value> {
 
 #[async_trait::async_trait]
 impl Reader for SqliteStore {
-    async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError> {
+    async fn list_sessions_where(
+        &self,
+        filter: &SessionFilter,
+        limit: i64,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        let (user, host) = (filter.user.as_deref(), filter.host.as_deref());
         let rows = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
                       message_count, tool_use_count, input_tokens, output_tokens
-               FROM conversations ORDER BY started_at DESC, session_id LIMIT ?1"#,
-            limit
+               FROM conversations
+               WHERE (?2 IS NULL OR user_name = ?2) AND (?3 IS NULL OR host = ?3)
+               ORDER BY started_at DESC, session_id LIMIT ?1"#,
+            limit,
+            user,
+            host,
         )
         .fetch_all(self.pool())
         .await

@@ -1,12 +1,12 @@
 //! `hookline events stats`: per event type counts, success rate,
-//! processing and end-to-end percentiles, error codes with a sample, on
-//! Postgres or SQLite.
+//! processing and end-to-end percentiles, error codes with a sample, and
+//! the hook installs that went silent, on Postgres or SQLite.
 
 use chrono::{DateTime, Utc};
-use hookline_core::ops::Stats;
 use hookline_core::ops::stats::Percentiles;
+use hookline_core::ops::{HostReport, Stats, host_report};
 
-use super::opsctx::{self, Target, parse_since};
+use super::opsctx::{self, Target, parse_duration, parse_since};
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -24,6 +24,10 @@ enum Command {
         /// Window: events received since then (30m, 24h, 7d, RFC 3339).
         #[arg(long, default_value = "24h", value_parser = parse_since)]
         since: DateTime<Utc>,
+        /// A hook install (user, host) is silent when its last heartbeat
+        /// is older than this (30m, 24h, 7d).
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        silent_after: chrono::Duration,
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
@@ -33,12 +37,19 @@ enum Command {
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let ops = opsctx::open_ops(&opts.target).await?;
     match opts.command {
-        Command::Stats { since, json } => {
+        Command::Stats {
+            since,
+            silent_after,
+            json,
+        } => {
             let stats = Stats::from_rows(since, &ops.stat_rows(since).await?);
+            let hosts = host_report(ops.as_ref(), Utc::now(), silent_after).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&stats)?);
+                let mut report = serde_json::to_value(&stats)?;
+                report["hosts"] = serde_json::to_value(&hosts)?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{}", text(&stats));
+                print!("{}{}", text(&stats), hosts_text(&hosts));
             }
         }
     }
@@ -118,6 +129,51 @@ pub fn text(s: &Stats) -> String {
     }
     if s.errors.is_empty() {
         out += "(none)\n";
+    }
+    out
+}
+
+fn ago(secs: i64) -> String {
+    match secs {
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 2 * 86_400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        s => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// The hosts section: counts, then every silent host.
+pub fn hosts_text(r: &HostReport) -> String {
+    let mut out = format!(
+        "\nHOSTS: {} hook installs, {} live, {} silent (no heartbeat for more than {})\n",
+        r.total,
+        r.live,
+        r.silent,
+        ago(r.silent_after_secs)
+    );
+    if r.silent == 0 {
+        return out;
+    }
+    out += &format!(
+        "{:<20} {:<28} {:<20} {:>9}  {:<10} {}\n",
+        "USER", "HOST", "LAST SEEN (UTC)", "SILENT", "HOOK", "PRINCIPAL"
+    );
+    for h in r.silent_hosts() {
+        let or_dash = |s: &str| {
+            if s.is_empty() {
+                "-".to_owned()
+            } else {
+                s.to_owned()
+            }
+        };
+        out += &format!(
+            "{:<20} {:<28} {:<20} {:>9}  {:<10} {}\n",
+            or_dash(&h.row.user_name),
+            or_dash(&h.row.host),
+            h.row.last_seen.format("%Y-%m-%d %H:%M:%S"),
+            ago(h.silent_for_secs),
+            h.row.hook_version.as_deref().unwrap_or("-"),
+            h.row.principal.as_deref().unwrap_or("-"),
+        );
     }
     out
 }

@@ -133,16 +133,12 @@ pub async fn open_queues(t: &Target) -> anyhow::Result<Queues> {
     })
 }
 
-/// `--since`: a duration back from now (`90s`, `30m`, `24h`, `7d`) or an
-/// RFC 3339 time.
-pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
+/// A duration: `90s`, `30m`, `24h`, `7d` (a bare number is minutes).
+pub fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num
         .parse()
-        .map_err(|_| format!("{s:?}: expected e.g. 30m, 24h, 7d or an RFC 3339 time"))?;
+        .map_err(|_| format!("{s:?}: expected e.g. 30m, 24h or 7d"))?;
     let secs = match unit {
         "s" => n,
         "m" | "" => n * 60,
@@ -150,7 +146,18 @@ pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
         "d" => n * 86_400,
         _ => return Err(format!("{s:?}: unit must be s, m, h or d")),
     };
-    Ok(Utc::now() - chrono::Duration::seconds(secs))
+    Ok(chrono::Duration::seconds(secs))
+}
+
+/// `--since`: a duration back from now (`90s`, `30m`, `24h`, `7d`) or an
+/// RFC 3339 time.
+pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = parse_duration(s)
+        .map_err(|_| format!("{s:?}: expected e.g. 30m, 24h, 7d or an RFC 3339 time"))?;
+    Ok(Utc::now() - d)
 }
 
 /// A single line of progress on stderr, rewritten in place.

@@ -1,6 +1,6 @@
 //! `hookline sessions`: read captured conversations without SQL.
 
-use hookline_core::store::{SessionSummary, SessionView, Step};
+use hookline_core::store::{SessionFilter, SessionSummary, SessionView, Step};
 
 use crate::db;
 use crate::text::one_line;
@@ -20,6 +20,12 @@ enum Command {
         /// How many to show.
         #[arg(long, default_value_t = 20)]
         limit: i64,
+        /// Only the conversations of this OS user (as the hook stamped it).
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Only the conversations captured on this host.
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -38,8 +44,16 @@ enum Command {
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let reader = db::open_reader(&opts.db).await?;
     match opts.command {
-        Command::List { limit, json } => {
-            let sessions = reader.list_sessions(limit.clamp(1, 10_000)).await?;
+        Command::List {
+            limit,
+            user,
+            host,
+            json,
+        } => {
+            let filter = SessionFilter { user, host };
+            let sessions = reader
+                .list_sessions_where(&filter, limit.clamp(1, 10_000))
+                .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&sessions)?);
             } else {
@@ -71,19 +85,29 @@ fn duration(s: &SessionSummary) -> String {
     }
 }
 
+/// `user@host`, with `-` for what the hook did not stamp.
+fn who(s: &SessionSummary) -> String {
+    format!(
+        "{}@{}",
+        s.user_name.as_deref().unwrap_or("-"),
+        s.host.as_deref().unwrap_or("-")
+    )
+}
+
 pub fn table(sessions: &[SessionSummary]) -> String {
     let mut out = format!(
-        "{:<19}  {:>8}  {:>5}  {:>5}  {:<36}  {}\n",
-        "STARTED", "DURATION", "MSGS", "TOOLS", "SESSION", "TITLE"
+        "{:<19}  {:>8}  {:>5}  {:>5}  {:<36}  {:<24}  {}\n",
+        "STARTED", "DURATION", "MSGS", "TOOLS", "SESSION", "USER@HOST", "TITLE"
     );
     for s in sessions {
         out += &format!(
-            "{:<19}  {:>8}  {:>5}  {:>5}  {:<36}  {}\n",
+            "{:<19}  {:>8}  {:>5}  {:>5}  {:<36}  {:<24}  {}\n",
             s.started_at.format("%Y-%m-%d %H:%M:%S"),
             duration(s),
             s.message_count,
             s.tool_use_count,
             s.session_id,
+            one_line(&who(s), 24),
             one_line(s.title.as_deref().unwrap_or("-"), 60)
         );
     }
@@ -115,6 +139,7 @@ pub fn transcript(v: &SessionView) -> String {
     let mut out = format!("Session {}\n", s.session_id);
     out += &format!("  title    {}\n", s.title.as_deref().unwrap_or("-"));
     out += &format!("  cwd      {}\n", s.cwd.as_deref().unwrap_or("-"));
+    out += &format!("  by       {}\n", who(s));
     out += &format!(
         "  started  {} ({})   ended {} ({})   duration {}\n",
         s.started_at.format("%Y-%m-%d %H:%M:%S"),

@@ -1,6 +1,12 @@
-//! Bearer tokens. Configured as `name:sha256hex` pairs (`HOOKLINE_TOKENS`,
-//! separated by commas or white space); only hashes are kept. A presented
-//! token is hashed and compared with every configured hash in constant time.
+//! Bearer tokens. Configured as `name:sha256hex[:users]` entries
+//! (`HOOKLINE_TOKENS`, separated by commas or white space); only hashes are
+//! kept. A presented token is hashed and compared with every configured
+//! hash in constant time.
+//!
+//! The optional third field binds the token to the OS users whose events it
+//! may send (the `hookline.user` the hook stamps): `alice` or `alice|bob`,
+//! or `*` for any user. Without it a token may send any user's events, as
+//! before the field existed.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -14,10 +20,47 @@ pub struct TokenConfigError {
     pub reason: &'static str,
 }
 
+/// Whose events a token may send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedUsers {
+    /// Any user's, and events with no user (`*`, or no third field).
+    Any,
+    /// Only events stamped with one of these users.
+    Only(Vec<String>),
+}
+
+impl AllowedUsers {
+    /// Whether an event stamped with `user` (None: not stamped) may be sent.
+    pub fn allows(&self, user: Option<&str>) -> bool {
+        match (self, user) {
+            (AllowedUsers::Any, _) => true,
+            (AllowedUsers::Only(users), Some(u)) => users.iter().any(|a| a == u),
+            (AllowedUsers::Only(_), None) => false,
+        }
+    }
+}
+
+impl std::fmt::Display for AllowedUsers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AllowedUsers::Any => f.write_str("*"),
+            AllowedUsers::Only(users) => f.write_str(&users.join(", ")),
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Token {
-    principal: String,
+    grant: Grant,
     hash: [u8; 32],
+}
+
+/// What a verified token grants: its principal and the users it may send
+/// events of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub principal: String,
+    pub users: AllowedUsers,
 }
 
 /// The configured tokens.
@@ -28,7 +71,11 @@ pub struct TokenSet {
 
 impl std::fmt::Debug for TokenSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.tokens.iter().map(|t| t.principal.as_str()).collect();
+        let names: Vec<&str> = self
+            .tokens
+            .iter()
+            .map(|t| t.grant.principal.as_str())
+            .collect();
         f.debug_struct("TokenSet")
             .field("principals", &names)
             .finish()
@@ -40,9 +87,17 @@ pub fn hash_hex(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A principal or user name: 1-64 characters of letters, digits, `- _ . @`.
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+}
+
 impl TokenSet {
-    /// Parses `name:sha256hex` pairs. The same principal may appear several
-    /// times (rotation: old and new token both valid).
+    /// Parses `name:sha256hex[:users]` entries. The same principal may
+    /// appear several times (rotation: old and new token both valid).
     pub fn parse(spec: &str) -> Result<TokenSet, TokenConfigError> {
         let mut tokens = Vec::new();
         for (index, entry) in spec
@@ -55,15 +110,11 @@ impl TokenSet {
                 entry: entry.chars().take(80).collect(),
                 reason,
             };
-            let (name, hash) = entry
-                .split_once(':')
-                .ok_or_else(|| err("expected name:sha256hex"))?;
-            if name.is_empty()
-                || name.len() > 64
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
-            {
+            let mut fields = entry.splitn(3, ':');
+            let (Some(name), Some(hash)) = (fields.next(), fields.next()) else {
+                return Err(err("expected name:sha256hex or name:sha256hex:users"));
+            };
+            if !is_name(name) {
                 return Err(err(
                     "the name must be 1-64 characters of letters, digits, - _ . @",
                 ));
@@ -72,8 +123,23 @@ impl TokenSet {
             let hash: [u8; 32] = bytes
                 .try_into()
                 .map_err(|_| err("the hash must be 64 hex digits (SHA-256)"))?;
+            let users = match fields.next() {
+                None | Some("*") => AllowedUsers::Any,
+                Some(list) => {
+                    let users: Vec<String> = list.split('|').map(str::to_owned).collect();
+                    if !users.iter().all(|u| is_name(u)) {
+                        return Err(err(
+                            "the users must be * or user names (letters, digits, - _ . @) separated by |",
+                        ));
+                    }
+                    AllowedUsers::Only(users)
+                }
+            };
             tokens.push(Token {
-                principal: name.to_owned(),
+                grant: Grant {
+                    principal: name.to_owned(),
+                    users,
+                },
                 hash,
             });
         }
@@ -84,14 +150,19 @@ impl TokenSet {
         self.tokens.is_empty()
     }
 
-    /// The principal of a presented token, or `None`. Every configured hash
-    /// is compared, in constant time, whatever matches.
+    /// The principal of a presented token, or `None`.
     pub fn verify(&self, token: &str) -> Option<&str> {
+        self.grant(token).map(|g| g.principal.as_str())
+    }
+
+    /// What a presented token grants, or `None`. Every configured hash is
+    /// compared, in constant time, whatever matches.
+    pub fn grant(&self, token: &str) -> Option<&Grant> {
         let presented: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let mut found = None;
         for t in &self.tokens {
             if bool::from(t.hash.ct_eq(&presented)) && found.is_none() {
-                found = Some(t.principal.as_str());
+                found = Some(&t.grant);
             }
         }
         found
@@ -133,5 +204,37 @@ mod tests {
         let set = TokenSet::parse(&format!("alice:{h}"))?;
         assert!(!format!("{set:?}").contains(&h));
         Ok(())
+    }
+
+    #[test]
+    fn a_third_field_binds_a_token_to_users() -> Result<(), TokenConfigError> {
+        let set = TokenSet::parse(&format!(
+            "alice:{},ci:{}:*,shared:{}:bob|carol.d",
+            hash_hex("a"),
+            hash_hex("c"),
+            hash_hex("s")
+        ))?;
+        let users = |t| set.grant(t).map(|g| g.users.clone());
+        assert_eq!(users("a"), Some(AllowedUsers::Any), "no field: any user");
+        assert_eq!(users("c"), Some(AllowedUsers::Any));
+        let shared = users("s").unwrap_or(AllowedUsers::Any);
+        assert!(shared.allows(Some("bob")) && shared.allows(Some("carol.d")));
+        assert!(!shared.allows(Some("alice")));
+        assert!(!shared.allows(None), "an unstamped event is not bob's");
+        assert!(AllowedUsers::Any.allows(None));
+        assert_eq!(set.verify("s"), Some("shared"));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_user_lists_are_refused() {
+        for bad in ["", "bob|", "bob,x", "b b", "a:b"] {
+            let spec = format!("p:{}:{bad}", hash_hex("x"));
+            let e = TokenSet::parse(&spec).err();
+            assert!(
+                e.is_some_and(|e| e.reason.contains("users") || e.reason.contains("expected")),
+                "{bad:?} accepted"
+            );
+        }
     }
 }

@@ -55,6 +55,28 @@ impl ApiError {
         )
     }
 
+    /// 403: the token may not send events of this user (`hookline.user`).
+    pub fn forbidden_user(
+        principal: &str,
+        allowed: &super::AllowedUsers,
+        user: Option<&str>,
+    ) -> Self {
+        let stamped = match user {
+            Some(u) => format!("this event is stamped with user {u:?}"),
+            None => "this event has no user (hookline.user is missing)".to_owned(),
+        };
+        Self {
+            field: Some("hookline.user".to_owned()),
+            ..Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden_user",
+                format!(
+                    "the token of {principal:?} may send events of users {allowed} only; {stamped}"
+                ),
+            )
+        }
+    }
+
     /// 400 naming the first bad field, with all of them in `errors`.
     pub fn invalid(errors: &ValidationErrors) -> Self {
         let first = errors.first();

@@ -14,6 +14,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::IngestState;
+use super::auth::Grant;
 use super::error::ApiError;
 use super::request as rq;
 use crate::envelope::{Envelope, Payload, QueueMessage};
@@ -93,10 +94,12 @@ async fn intake(
     peer: Option<SocketAddr>,
     body: Body,
 ) -> Result<RequestId, ApiError> {
-    let principal = rq::bearer(h)
-        .and_then(|t| st.tokens.verify(t))
-        .map(str::to_owned);
-    let Some(principal) = principal else {
+    let grant = rq::bearer(h).and_then(|t| st.tokens.grant(t)).cloned();
+    let Some(Grant {
+        principal,
+        users: allowed,
+    }) = grant
+    else {
         tracing::warn!(
             source_ip = rq::source_ip(h, peer).as_deref().unwrap_or("-"),
             "unauthenticated request refused"
@@ -200,6 +203,11 @@ async fn intake(
         Ok(ev) => ev,
         Err(errors) => return Err(i.refuse(ApiError::invalid(&errors), header_id, bytes).await),
     };
+    let user = event.meta.as_ref().and_then(|m| m.user.as_deref());
+    if !allowed.allows(user) {
+        let e = ApiError::forbidden_user(&i.principal, &allowed, user);
+        return Err(i.refuse(e, header_id, bytes).await);
+    }
     let request_id = match header_id {
         Some(id) => id,
         None => match event

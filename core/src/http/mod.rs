@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::{any, get, post};
 
-pub use auth::{TokenConfigError, TokenSet, hash_hex};
+pub use auth::{AllowedUsers, Grant, TokenConfigError, TokenSet, hash_hex};
 pub use error::ApiError;
 
 use crate::queue::Queue;

@@ -16,12 +16,14 @@
 //! - [`purge`]: deleting a selection of sessions from every table and the
 //!   DLQ, the retention period, the `purges` record.
 //! - [`stats`]: per event type counts, success rate, percentiles, errors.
+//! - [`hosts`]: hook installs and their heartbeats; which went silent.
 //! - [`logs`]: Lambda-format JSON log lines: parsing, filtering (done here,
 //!   not by the log service: LocalStack does not apply filter patterns) and
 //!   printing.
 
 pub mod dlq;
 mod dlq_message;
+pub mod hosts;
 pub mod logs;
 pub mod purge;
 pub mod stats;
@@ -31,6 +33,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::StoreError;
+pub use hosts::{HostReport, HostRow, HostStatus, host_report};
 pub use stats::{StatRow, Stats};
 
 /// The audit row of one request, as the operator commands show it.
@@ -115,4 +118,8 @@ pub trait Ops: Send + Sync {
 
     /// Adds a row to `purges`; returns its id.
     async fn record_purge(&self, rec: &purge::PurgeRecord) -> Result<i64, StoreError>;
+
+    /// Every row of `hosts` (one per hook install that sent a heartbeat);
+    /// see [`hosts::host_report`].
+    async fn hosts(&self) -> Result<Vec<HostRow>, StoreError>;
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::postgres::Tx;
 use crate::error::StoreError;
-use crate::mapping::{ConversationOp, EntryOp, MessageOp, SubagentOp, ToolUseOp};
+use crate::mapping::{ConversationOp, EntryOp, HeartbeatOp, MessageOp, SubagentOp, ToolUseOp};
 use crate::text::{escape_json, escape_str};
 
 fn e(s: &Option<String>) -> Option<String> {
@@ -232,6 +232,33 @@ pub(super) async fn upsert_subagent(
         s.stopped_at,
         e(&s.transcript_path),
         e(&s.last_message),
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A heartbeat: the (user, host) row's first and last times widen; the
+/// version and principal are those of the latest heartbeat (ties broken by
+/// the values, so the order of arrival never matters).
+pub(super) async fn upsert_heartbeat(tx: &mut Tx<'_>, h: &HeartbeatOp) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"INSERT INTO hosts AS h (user_name, host, first_seen, last_seen, hook_version, principal)
+           VALUES ($1, $2, $3, $3, $4, $5)
+           ON CONFLICT (user_name, host) DO UPDATE SET
+             first_seen = LEAST(h.first_seen, EXCLUDED.first_seen),
+             last_seen = GREATEST(h.last_seen, EXCLUDED.last_seen),
+             hook_version = CASE WHEN (EXCLUDED.last_seen, COALESCE(EXCLUDED.hook_version, ''), COALESCE(EXCLUDED.principal, ''))
+                     > (h.last_seen, COALESCE(h.hook_version, ''), COALESCE(h.principal, ''))
+                 THEN EXCLUDED.hook_version ELSE h.hook_version END,
+             principal = CASE WHEN (EXCLUDED.last_seen, COALESCE(EXCLUDED.hook_version, ''), COALESCE(EXCLUDED.principal, ''))
+                     > (h.last_seen, COALESCE(h.hook_version, ''), COALESCE(h.principal, ''))
+                 THEN EXCLUDED.principal ELSE h.principal END"#,
+        escape_str(&h.user_name).into_owned(),
+        escape_str(&h.host).into_owned(),
+        h.at,
+        e(&h.hook_version),
+        e(&h.principal),
     )
     .execute(&mut **tx)
     .await?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::PgStore;
 use crate::error::StoreError;
-use crate::ops::{Attempt, AuditDetail, AuditRow, DomainRows, Ops, StatRow};
+use crate::ops::{Attempt, AuditDetail, AuditRow, DomainRows, HostRow, Ops, StatRow};
 use crate::text::{escape_str, unescape_json, unescape_str};
 
 fn un(s: Option<String>) -> Option<String> {
@@ -182,5 +182,24 @@ impl Ops for PgStore {
 
     async fn record_purge(&self, rec: &crate::ops::purge::PurgeRecord) -> Result<i64, StoreError> {
         self.record_purge_pg(rec).await
+    }
+
+    async fn hosts(&self) -> Result<Vec<HostRow>, StoreError> {
+        Ok(sqlx::query!(
+            r#"SELECT h.user_name, h.host, h.first_seen, h.last_seen, h.hook_version, h.principal
+               FROM hosts h ORDER BY h.user_name, h.host"#
+        )
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|r| HostRow {
+            user_name: unescape_str(&r.user_name).into_owned(),
+            host: unescape_str(&r.host).into_owned(),
+            first_seen: r.first_seen,
+            last_seen: r.last_seen,
+            hook_version: un(r.hook_version),
+            principal: un(r.principal),
+        })
+        .collect())
     }
 }

@@ -1,9 +1,9 @@
 //! [`Reader`] on Postgres.
 
 use super::PgStore;
-use super::read::{Reader, SessionSummary, SessionView, Step};
+use super::read::{Reader, SessionFilter, SessionSummary, SessionView, Step};
 use crate::error::StoreError;
-use crate::text::{unescape_json, unescape_str};
+use crate::text::{escape_str, unescape_json, unescape_str};
 
 fn un(s: Option<String>) -> Option<String> {
     s.map(|s| unescape_str(&s).into_owned())
@@ -15,12 +15,21 @@ fn unj(v: Option<serde_json::Value>) -> Option<serde_json::Value> {
 
 #[async_trait::async_trait]
 impl Reader for PgStore {
-    async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError> {
+    async fn list_sessions_where(
+        &self,
+        filter: &SessionFilter,
+        limit: i64,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        let esc = |s: &Option<String>| s.as_deref().map(|s| escape_str(s).into_owned());
         let rows = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
                       message_count, tool_use_count, input_tokens, output_tokens
-               FROM conversations ORDER BY started_at DESC, session_id LIMIT $1"#,
-            limit
+               FROM conversations
+               WHERE ($2::text IS NULL OR user_name = $2) AND ($3::text IS NULL OR host = $3)
+               ORDER BY started_at DESC, session_id LIMIT $1"#,
+            limit,
+            esc(&filter.user),
+            esc(&filter.host),
         )
         .fetch_all(self.pool())
         .await?;

@@ -9,7 +9,8 @@ use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::pg_domain::{
-    insert_entry, refresh, upsert_conversation, upsert_message, upsert_subagent, upsert_tool_use,
+    insert_entry, refresh, upsert_conversation, upsert_heartbeat, upsert_message, upsert_subagent,
+    upsert_tool_use,
 };
 use super::{AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Store, Work};
 use crate::error::StoreError;
@@ -266,6 +267,9 @@ async fn write_plan(tx: &mut Tx<'_>, p: &Plan) -> Result<(), StoreError> {
     }
     for s in &p.subagents {
         upsert_subagent(tx, &sid, s).await?;
+    }
+    if let Some(h) = &p.heartbeat {
+        upsert_heartbeat(tx, h).await?;
     }
     Ok(())
 }

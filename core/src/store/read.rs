@@ -75,11 +75,28 @@ pub struct SessionView {
     pub steps: Vec<Step>,
 }
 
+/// Which conversations a list shows: all of them, or those of one user
+/// and/or one host (as the hook stamped them; exact match).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    pub user: Option<String>,
+    pub host: Option<String>,
+}
+
 /// Reading conversations back.
 #[async_trait::async_trait]
 pub trait Reader: Send + Sync {
     /// Newest first.
-    async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError>;
+    async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError> {
+        self.list_sessions_where(&SessionFilter::default(), limit)
+            .await
+    }
+    /// Newest first, only those `filter` selects.
+    async fn list_sessions_where(
+        &self,
+        filter: &SessionFilter,
+        limit: i64,
+    ) -> Result<Vec<SessionSummary>, StoreError>;
     /// One conversation; `id` may be a unique prefix of the session id.
     async fn session(&self, id: &str) -> Result<Option<SessionView>, StoreError>;
     /// Ids of the sessions with a tool use of this tool (case-insensitive

@@ -4,6 +4,7 @@
 mod delivery;
 mod failures;
 mod helpers;
+mod identity;
 mod install;
 mod redaction;
 mod robustness;

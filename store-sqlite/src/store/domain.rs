@@ -12,7 +12,9 @@
 //!   the fixed-width text: whole seconds by `unixepoch`, microseconds from
 //!   the fraction.
 
-use hookline_core::mapping::{ConversationOp, EntryOp, MessageOp, SubagentOp, ToolUseOp};
+use hookline_core::mapping::{
+    ConversationOp, EntryOp, HeartbeatOp, MessageOp, SubagentOp, ToolUseOp,
+};
 use serde_json::Value;
 
 use super::Tx;
@@ -243,6 +245,33 @@ pub(super) async fn upsert_subagent(tx: &mut Tx, sid: &str, s: &SubagentOp) -> s
         stopped_at,
         s.transcript_path,
         s.last_message,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A heartbeat, merged as in Postgres: widest (first_seen, last_seen); the
+/// version and principal of the latest heartbeat, ties broken by the values.
+pub(super) async fn upsert_heartbeat(tx: &mut Tx, h: &HeartbeatOp) -> sqlx::Result<()> {
+    let at = to_text(h.at);
+    sqlx::query!(
+        r#"INSERT INTO hosts AS h (user_name, host, first_seen, last_seen, hook_version, principal)
+           VALUES (?1, ?2, ?3, ?3, ?4, ?5)
+           ON CONFLICT (user_name, host) DO UPDATE SET
+             first_seen = min(h.first_seen, excluded.first_seen),
+             last_seen = max(h.last_seen, excluded.last_seen),
+             hook_version = CASE WHEN (excluded.last_seen, COALESCE(excluded.hook_version, ''), COALESCE(excluded.principal, ''))
+                     > (h.last_seen, COALESCE(h.hook_version, ''), COALESCE(h.principal, ''))
+                 THEN excluded.hook_version ELSE h.hook_version END,
+             principal = CASE WHEN (excluded.last_seen, COALESCE(excluded.hook_version, ''), COALESCE(excluded.principal, ''))
+                     > (h.last_seen, COALESCE(h.hook_version, ''), COALESCE(h.principal, ''))
+                 THEN excluded.principal ELSE h.principal END"#,
+        h.user_name,
+        h.host,
+        at,
+        h.hook_version,
+        h.principal,
     )
     .execute(&mut **tx)
     .await?;
