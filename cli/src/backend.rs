@@ -44,7 +44,6 @@ pub struct Stores {
     /// The same store's operator capabilities (retention purge).
     pub ops: Arc<dyn Ops>,
     pub reader: Arc<dyn Reader>,
-    pub ops: Arc<dyn Ops>,
     pub description: String,
 }
 

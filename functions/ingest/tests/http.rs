@@ -484,7 +484,11 @@ async fn a_stalled_body_is_408_and_a_broken_one_408_unrecorded_not_413() -> anyh
     }
     let want = |f: &str, c: &str| Some(Some((f.to_owned(), c.to_owned())));
     assert_eq!(reasons.get("stalled").cloned(), want("$", "body_timeout"));
-    assert_eq!(reasons.get("broken"), None, "an incomplete body is not recorded");
+    assert_eq!(
+        reasons.get("broken"),
+        None,
+        "an incomplete body is not recorded"
+    );
     Ok(())
 }
 
