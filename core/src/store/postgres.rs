@@ -8,7 +8,8 @@ use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::pg_domain::{
-    insert_entry, refresh, upsert_conversation, upsert_message, upsert_subagent, upsert_tool_use,
+    insert_entry, refresh, stitch, upsert_conversation, upsert_message, upsert_subagent,
+    upsert_tool_use,
 };
 use super::{AuditRecord, Failure, Outcome, Status, Store, Work};
 use crate::error::StoreError;
@@ -231,5 +232,6 @@ async fn write_plan(tx: &mut Tx<'_>, p: &Plan) -> Result<(), StoreError> {
     for s in &p.subagents {
         upsert_subagent(tx, &sid, s).await?;
     }
+    stitch(tx, &sid, &p.conversation, !p.entries.is_empty()).await?;
     refresh(tx, &sid).await
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use futures::FutureExt;
-use hookline_core::store::{PG_MIGRATOR, PgStore, Store};
+use hookline_core::store::{PG_MIGRATOR, PgStore, Reader, Store};
 use hookline_core::text::unescape_json;
 use hookline_store_sqlite::SqliteStore;
 use serde_json::{Map, Value};
@@ -137,6 +137,14 @@ impl TestDb {
     /// The store under test.
     pub fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
+    }
+
+    /// The read side on the same database.
+    pub fn reader(&self) -> Arc<dyn Reader> {
+        match &self.inner.conn {
+            Conn::Postgres { pool, .. } => Arc::new(PgStore::new(pool.clone())),
+            Conn::Sqlite { pool, .. } => Arc::new(SqliteStore::new(pool.clone())),
+        }
     }
 
     /// The store, shared (for wrappers).
