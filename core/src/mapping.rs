@@ -33,6 +33,47 @@ pub struct ConversationOp {
     pub end: Option<(DateTime<Utc>, Option<String>)>,
     /// A prompt that may become the title: the earliest wins.
     pub title: Option<String>,
+    /// Stitching, from the first entry of the session's own transcript
+    /// (see [`continuation_of`]): the session it continues, when that entry
+    /// was copied from another session (`sessionId` differs).
+    pub parent_session_id: Option<String>,
+    /// ... or the uuid that entry hangs from (`parentUuid`, or a summary's
+    /// `leafUuid`) when it is not this session's: the store resolves it to
+    /// the session holding that uuid, whichever arrives first.
+    pub continues_uuid: Option<String>,
+}
+
+/// What the first entry of a session's transcript says about the session
+/// it continues: `(parent session, parent uuid)`. A resumed or forked
+/// session starts with entries copied from the previous one (they keep
+/// its `sessionId`), or with an entry whose `parentUuid` (a `summary`'s
+/// `leafUuid`) is the previous session's last entry. A fresh session's
+/// first entry has `parentUuid: null`. Lines without a `uuid` (and not a
+/// summary) are passed over.
+pub fn continuation_of(session_id: &str, entries: &[Value]) -> (Option<String>, Option<String>) {
+    let s = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+    };
+    let first = entries.iter().find(|e| {
+        e.get("uuid").and_then(Value::as_str).is_some()
+            || (e.get("type").and_then(Value::as_str) == Some("summary")
+                && s(e, "leafUuid").is_some())
+    });
+    let Some(first) = first else {
+        return (None, None);
+    };
+    if let Some(other) = s(first, "sessionId").filter(|o| o != session_id) {
+        return (Some(other), None);
+    }
+    let hangs_from = if first.get("type").and_then(Value::as_str) == Some("summary") {
+        s(first, "leafUuid")
+    } else {
+        s(first, "parentUuid")
+    };
+    (None, hangs_from)
 }
 
 /// Upsert of `messages`, keyed by (`session_id`, `message_key`).
@@ -291,6 +332,11 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
         TranscriptSource::Agent => chunk.agent_id.clone(),
         TranscriptSource::Main => None,
     };
+    if chunk.source == TranscriptSource::Main && chunk.start_offset == 0 {
+        let (parent, uuid) = continuation_of(&p.session_id, &chunk.entries);
+        p.conversation.parent_session_id = parent;
+        p.conversation.continues_uuid = uuid;
+    }
     for raw in &chunk.entries {
         let Ok(e) = Entry::parse(raw) else {
             p.skipped_entries += 1;
@@ -352,5 +398,26 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
             content: e.content.clone(),
             raw: raw.clone(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::continuation_of;
+    use serde_json::json;
+
+    #[test]
+    fn the_first_entry_tells_which_session_is_continued() {
+        let fresh = [json!({"uuid": "a", "parentUuid": null, "sessionId": "s2"})];
+        assert_eq!(continuation_of("s2", &fresh), (None, None));
+        let copied = [
+            json!({"type": "queue-operation", "sessionId": "s2"}),
+            json!({"uuid": "a", "parentUuid": null, "sessionId": "s1"}),
+        ];
+        assert_eq!(continuation_of("s2", &copied), (Some("s1".into()), None));
+        let hanging = [json!({"uuid": "b", "parentUuid": "a", "sessionId": "s2"})];
+        assert_eq!(continuation_of("s2", &hanging), (None, Some("a".into())));
+        let summary = [json!({"type": "summary", "summary": "…", "leafUuid": "z"})];
+        assert_eq!(continuation_of("s2", &summary), (None, Some("z".into())));
     }
 }

@@ -30,6 +30,8 @@ pub enum Command {
     Uninstall(cmd::uninstall::Opts),
     /// Check config, spool, log, settings.json, server and token.
     Doctor(cmd::doctor::Opts),
+    /// Send Claude Code's transcripts on disk (what the hooks missed); reruns add nothing.
+    Backfill(cmd::backfill::Opts),
 }
 
 #[cfg(test)]

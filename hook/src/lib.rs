@@ -4,7 +4,8 @@
 //! arguments) on every hook event with the event JSON on stdin; it spools
 //! the event durably before any network I/O, sends what is due within a
 //! short deadline, never prints to stdout and always exits 0. People run
-//! its subcommands (`flush`, `status`, `install`, `uninstall`, `doctor`).
+//! its subcommands (`flush`, `status`, `install`, `uninstall`, `doctor`,
+//! `backfill`).
 //! docs/hook.md is the user's guide; docs/wire-format.md the body it sends.
 //!
 //! # Layout
@@ -36,8 +37,11 @@
 //! - [`settings`]: Claude Code's settings.json, order-preserving
 //!   ([`settings::ordered`]), and hookline's entries in it
 //!   ([`settings::hooks`]).
+//! - [`backfill`]: finding transcripts on disk and cutting them into
+//!   batches with content-derived request ids (`hookline-hook backfill`).
 //! - [`cmd`]: one module per subcommand.
 
+pub mod backfill;
 pub mod body;
 pub mod breaker;
 pub mod capture;
@@ -82,6 +86,7 @@ pub fn run(cli: Cli, started: Instant) -> ExitCode {
         Some(Command::Install(o)) => cmd::install::run(&o, &cfg),
         Some(Command::Uninstall(o)) => cmd::uninstall::run(&o),
         Some(Command::Doctor(o)) => cmd::doctor::run(&o, &cfg),
+        Some(Command::Backfill(o)) => cmd::backfill::run(&o, &cfg, &log),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

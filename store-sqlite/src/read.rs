@@ -2,7 +2,9 @@
 //! Postgres reader (SQLite keeps NUL, so nothing is unescaped here).
 
 use hookline_core::error::StoreError;
-use hookline_core::store::{Reader, SessionFilter, SessionSummary, SessionView, Step};
+use hookline_core::store::{
+    Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink,
+};
 
 use crate::store::SqliteStore;
 use crate::time::from_text;
@@ -18,6 +20,31 @@ fn json(s: Option<String>) -> Option<serde_json::Value> {
 
 #[async_trait::async_trait]
 impl Reader for SqliteStore {
+    async fn thread_link(&self, session_id: &str) -> Result<Option<ThreadLink>, StoreError> {
+        let row = sqlx::query(
+            "SELECT session_id, parent_session_id, link_kind, started_at, title
+             FROM conversations WHERE session_id = ?1",
+        )
+        .bind(session_id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(crate::store_error)?;
+        row.map(|r| link_of(&r)).transpose()
+    }
+
+    async fn thread_children(&self, session_id: &str) -> Result<Vec<ThreadLink>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT session_id, parent_session_id, link_kind, started_at, title
+             FROM conversations WHERE parent_session_id = ?1 AND session_id <> ?1
+             ORDER BY started_at, session_id",
+        )
+        .bind(session_id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(crate::store_error)?;
+        rows.iter().map(link_of).collect()
+    }
+
     async fn list_sessions_where(
         &self,
         filter: &SessionFilter,
@@ -155,4 +182,23 @@ impl Reader for SqliteStore {
         .await
         .map_err(crate::store_error)
     }
+}
+
+fn link_of(r: &sqlx::sqlite::SqliteRow) -> Result<ThreadLink, StoreError> {
+    use sqlx::Row;
+    let get = |k: &str| {
+        r.try_get::<Option<String>, _>(k)
+            .map_err(crate::store_error)
+    };
+    Ok(ThreadLink {
+        session_id: r.try_get("session_id").map_err(crate::store_error)?,
+        parent_session_id: get("parent_session_id")?,
+        link_kind: get("link_kind")?,
+        started_at: time(
+            &r.try_get::<String, _>("started_at")
+                .map_err(crate::store_error)?,
+        )?,
+        title: get("title")?,
+        depth: 0,
+    })
 }

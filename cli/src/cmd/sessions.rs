@@ -1,6 +1,6 @@
 //! `hookline sessions`: read captured conversations without SQL.
 
-use hookline_core::store::{SessionFilter, SessionSummary, SessionView, Step};
+use hookline_core::store::{self, SessionFilter, SessionSummary, SessionView, Step, ThreadLink};
 
 use crate::db;
 use crate::text::one_line;
@@ -38,6 +38,10 @@ enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Show the whole thread: every session linked to this one by
+        /// resume, fork, clear or compact, in order.
+        #[arg(long)]
+        thread: bool,
     },
 }
 
@@ -60,16 +64,47 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                 print!("{}", table(&sessions));
             }
         }
-        Command::Show { id, json } => {
+        Command::Show { id, json, thread } => {
             let Some(view) = reader.session(&id).await? else {
                 anyhow::bail!(
                     "no session {id:?} (or the prefix matches several; give more of the id)"
                 );
             };
+            let links = store::thread(reader.as_ref(), &view.summary.session_id).await?;
+            if !thread {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&view)?);
+                } else {
+                    print!("{}", thread_table(&links, &view.summary.session_id));
+                    print!("{}", transcript(&view));
+                }
+                return Ok(());
+            }
+            let mut views = Vec::new();
+            for l in &links {
+                if let Some(v) = reader.session(&l.session_id).await? {
+                    views.push(v);
+                }
+            }
             if json {
-                println!("{}", serde_json::to_string_pretty(&view)?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"thread": links, "sessions": views})
+                    )?
+                );
             } else {
-                print!("{}", transcript(&view));
+                print!("{}", thread_table(&links, &view.summary.session_id));
+                for v in &views {
+                    let link = links.iter().find(|l| l.session_id == v.summary.session_id);
+                    if let Some(parent) = link.and_then(|l| l.parent_session_id.as_deref()) {
+                        let kind = link
+                            .and_then(|l| l.link_kind.as_deref())
+                            .unwrap_or("continued");
+                        println!("── {kind} of {parent} ──");
+                    }
+                    print!("{}", transcript(v));
+                }
             }
         }
     }
@@ -132,6 +167,28 @@ fn json_brief(v: &serde_json::Value, max: usize) -> String {
     } else {
         s
     }
+}
+
+/// The thread a session belongs to, one line per session; empty when the
+/// session is linked to no other.
+pub fn thread_table(links: &[ThreadLink], current: &str) -> String {
+    if links.len() < 2 {
+        return String::new();
+    }
+    let mut out = format!("Thread ({} sessions)\n", links.len());
+    for l in links {
+        let mark = if l.session_id == current { "*" } else { " " };
+        out += &format!(
+            "{mark} {}{}  {}  {:<9}  {}\n",
+            "  ".repeat(l.depth),
+            l.session_id,
+            l.started_at.format("%Y-%m-%d %H:%M:%S"),
+            l.link_kind.as_deref().unwrap_or("start"),
+            one_line(l.title.as_deref().unwrap_or("-"), 60)
+        );
+    }
+    out.push('\n');
+    out
 }
 
 pub fn transcript(v: &SessionView) -> String {

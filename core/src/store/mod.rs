@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use postgres::{MIGRATOR as PG_MIGRATOR, PgStore};
-pub use read::{Reader, SessionFilter, SessionSummary, SessionView, Step};
+pub use read::{Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink, thread};
 
 use crate::error::StoreError;
 use crate::mapping::Plan;

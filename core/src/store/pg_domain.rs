@@ -307,3 +307,54 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
     .await?;
     Ok(())
 }
+
+/// Conversation stitching (docs/schema.md): records what the session's
+/// first transcript entry says about the session it continues, resolves
+/// `continues_uuid` to the session holding that uuid, for this session and
+/// for the sessions hanging from this session's entries (so the link is
+/// made by whichever of the two arrives last), and sets `link_kind`.
+pub(super) async fn stitch(
+    tx: &mut Tx<'_>,
+    sid: &str,
+    c: &ConversationOp,
+    has_entries: bool,
+) -> Result<(), StoreError> {
+    if c.parent_session_id.is_some() || c.continues_uuid.is_some() {
+        sqlx::query(
+            "UPDATE conversations SET parent_session_id = COALESCE(parent_session_id, $2),
+                    continues_uuid = COALESCE(continues_uuid, $3)
+             WHERE session_id = $1",
+        )
+        .bind(sid)
+        .bind(e(&c.parent_session_id))
+        .bind(e(&c.continues_uuid))
+        .execute(&mut **tx)
+        .await?;
+    }
+    if has_entries || c.continues_uuid.is_some() {
+        sqlx::query(
+            "UPDATE conversations c SET parent_session_id = (
+                 SELECT te.session_id FROM transcript_entries te
+                 WHERE te.uuid = c.continues_uuid AND te.session_id <> c.session_id
+                 ORDER BY (te.raw->>'sessionId' IS NOT DISTINCT FROM te.session_id) DESC, te.session_id
+                 LIMIT 1)
+             WHERE c.continues_uuid IS NOT NULL
+               AND (c.session_id = $1
+                    OR c.continues_uuid IN (SELECT uuid FROM transcript_entries WHERE session_id = $1))",
+        )
+        .bind(sid)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE conversations SET link_kind = CASE
+             WHEN parent_session_id IS NULL THEN NULL
+             WHEN start_source IN ('resume', 'fork', 'clear', 'compact') THEN start_source
+             ELSE 'continued' END
+         WHERE session_id = $1 OR parent_session_id = $1",
+    )
+    .bind(sid)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

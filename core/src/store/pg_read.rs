@@ -1,7 +1,7 @@
 //! [`Reader`] on Postgres.
 
 use super::PgStore;
-use super::read::{Reader, SessionFilter, SessionSummary, SessionView, Step};
+use super::read::{Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink};
 use crate::error::StoreError;
 use crate::text::{escape_str, unescape_json, unescape_str};
 
@@ -15,6 +15,29 @@ fn unj(v: Option<serde_json::Value>) -> Option<serde_json::Value> {
 
 #[async_trait::async_trait]
 impl Reader for PgStore {
+    async fn thread_link(&self, session_id: &str) -> Result<Option<ThreadLink>, StoreError> {
+        let row = sqlx::query(
+            "SELECT session_id, parent_session_id, link_kind, started_at, title
+             FROM conversations WHERE session_id = $1",
+        )
+        .bind(session_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| link_of_pg(&r)).transpose()
+    }
+
+    async fn thread_children(&self, session_id: &str) -> Result<Vec<ThreadLink>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT session_id, parent_session_id, link_kind, started_at, title
+             FROM conversations WHERE parent_session_id = $1 AND session_id <> $1
+             ORDER BY started_at, session_id",
+        )
+        .bind(session_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(link_of_pg).collect()
+    }
+
     async fn list_sessions_where(
         &self,
         filter: &SessionFilter,
@@ -151,4 +174,16 @@ impl Reader for PgStore {
         .map(|s| unescape_str(&s).into_owned())
         .collect())
     }
+}
+
+fn link_of_pg(r: &sqlx::postgres::PgRow) -> Result<ThreadLink, StoreError> {
+    use sqlx::Row;
+    Ok(ThreadLink {
+        session_id: unescape_str(&r.try_get::<String, _>("session_id")?).into_owned(),
+        parent_session_id: un(r.try_get("parent_session_id")?),
+        link_kind: un(r.try_get("link_kind")?),
+        started_at: r.try_get("started_at")?,
+        title: un(r.try_get("title")?),
+        depth: 0,
+    })
 }

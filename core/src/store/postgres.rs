@@ -9,7 +9,8 @@ use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::pg_domain::{
-    insert_entry, refresh, upsert_conversation, upsert_heartbeat, upsert_message, upsert_subagent,
+    insert_entry, refresh, stitch, upsert_conversation, upsert_heartbeat, upsert_message,
+    upsert_subagent,
     upsert_tool_use,
 };
 use super::{AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Store, Work};
@@ -268,6 +269,7 @@ async fn write_plan(tx: &mut Tx<'_>, p: &Plan) -> Result<(), StoreError> {
     for s in &p.subagents {
         upsert_subagent(tx, &sid, s).await?;
     }
+    stitch(tx, &sid, &p.conversation, !p.entries.is_empty()).await?;
     if let Some(h) = &p.heartbeat {
         upsert_heartbeat(tx, h).await?;
     }

@@ -83,9 +83,76 @@ pub struct SessionFilter {
     pub host: Option<String>,
 }
 
+/// One session of a thread: the chain of sessions continued from one
+/// another (resume, fork, clear, compact; docs/schema.md).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ThreadLink {
+    pub session_id: String,
+    /// The session this one continues.
+    pub parent_session_id: Option<String>,
+    /// How: `resume`, `fork`, `clear`, `compact` (SessionStart's source) or
+    /// `continued` (the transcript says so, the source is unknown).
+    pub link_kind: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub title: Option<String>,
+    /// 0 for the thread's first session; a fork's sessions sit one deeper
+    /// than the session they continue.
+    pub depth: usize,
+}
+
+/// Longest thread walked (a guard against a cycle of bad links).
+pub const MAX_THREAD: usize = 1000;
+
+/// The whole thread `session_id` belongs to, from its first session, each
+/// session followed by those continuing it (oldest first). Empty when the
+/// session is unknown.
+pub async fn thread<R: Reader + ?Sized>(
+    r: &R,
+    session_id: &str,
+) -> Result<Vec<ThreadLink>, StoreError> {
+    let Some(mut root) = r.thread_link(session_id).await? else {
+        return Ok(Vec::new());
+    };
+    let mut seen = std::collections::HashSet::from([root.session_id.clone()]);
+    while let Some(parent) = root.parent_session_id.clone() {
+        if seen.len() >= MAX_THREAD || !seen.insert(parent.clone()) {
+            break;
+        }
+        match r.thread_link(&parent).await? {
+            Some(p) => root = p,
+            None => break,
+        }
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![ThreadLink { depth: 0, ..root }];
+    let mut visited = std::collections::HashSet::new();
+    while let Some(link) = stack.pop() {
+        if out.len() >= MAX_THREAD || !visited.insert(link.session_id.clone()) {
+            continue;
+        }
+        let mut children = r.thread_children(&link.session_id).await?;
+        children.sort_by(|a, b| (a.started_at, &a.session_id).cmp(&(b.started_at, &b.session_id)));
+        // One continuation stays at the same depth (a chain); more are forks.
+        let depth = if children.len() > 1 {
+            link.depth + 1
+        } else {
+            link.depth
+        };
+        for c in children.into_iter().rev() {
+            stack.push(ThreadLink { depth, ..c });
+        }
+        out.push(link);
+    }
+    Ok(out)
+}
+
 /// Reading conversations back.
 #[async_trait::async_trait]
 pub trait Reader: Send + Sync {
+    /// A session's thread fields (`depth` 0); `None` if it is not captured.
+    async fn thread_link(&self, session_id: &str) -> Result<Option<ThreadLink>, StoreError>;
+    /// The sessions that continue `session_id`.
+    async fn thread_children(&self, session_id: &str) -> Result<Vec<ThreadLink>, StoreError>;
     /// Newest first.
     async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError> {
         self.list_sessions_where(&SessionFilter::default(), limit)

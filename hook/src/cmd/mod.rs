@@ -1,5 +1,6 @@
 //! One module per subcommand: `Opts` (its arguments) and `run`.
 
+pub mod backfill;
 pub mod doctor;
 pub mod flush;
 pub mod install;

@@ -323,3 +323,53 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
     .await?;
     Ok(())
 }
+
+/// Conversation stitching, as in Postgres (`core/src/store/pg_domain.rs`,
+/// `stitch`): record the first entry's evidence, resolve `continues_uuid`
+/// for this session and the sessions hanging from its entries, set
+/// `link_kind`.
+pub(super) async fn stitch(
+    tx: &mut Tx,
+    sid: &str,
+    c: &ConversationOp,
+    has_entries: bool,
+) -> sqlx::Result<()> {
+    if c.parent_session_id.is_some() || c.continues_uuid.is_some() {
+        sqlx::query(
+            "UPDATE conversations SET parent_session_id = COALESCE(parent_session_id, ?2),
+                    continues_uuid = COALESCE(continues_uuid, ?3)
+             WHERE session_id = ?1",
+        )
+        .bind(sid)
+        .bind(&c.parent_session_id)
+        .bind(&c.continues_uuid)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if has_entries || c.continues_uuid.is_some() {
+        sqlx::query(
+            "UPDATE conversations AS c SET parent_session_id = (
+                 SELECT te.session_id FROM transcript_entries te
+                 WHERE te.uuid = c.continues_uuid AND te.session_id <> c.session_id
+                 ORDER BY (json_extract(te.raw, '$.sessionId') IS te.session_id) DESC, te.session_id
+                 LIMIT 1)
+             WHERE c.continues_uuid IS NOT NULL
+               AND (c.session_id = ?1
+                    OR c.continues_uuid IN (SELECT uuid FROM transcript_entries WHERE session_id = ?1))",
+        )
+        .bind(sid)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE conversations SET link_kind = CASE
+             WHEN parent_session_id IS NULL THEN NULL
+             WHEN start_source IN ('resume', 'fork', 'clear', 'compact') THEN start_source
+             ELSE 'continued' END
+         WHERE session_id = ?1 OR parent_session_id = ?1",
+    )
+    .bind(sid)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

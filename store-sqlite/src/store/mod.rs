@@ -215,6 +215,7 @@ async fn write_plan(tx: &mut Tx, p: &Plan) -> sqlx::Result<()> {
     for s in &p.subagents {
         domain::upsert_subagent(tx, sid, s).await?;
     }
+    domain::stitch(tx, sid, &p.conversation, !p.entries.is_empty()).await?;
     if let Some(h) = &p.heartbeat {
         domain::upsert_heartbeat(tx, h).await?;
     }

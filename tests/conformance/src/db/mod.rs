@@ -17,7 +17,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use futures::FutureExt;
 use hookline_core::ops::Ops;
-use hookline_core::store::{PG_MIGRATOR, PgStore, Store};
+use hookline_core::store::{PG_MIGRATOR, PgStore, Reader, Store};
 use hookline_core::text::unescape_json;
 use hookline_store_sqlite::SqliteStore;
 use serde_json::{Map, Value};
@@ -142,6 +142,14 @@ impl TestDb {
 
     /// The same database's operator capabilities (`Ops`: purge, stats…).
     pub fn ops(&self) -> Arc<dyn Ops> {
+        match &self.inner.conn {
+            Conn::Postgres { pool, .. } => Arc::new(PgStore::new(pool.clone())),
+            Conn::Sqlite { pool, .. } => Arc::new(SqliteStore::new(pool.clone())),
+        }
+    }
+
+    /// The read side on the same database.
+    pub fn reader(&self) -> Arc<dyn Reader> {
         match &self.inner.conn {
             Conn::Postgres { pool, .. } => Arc::new(PgStore::new(pool.clone())),
             Conn::Sqlite { pool, .. } => Arc::new(SqliteStore::new(pool.clone())),

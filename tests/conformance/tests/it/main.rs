@@ -32,3 +32,4 @@ mod queue_sqs;
 mod worker_faults;
 mod worker_mapping;
 mod worker_order;
+mod worker_stitch;

@@ -1,0 +1,130 @@
+//! Conversation stitching: a resumed session (its transcript starts with
+//! the previous session's entries) and its continuations (their first entry
+//! hangs from a uuid of the previous session) are linked, whatever the
+//! order the events arrive in, and `thread` gives the chain in order.
+
+use hookline_conformance::db::TestDb;
+use hookline_conformance::fixtures::{record, stamped, with_transcript};
+use hookline_core::store::thread;
+use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
+use serde_json::{Value, json};
+
+use crate::worker_order::assert_same;
+
+on_both!(a_resumed_session_is_linked_to_the_one_it_continues);
+
+const S1: &str = "5717c400-0000-4000-8000-000000000001";
+const S2: &str = "5717c400-0000-4000-8000-000000000002";
+const S3: &str = "5717c400-0000-4000-8000-000000000003";
+const S4: &str = "5717c400-0000-4000-8000-000000000004";
+
+fn uuid(n: u32) -> String {
+    format!("e0000000-0000-4000-8000-{n:012}")
+}
+
+/// A transcript entry of `session`, hanging from `parent`.
+fn entry(session: &str, n: u32, parent: Option<u32>, kind: &str) -> Value {
+    let mut e = json!({
+        "parentUuid": parent.map(uuid), "isSidechain": false, "sessionId": session,
+        "uuid": uuid(n), "timestamp": format!("2026-11-29T03:{:02}:00.000Z", n),
+        "type": kind, "cwd": "/w",
+    });
+    e["message"] = if kind == "user" {
+        json!({"role": "user", "content": format!("prompt {n}")})
+    } else {
+        json!({"id": format!("msg_{n}"), "role": "assistant", "model": "claude-sonnet-5",
+               "content": [{"type": "text", "text": format!("reply {n}")}],
+               "usage": {"input_tokens": 1, "output_tokens": 1}})
+    };
+    e
+}
+
+fn start(session: &str, source: &str, rid: &str, second: i64) -> anyhow::Result<QueueRecord> {
+    let body = json!({"session_id": session, "transcript_path": format!("/p/{session}.jsonl"),
+                      "cwd": "/w", "hook_event_name": "SessionStart", "source": source});
+    record(rid, stamped(body, rid, second))
+}
+
+fn stop(session: &str, rid: &str, second: i64, entries: Vec<Value>) -> anyhow::Result<QueueRecord> {
+    let body = json!({"session_id": session, "transcript_path": format!("/p/{session}.jsonl"),
+                      "cwd": "/w", "hook_event_name": "Stop", "stop_hook_active": false});
+    record(rid, with_transcript(stamped(body, rid, second), entries))
+}
+
+/// S1 (startup); S2 resumes S1 (its transcript starts with S1's entries,
+/// copied with S1's sessionId); S3 resumes S2 and S4 forks S2 (their first
+/// entry hangs from S2's last uuid).
+fn sessions() -> anyhow::Result<Vec<QueueRecord>> {
+    let s1 = vec![
+        entry(S1, 1, None, "user"),
+        entry(S1, 2, Some(1), "assistant"),
+    ];
+    let mut s2 = s1.clone();
+    s2.extend([
+        entry(S2, 3, Some(2), "user"),
+        entry(S2, 4, Some(3), "assistant"),
+    ]);
+    let s3 = vec![
+        entry(S3, 5, Some(4), "user"),
+        entry(S3, 6, Some(5), "assistant"),
+    ];
+    let s4 = vec![entry(S4, 7, Some(4), "user")];
+    Ok(vec![
+        start(S1, "startup", "st-1", 1)?,
+        stop(S1, "sp-1", 2, s1)?,
+        start(S2, "resume", "st-2", 10)?,
+        stop(S2, "sp-2", 11, s2)?,
+        start(S3, "resume", "st-3", 20)?,
+        stop(S3, "sp-3", 21, s3)?,
+        start(S4, "fork", "st-4", 30)?,
+        stop(S4, "sp-4", 31, s4)?,
+    ])
+}
+
+async fn a_resumed_session_is_linked_to_the_one_it_continues(db: TestDb) -> anyhow::Result<()> {
+    let store = db.store();
+    let cfg = WorkerConfig::default();
+    let records = sessions()?;
+    assert!(process_batch(store, &cfg, &records).await.is_empty());
+    let links = db
+        .rows("SELECT session_id, parent_session_id, link_kind FROM conversations ORDER BY session_id")
+        .await?;
+    let links: Vec<Value> = links.into_iter().map(Value::Object).collect();
+    assert_eq!(
+        links,
+        [
+            json!({"session_id": S1, "parent_session_id": null, "link_kind": null}),
+            json!({"session_id": S2, "parent_session_id": S1, "link_kind": "resume"}),
+            json!({"session_id": S3, "parent_session_id": S2, "link_kind": "resume"}),
+            json!({"session_id": S4, "parent_session_id": S2, "link_kind": "fork"}),
+        ]
+    );
+
+    // The thread, asked from any of its sessions: S1, S2, then S2's two continuations.
+    let reader = db.reader();
+    for from in [S1, S3, S4] {
+        let t = thread(reader.as_ref(), from).await?;
+        let got: Vec<(&str, usize, Option<&str>)> = t
+            .iter()
+            .map(|l| (l.session_id.as_str(), l.depth, l.link_kind.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (S1, 0, None),
+                (S2, 0, Some("resume")),
+                (S3, 1, Some("resume")),
+                (S4, 1, Some("fork")),
+            ],
+            "thread from {from}"
+        );
+    }
+    let forward = db.dump().await?;
+
+    // Reversed (children before parents, Stop before SessionStart): the same links.
+    db.reset().await?;
+    let reversed: Vec<_> = records.iter().rev().cloned().collect();
+    assert!(process_batch(store, &cfg, &reversed).await.is_empty());
+    assert_same(&db.dump().await?, &forward, "reversed");
+    Ok(())
+}
