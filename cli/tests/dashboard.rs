@@ -62,6 +62,7 @@ async fn env() -> anyhow::Result<Env> {
         queue: queues.queue.clone(),
         tokens,
         max_body: DEFAULT_MAX_BODY,
+        body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     }));
     let poller = Poller {
         queue: queues.queue.clone(),

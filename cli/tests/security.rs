@@ -50,10 +50,10 @@ impl Findings {
             self.0.push(place());
         }
         // A queue message body: also its decoded (decompressed) form.
-        if let Ok(msg) = QueueMessage::decode(text) {
-            if serde_json::to_string(&msg).is_ok_and(|t| t.contains(needle)) {
-                self.0.push(format!("{} (decoded queue message)", place()));
-            }
+        if let Ok(msg) = QueueMessage::decode(text)
+            && serde_json::to_string(&msg).is_ok_and(|t| t.contains(needle))
+        {
+            self.0.push(format!("{} (decoded queue message)", place()));
         }
     }
 }
@@ -453,6 +453,7 @@ async fn token_in_queue_messages(queue: Arc<dyn Queue>) -> anyhow::Result<Findin
             hash_hex(&token)
         ))?),
         max_body: 1 << 20,
+        body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/v1/events", listener.local_addr()?);

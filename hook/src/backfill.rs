@@ -218,6 +218,7 @@ pub fn batches(
     file: &TranscriptFile,
     who: &Identity,
     body_limit: usize,
+    redactor: Option<&crate::redact::Redactor>,
 ) -> io::Result<FileBatches> {
     let len = std::fs::metadata(&file.path)?.len();
     let delta = reader::read_delta(&file.path, 0, len.max(1))?;
@@ -226,12 +227,16 @@ pub fn batches(
         .map(DateTime::<Utc>::from)
         .unwrap_or_else(|_| Utc::now());
     let room = body_limit.saturating_sub(OVERHEAD).max(1024);
-    // Runs of (values, start offset, end offset).
-    let mut runs: Vec<(Vec<Value>, u64, u64)> = Vec::new();
+    // Runs of (values, start offset, end offset, secrets masked).
+    let mut runs: Vec<(Vec<Value>, u64, u64, crate::redact::Counts)> = Vec::new();
     let mut size = 0usize;
     let mut start = delta.start;
     for line in &delta.lines {
         let mut value = line.value.clone();
+        let mut masked = crate::redact::Counts::new();
+        if let Some(r) = redactor {
+            r.redact_value(&mut value, &mut masked);
+        }
         let mut n = serde_json::to_vec(&value).map_or(0, |b| b.len()) + 1;
         if n > room {
             crate::truncate::fit(&mut value, room);
@@ -244,13 +249,14 @@ pub fn batches(
             if let Some(r) = runs.last() {
                 start = r.2;
             }
-            runs.push((Vec::new(), start, start));
+            runs.push((Vec::new(), start, start, Default::default()));
             size = 0;
         }
         size += n;
         if let Some(r) = runs.last_mut() {
             r.0.push(value);
             r.2 = line.end;
+            crate::redact::add(&mut r.3, &masked);
         }
     }
     if let Some(r) = runs.last_mut() {
@@ -266,7 +272,7 @@ pub fn batches(
         batches: Vec::new(),
         skipped: delta.skipped,
     };
-    for (entries, start, end) in runs {
+    for (entries, start, end, redactions) in runs {
         let at = entries.iter().find_map(entry_time).unwrap_or(mtime);
         let cwd = entries
             .iter()
@@ -296,6 +302,8 @@ pub fn batches(
             user: who.user.clone(),
             git_email: who.git_email.clone(),
             part: None,
+            heartbeat: false,
+            redactions,
             transcript: vec![TranscriptChunk {
                 source: file.source,
                 path: path.clone(),
@@ -365,8 +373,8 @@ mod tests {
         let sessions = scan(dir.path(), &Filter::default())?;
         let s = &sessions[0];
         let who = Identity::default();
-        let one = batches(s, &s.files[0], &who, 1_000_000)?;
-        let two = batches(s, &s.files[0], &who, 1_000_000)?;
+        let one = batches(s, &s.files[0], &who, 1_000_000, None)?;
+        let two = batches(s, &s.files[0], &who, 1_000_000, None)?;
         let ids = |b: &FileBatches| {
             b.batches
                 .iter()
@@ -382,7 +390,7 @@ mod tests {
         );
         // A grown file keeps its full batches and changes only the last.
         std::fs::write(&p, format!("{text}{{\"uuid\":\"new\"}}\n"))?;
-        let three = batches(s, &s.files[0], &who, 1_000_000)?;
+        let three = batches(s, &s.files[0], &who, 1_000_000, None)?;
         assert_eq!(ids(&three)[0], ids(&one)[0]);
         assert_ne!(ids(&three)[1], ids(&one)[1]);
         Ok(())

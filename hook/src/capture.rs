@@ -175,7 +175,7 @@ fn total_redactions(planned: &[Planned]) -> crate::redact::Counts {
 }
 
 /// The rule set, compiled once for this event; `None` when redaction is off.
-fn redactor(cfg: &Config, log: &Logger) -> Option<Redactor> {
+pub(crate) fn redactor(cfg: &Config, log: &Logger) -> Option<Redactor> {
     if cfg.redaction.enabled == Some(false) {
         return None;
     }

@@ -2,9 +2,7 @@
 //! Postgres reader (SQLite keeps NUL, so nothing is unescaped here).
 
 use hookline_core::error::StoreError;
-use hookline_core::store::{
-    Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink,
-};
+use hookline_core::store::{Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink};
 
 use crate::store::SqliteStore;
 use crate::time::from_text;

@@ -10,8 +10,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use super::pg_domain::{
     insert_entry, refresh, stitch, upsert_conversation, upsert_heartbeat, upsert_message,
-    upsert_subagent,
-    upsert_tool_use,
+    upsert_subagent, upsert_tool_use,
 };
 use super::{AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Store, Work};
 use crate::error::StoreError;

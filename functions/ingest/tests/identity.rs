@@ -43,6 +43,7 @@ async fn state() -> anyhow::Result<(IngestState, SqsQueue)> {
         queue: Arc::new(q.clone()) as Arc<dyn Queue>,
         tokens: Arc::new(TokenSet::parse(&spec)?),
         max_body: 64 * 1024,
+        body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     };
     Ok((st, q))
 }

@@ -53,12 +53,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         match Invocation::parse(event.payload)? {
             Invocation::Batch(batch) => {
                 let response = hookline_worker::handle(store, cfg, batch).await;
-                if retention_days > 0 && retention_due(last_retention) {
-                    if let Err(e) =
+                if retention_days > 0
+                    && retention_due(last_retention)
+                    && let Err(e) =
                         hookline_core::ops::purge::apply_retention(store, None, retention_days).await
-                    {
-                        tracing::error!(error = %e, "retention purge failed; tried again within the hour");
-                    }
+                {
+                    tracing::error!(error = %e, "retention purge failed; tried again within the hour");
                 }
                 Ok::<Value, lambda_runtime::Error>(serde_json::to_value(response)?)
             }

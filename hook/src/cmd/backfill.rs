@@ -113,6 +113,8 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
         )
     };
     let who = crate::identity::lookup(&cfg.spool_dir.join("state"));
+    // The same masking as live capture: nothing leaves unredacted.
+    let redactor = crate::capture::redactor(cfg, log);
     let mut t = Totals::default();
     let mut progress = Progress::new();
     for (i, s) in sessions.iter().enumerate() {
@@ -128,7 +130,7 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
                     t.batches
                 )
             });
-            let fb = match backfill::batches(s, f, &who, cfg.body_limit) {
+            let fb = match backfill::batches(s, f, &who, cfg.body_limit, redactor.as_ref()) {
                 Ok(fb) => fb,
                 Err(e) => {
                     t.unreadable += 1;
