@@ -289,7 +289,11 @@ async fn run_serve(database_url: Option<&str>) -> anyhow::Result<Run> {
 
     // Hostile requests carrying the token: other schemes, a bad body, too
     // large, the token in the body.
-    let http = reqwest::Client::new();
+    // No connection reuse: serve closes the connection of a 413, and a
+    // request sent on it next would fail in the client, not be answered.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
     let post = |auth: String, body: Vec<u8>| {
         http.post(format!("{url}/v1/events"))
             .header("authorization", auth)
