@@ -48,6 +48,8 @@ fn meta() -> HooklineMeta {
         host: Some("host".into()),
         user: None,
         git_email: None,
+        heartbeat: false,
+        redactions: Default::default(),
         part: None,
         transcript: Vec::new(),
     }

@@ -219,6 +219,8 @@ fn entries(lines: &[Value]) {
             host: None,
             user: None,
             git_email: None,
+            heartbeat: false,
+            redactions: Default::default(),
             part: None,
             transcript: vec![TranscriptChunk {
                 source,
