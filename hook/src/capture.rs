@@ -40,10 +40,13 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
         }
     };
     let redactor = redactor(cfg, log);
+    // Only the masking itself is timed (not the I/O between the two
+    // passes), so `redact_us` is what its name says.
     let redact_started = Instant::now();
     if let Some(r) = &redactor {
         input.redact(r);
     }
+    let mut redact_time = redact_started.elapsed();
     let session = input.peek.session_id().unwrap_or("").to_owned();
     log.set("event_type", input.peek.event_name().unwrap_or(""));
     log.set("session_id", session.as_str());
@@ -70,11 +73,13 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
     };
     let mut collected = transcript::collect(&input.peek, cfg, &state_dir, log);
     if let (Some(r), Some(c)) = (&redactor, collected.as_mut()) {
+        let started = Instant::now();
         for line in c.files.iter_mut().flat_map(|f| f.delta.lines.iter_mut()) {
             r.redact_value(&mut line.value, &mut line.redactions);
         }
+        redact_time += started.elapsed();
     }
-    let redact_us = redact_started.elapsed().as_micros() as u64;
+    let redact_us = u64::try_from(redact_time.as_micros()).unwrap_or(u64::MAX);
     let files = collected.as_ref().map_or(&[][..], |c| c.files.as_slice());
     let (heartbeat, captured_at) = (meta.heartbeat, meta.captured_at);
     let mut mint = || uuid::Uuid::now_v7().to_string();
