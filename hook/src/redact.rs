@@ -226,37 +226,56 @@ impl Redactor {
             .into_iter()
             .filter(|r| !settings.disable.contains(&r.name))
             .partition(|r| CONTEXT_RULES.contains(&r.name.as_str()));
-        for r in &settings.rules {
-            if r.name.is_empty() || settings.disable.contains(&r.name) {
-                continue;
-            }
-            match Regex::new(&r.pattern) {
-                Ok(_) => own.push(r.clone()),
-                Err(e) => problems.push(format!(
-                    "redaction rule {:?} does not compile ({e}); left out",
-                    r.name
-                )),
-            }
-        }
+        own.extend(
+            settings
+                .rules
+                .iter()
+                .filter(|r| !r.name.is_empty() && !settings.disable.contains(&r.name))
+                .cloned(),
+        );
         let mut passes = Vec::new();
-        for specs in [own, context] {
+        for mut specs in [own, context] {
             if specs.is_empty() {
                 continue;
             }
             let patterns: Vec<&str> = specs.iter().map(|r| r.pattern.as_str()).collect();
-            match Regex::new_many(&patterns) {
-                Ok(re) => passes.push(Pass {
-                    re,
-                    rules: specs
-                        .into_iter()
-                        .map(|s| Rule {
-                            name: s.name,
-                            min_entropy: s.min_entropy,
-                        })
-                        .collect(),
-                }),
-                Err(e) => problems.push(format!("redaction rules do not compile ({e}); left out")),
-            }
+            let re = match Regex::new_many(&patterns) {
+                Ok(re) => re,
+                Err(_) => {
+                    // Only when the set does not compile (a user rule is
+                    // wrong) is each rule compiled alone, to leave out and
+                    // report the bad ones; the usual run compiles once.
+                    specs.retain(|r| match Regex::new(&r.pattern) {
+                        Ok(_) => true,
+                        Err(e) => {
+                            problems.push(format!(
+                                "redaction rule {:?} does not compile ({e}); left out",
+                                r.name
+                            ));
+                            false
+                        }
+                    });
+                    let patterns: Vec<&str> = specs.iter().map(|r| r.pattern.as_str()).collect();
+                    match Regex::new_many(&patterns) {
+                        Ok(re) => re,
+                        Err(e) => {
+                            problems
+                                .push(format!("redaction rules do not compile ({e}); left out"));
+                            continue;
+                        }
+                    }
+                }
+            };
+            passes.push(Pass {
+                re,
+                rules: specs
+                    .into_iter()
+                    .map(|s| Rule {
+                        name: s.name,
+                        min_entropy: s.min_entropy,
+                    })
+                    .collect(),
+            });
         }
         let fields = !settings.disable.iter().any(|d| d == SECRET_FIELD);
         (Redactor { passes, fields }, problems)
