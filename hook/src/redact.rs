@@ -3,9 +3,13 @@
 //! the machine. A secret becomes `[REDACTED:<rule>]`; the event carries how
 //! many times each rule fired (`hookline.redactions`), never the secret.
 //!
-//! All rules are compiled once per process into one multi-pattern regex
-//! (regex-automata's meta engine: one pass over each string whatever the
-//! number of rules, linear time). A rule whose pattern has a group named
+//! A text is first scanned once for the literals the built-in rules need
+//! (`AKIA`, `eyJ`, `password`…, one Aho-Corasick pass); only the rules that
+//! can match are compiled (regex-automata's meta engine, linear time), at
+//! most once per process and only when first needed: most events hold no
+//! secret, and compiling every rule costs more than a whole hook run's
+//! other work (about 1.4 ms; docs/performance.md). At one position the
+//! rule listed first wins, as in one alternation. A rule whose pattern has a group named
 //! `secret` masks that group only (`password=[REDACTED:password_pair]`);
 //! a rule with `min_entropy` masks only values that look random (see
 //! [`looks_random`]). JSON string values under a key that names a secret
@@ -14,7 +18,9 @@
 //! docs/privacy.md lists the rules.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
 use regex_automata::Input;
 use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
@@ -62,7 +68,7 @@ pub fn builtin() -> Vec<RuleSpec> {
         ),
         r(
             "aws_secret_key",
-            r#"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key|aws_?secret)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#.into(),
+            r#"(?i-u:aws_?secret_?(?:access_?)?key|secret_?access_?key|aws_?secret)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#.into(),
             None,
         ),
         r(
@@ -103,17 +109,17 @@ pub fn builtin() -> Vec<RuleSpec> {
         ),
         r(
             "bearer_token",
-            format!("(?i:{B}bearer)[ \\t]+(?P<secret>[A-Za-z0-9._~+/=-]{{16,}})"),
+            format!("(?i-u:{B}bearer)[ \\t]+(?P<secret>[A-Za-z0-9._~+/=-]{{16,}})"),
             None,
         ),
         r(
             "password_pair",
-            format!("(?i:[A-Za-z0-9_]*(?:password|passwd|passphrase|{B}pwd))[\"']?[ \\t]*(?::=|=[ \\t]*[\"']?|:[ \\t]*[\"'])(?P<secret>[^\\s\"'`,;&)]{{3,}})"),
+            format!("(?i-u:[A-Za-z0-9_]*(?:password|passwd|passphrase|{B}pwd))[\"']?[ \\t]*(?::=|=[ \\t]*[\"']?|:[ \\t]*[\"'])(?P<secret>[^\\s\"'`,;&)]{{3,}})"),
             None,
         ),
         r(
             "password_pair",
-            r#"(?m)^[ \t]*(?:[0-9]+(?:→|\t))?[ \t]*(?i:[A-Za-z0-9_]*(?:password|passwd|passphrase))[ \t]*:[ \t]*(?P<secret>[^\s"'`,;&)]{3,})"#.into(),
+            r#"(?m)^[ \t]*(?:[0-9]+(?:→|\t))?[ \t]*(?i-u:[A-Za-z0-9_]*(?:password|passwd|passphrase))[ \t]*:[ \t]*(?P<secret>[^\s"'`,;&)]{3,})"#.into(),
             None,
         ),
         r(
@@ -185,15 +191,194 @@ const CONTEXT_RULES: [&str; 4] = [
     "env_high_entropy",
 ];
 
+/// What a text must hold for a built-in rule to match in it: tested before
+/// the rule's regex is compiled or run, so a rule costs nothing on a text
+/// that cannot hold its secret. Each is a necessary condition of the rule's
+/// pattern (the equivalence test below checks it against the plain search).
+#[derive(Debug, Clone, Copy)]
+enum Gate {
+    /// One of these literals, ASCII case ignored.
+    Any(&'static [&'static str]),
+    /// env_high_entropy's shape: `=` or `:`, blanks, an optional quote, then
+    /// 20 characters of a key.
+    EnvValue,
+    /// No cheap test: the rule always runs (the user's rules).
+    Always,
+}
+
+/// The gate of the built-in rule `name`.
+fn builtin_gate(name: &str) -> Gate {
+    match name {
+        "private_key" => Gate::Any(&["-----BEGIN"]),
+        "aws_access_key" => Gate::Any(&["AKIA", "ASIA", "ABIA", "ACCA", "AIDA", "AROA"]),
+        "aws_secret_key" => Gate::Any(&["secret"]),
+        "github_token" => Gate::Any(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
+        "slack_token" => Gate::Any(&["xox", "hooks.slack.com"]),
+        "stripe_key" => Gate::Any(&["_live_", "_test_", "whsec_"]),
+        "anthropic_key" => Gate::Any(&["sk-ant-"]),
+        "openai_key" => Gate::Any(&["T3BlbkFJ"]),
+        "google_api_key" => Gate::Any(&["AIza"]),
+        "jwt" => Gate::Any(&["eyJ"]),
+        "url_credentials" => Gate::Any(&["://"]),
+        "bearer_token" => Gate::Any(&["bearer"]),
+        "password_pair" => Gate::Any(&["password", "passwd", "passphrase", "pwd"]),
+        "env_high_entropy" => Gate::EnvValue,
+        _ => Gate::Always,
+    }
+}
+
+/// Whether `s` has env_high_entropy's shape somewhere (see [`Gate::EnvValue`]).
+fn env_value(s: &str) -> bool {
+    let b = s.as_bytes();
+    let key = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-');
+    memchr::memchr2_iter(b'=', b':', b).any(|i| {
+        let mut j = i + 1;
+        while b.get(j).is_some_and(|c| matches!(c, b' ' | b'\t')) {
+            j += 1;
+        }
+        if b.get(j).is_some_and(|c| matches!(c, b'"' | b'\'')) {
+            j += 1;
+        }
+        b.get(j..)
+            .is_some_and(|rest| rest.iter().take(20).take_while(|c| key(c)).count() == 20)
+    })
+}
+
 struct Rule {
     name: String,
     min_entropy: Option<f64>,
+    pattern: String,
+    gate: Gate,
+    /// Compiled on first use (`None`: it does not compile).
+    re: OnceLock<Option<Regex>>,
 }
 
-/// One multi-pattern regex and its rules (pattern i is `rules[i]`).
+impl Rule {
+    fn new(spec: RuleSpec, gate: Gate) -> Rule {
+        Rule {
+            name: spec.name,
+            min_entropy: spec.min_entropy,
+            pattern: spec.pattern,
+            gate,
+            re: OnceLock::new(),
+        }
+    }
+
+    fn regex(&self) -> Option<&Regex> {
+        self.re
+            .get_or_init(|| Regex::new(&self.pattern).ok())
+            .as_ref()
+    }
+
+    /// The leftmost match at or after `at` (the text before `at` still
+    /// counts for `^` and `\b`).
+    fn find(&self, s: &str, at: usize) -> Option<Found> {
+        let re = self.regex()?;
+        let mut caps = re.create_captures();
+        re.search_captures(&Input::new(s).range(at..), &mut caps);
+        let m = caps.get_match()?;
+        Some(Found {
+            start: m.start(),
+            end: m.end(),
+            secret: secret_span(&caps),
+        })
+    }
+}
+
+/// A match: its span and the span to mask.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    start: usize,
+    end: usize,
+    secret: (usize, usize),
+}
+
+/// What is known of a rule's next match while a text is scanned.
+#[derive(Debug, Clone, Copy)]
+enum Next {
+    Unknown,
+    At(Found),
+    None,
+}
+
+/// The rules of one pass, in priority order, and their gates' literals.
 struct Pass {
-    re: Regex,
     rules: Vec<Rule>,
+    /// Every `Gate::Any` literal (lowercase, once) and the rules it admits.
+    needles: Option<AhoCorasick>,
+    admits: Vec<Vec<usize>>,
+}
+
+impl Pass {
+    fn new(rules: Vec<Rule>) -> Pass {
+        let mut words: Vec<String> = Vec::new();
+        let mut admits: Vec<Vec<usize>> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if let Gate::Any(list) = r.gate {
+                for w in list {
+                    let w = w.to_ascii_lowercase();
+                    match words.iter().position(|x| *x == w) {
+                        Some(k) => admits[k].push(i),
+                        None => {
+                            words.push(w);
+                            admits.push(vec![i]);
+                        }
+                    }
+                }
+            }
+        }
+        // A few dozen literals: the non-contiguous NFA builds fastest
+        // (~40 µs), which matters more here than its search speed.
+        let needles = (!words.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+                    .build(&words)
+                    .ok()
+            })
+            .flatten();
+        Pass {
+            rules,
+            needles,
+            admits,
+        }
+    }
+
+    /// Which rules can match in `s`.
+    fn live(&self, s: &str) -> Vec<bool> {
+        let mut live: Vec<bool> = self
+            .rules
+            .iter()
+            .map(|r| match r.gate {
+                // Without the literal scanner (it failed to build) every
+                // rule runs: slower, never less masked.
+                Gate::Any(_) => self.needles.is_none(),
+                Gate::EnvValue => env_value(s),
+                Gate::Always => true,
+            })
+            .collect();
+        if let Some(ac) = &self.needles {
+            let mut left = self
+                .rules
+                .iter()
+                .zip(&live)
+                .filter(|(r, l)| matches!(r.gate, Gate::Any(_)) && !**l)
+                .count();
+            for m in ac.find_overlapping_iter(s) {
+                for &i in &self.admits[m.pattern().as_usize()] {
+                    if !live[i] {
+                        live[i] = true;
+                        left -= 1;
+                    }
+                }
+                if left == 0 {
+                    break;
+                }
+            }
+        }
+        live
+    }
 }
 
 /// The compiled rule set.
@@ -219,64 +404,39 @@ impl std::fmt::Debug for Redactor {
 impl Redactor {
     /// The built-in rules minus `disable`, plus the user's rules. A user
     /// rule that does not compile is left out and reported in the second
-    /// value.
+    /// value. User rules are compiled here (to report them); built-in ones
+    /// when a text first needs them.
     pub fn new(settings: &Settings) -> (Redactor, Vec<String>) {
         let mut problems = Vec::new();
-        let (context, mut own): (Vec<RuleSpec>, Vec<RuleSpec>) = builtin()
+        let (context, mut own): (Vec<Rule>, Vec<Rule>) = builtin()
             .into_iter()
             .filter(|r| !settings.disable.contains(&r.name))
+            .map(|r| {
+                let gate = builtin_gate(&r.name);
+                Rule::new(r, gate)
+            })
             .partition(|r| CONTEXT_RULES.contains(&r.name.as_str()));
-        own.extend(
-            settings
-                .rules
-                .iter()
-                .filter(|r| !r.name.is_empty() && !settings.disable.contains(&r.name))
-                .cloned(),
-        );
-        let mut passes = Vec::new();
-        for mut specs in [own, context] {
-            if specs.is_empty() {
+        for spec in &settings.rules {
+            if spec.name.is_empty() || settings.disable.contains(&spec.name) {
                 continue;
             }
-            let patterns: Vec<&str> = specs.iter().map(|r| r.pattern.as_str()).collect();
-            let re = match Regex::new_many(&patterns) {
-                Ok(re) => re,
-                Err(_) => {
-                    // Only when the set does not compile (a user rule is
-                    // wrong) is each rule compiled alone, to leave out and
-                    // report the bad ones; the usual run compiles once.
-                    specs.retain(|r| match Regex::new(&r.pattern) {
-                        Ok(_) => true,
-                        Err(e) => {
-                            problems.push(format!(
-                                "redaction rule {:?} does not compile ({e}); left out",
-                                r.name
-                            ));
-                            false
-                        }
-                    });
-                    let patterns: Vec<&str> = specs.iter().map(|r| r.pattern.as_str()).collect();
-                    match Regex::new_many(&patterns) {
-                        Ok(re) => re,
-                        Err(e) => {
-                            problems
-                                .push(format!("redaction rules do not compile ({e}); left out"));
-                            continue;
-                        }
-                    }
+            let rule = Rule::new(spec.clone(), Gate::Always);
+            match Regex::new(&rule.pattern) {
+                Ok(re) => {
+                    let _ = rule.re.set(Some(re));
+                    own.push(rule);
                 }
-            };
-            passes.push(Pass {
-                re,
-                rules: specs
-                    .into_iter()
-                    .map(|s| Rule {
-                        name: s.name,
-                        min_entropy: s.min_entropy,
-                    })
-                    .collect(),
-            });
+                Err(e) => problems.push(format!(
+                    "redaction rule {:?} does not compile ({e}); left out",
+                    spec.name
+                )),
+            }
         }
+        let passes = [own, context]
+            .into_iter()
+            .filter(|rules| !rules.is_empty())
+            .map(Pass::new)
+            .collect();
         let fields = !settings.disable.iter().any(|d| d == SECRET_FIELD);
         (Redactor { passes, fields }, problems)
     }
@@ -370,19 +530,42 @@ impl Redactor {
 impl Pass {
     /// `s` with this pass's secrets masked, or `None` when nothing was found.
     fn redact(&self, s: &str, counts: &mut Counts) -> Option<String> {
-        let re = &self.re;
-        let mut caps = re.create_captures();
+        let live = self.live(s);
+        if !live.contains(&true) {
+            return None;
+        }
+        // Each live rule's next match, searched again only once the scan
+        // has passed its start: the leftmost wins, the first rule on a tie.
+        let mut next: Vec<Next> = live
+            .iter()
+            .map(|l| if *l { Next::Unknown } else { Next::None })
+            .collect();
         let mut out: Option<String> = None;
         let mut copied = 0;
         let mut at = 0;
         while at <= s.len() {
-            re.search_captures(&Input::new(s).range(at..), &mut caps);
-            let Some(m) = caps.get_match() else { break };
-            let (start, end) = secret_span(&caps);
-            let rule = &self.rules[m.pattern().as_usize()];
+            let mut best: Option<(usize, Found)> = None;
+            for (i, n) in next.iter_mut().enumerate() {
+                if let Next::At(f) = n
+                    && f.start < at
+                {
+                    *n = Next::Unknown;
+                }
+                if let Next::Unknown = n {
+                    *n = self.rules[i].find(s, at).map_or(Next::None, Next::At);
+                }
+                if let Next::At(f) = n
+                    && best.is_none_or(|(_, b)| f.start < b.start)
+                {
+                    best = Some((i, *f));
+                }
+            }
+            let Some((i, m)) = best else { break };
+            let rule = &self.rules[i];
+            let (start, end) = m.secret;
             let secret = &s[start..end];
             let keep = start == end
-                || s[m.start()..m.end()].contains("[REDACTED:")
+                || s[m.start..m.end].contains("[REDACTED:")
                 || rule.min_entropy.is_some_and(|e| {
                     // Part of a longer word (a path, a host name): not a secret.
                     let cut = s[end..].starts_with(['.', ':', '@', '\\', '/']);
@@ -391,7 +574,7 @@ impl Pass {
             if keep {
                 // Not a secret: look again from the next character, so a
                 // rule that starts later inside this match still applies.
-                at = next_char(s, m.start());
+                at = next_char(s, m.start);
                 continue;
             }
             let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
@@ -401,10 +584,10 @@ impl Pass {
             o.push(']');
             copied = end;
             *counts.entry(rule.name.clone()).or_default() += 1;
-            at = if m.end() > m.start() {
-                m.end()
+            at = if m.end > m.start {
+                m.end
             } else {
-                next_char(s, m.end())
+                next_char(s, m.end)
             };
         }
         let mut o = out?;
@@ -532,6 +715,223 @@ mod tests {
         );
         assert!(serde_json::from_slice::<Value>(&out).is_ok());
         assert_eq!(c.values().sum::<u32>(), 2, "{c:?}");
+    }
+
+    /// The texts the equivalence test runs on: the corpus (secrets and
+    /// look-alikes), every string of the recorded events and transcript,
+    /// and pseudo-random mixes of their pieces, so matches of different
+    /// rules overlap, touch and nest.
+    fn texts() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+        let mut out = Vec::new();
+        for f in ["secrets.tsv", "lookalikes.tsv"] {
+            let text = std::fs::read_to_string(root.join("redaction").join(f)).unwrap_or_default();
+            for l in text
+                .lines()
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
+                out.push(
+                    l.split_once('\t')
+                        .map_or(l, |(_, t)| t)
+                        .replace("\\n", "\n"),
+                );
+            }
+        }
+        fn strings(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) => out.push(s.clone()),
+                Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+                Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+                _ => {}
+            }
+        }
+        for dir in ["events", "transcripts"] {
+            for entry in std::fs::read_dir(root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                for l in text.lines() {
+                    if let Ok(v) = serde_json::from_str::<Value>(l) {
+                        strings(&v, &mut out);
+                    }
+                }
+                if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                    strings(&v, &mut out);
+                }
+            }
+        }
+        assert!(out.len() > 100, "fixtures not found: {} texts", out.len());
+        let pieces: Vec<String> = out
+            .iter()
+            .cloned()
+            .chain(
+                [
+                    " ",
+                    "\n",
+                    "=",
+                    ": ",
+                    "\"",
+                    "'",
+                    "export ",
+                    "password=",
+                    "://u:",
+                    "@",
+                    "Bearer ",
+                    "é→",
+                ]
+                .map(String::from),
+            )
+            .collect();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rand = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % n as u64).unwrap_or(0)
+        };
+        for _ in 0..3000 {
+            let mut t = String::new();
+            for _ in 0..1 + rand(6) {
+                let p = &pieces[rand(pieces.len())];
+                // A random char-aligned slice of the piece.
+                let cuts: Vec<usize> = p.char_indices().map(|(i, _)| i).chain([p.len()]).collect();
+                let a = cuts[rand(cuts.len())];
+                let b = cuts[rand(cuts.len())];
+                t.push_str(&p[a.min(b)..a.max(b).max(a.min(b))]);
+                if rand(3) == 0 {
+                    t.push_str(p);
+                }
+            }
+            out.push(t);
+        }
+        out
+    }
+
+    /// The plain algorithm the gates and the per-rule merge must equal: all
+    /// rules of a pass in one multi-pattern regex, run on every text.
+    fn reference_passes(
+        settings: &Settings,
+    ) -> Result<Vec<(Regex, Vec<RuleSpec>)>, Box<regex_automata::meta::BuildError>> {
+        let (context, mut own): (Vec<RuleSpec>, Vec<RuleSpec>) = builtin()
+            .into_iter()
+            .filter(|r| !settings.disable.contains(&r.name))
+            .partition(|r| CONTEXT_RULES.contains(&r.name.as_str()));
+        own.extend(settings.rules.iter().cloned());
+        [own, context]
+            .into_iter()
+            .map(|specs| {
+                let pats: Vec<&str> = specs.iter().map(|r| r.pattern.as_str()).collect();
+                Ok((Regex::new_many(&pats).map_err(Box::new)?, specs))
+            })
+            .collect()
+    }
+
+    fn reference(
+        passes: &[(Regex, Vec<RuleSpec>)],
+        s: &str,
+        counts: &mut Counts,
+    ) -> Option<String> {
+        let mut cur: Option<String> = None;
+        for (re, specs) in passes {
+            let text = cur.clone().unwrap_or_else(|| s.to_owned());
+            let s = text.as_str();
+            let mut caps = re.create_captures();
+            let mut out: Option<String> = None;
+            let (mut copied, mut at) = (0, 0);
+            while at <= s.len() {
+                re.search_captures(&Input::new(s).range(at..), &mut caps);
+                let Some(m) = caps.get_match() else { break };
+                let (start, end) = secret_span(&caps);
+                let rule = &specs[m.pattern().as_usize()];
+                let keep = start == end
+                    || s[m.start()..m.end()].contains("[REDACTED:")
+                    || rule.min_entropy.is_some_and(|e| {
+                        s[end..].starts_with(['.', ':', '@', '\\', '/'])
+                            || !looks_random(&s[start..end], e)
+                    });
+                if keep {
+                    at = next_char(s, m.start());
+                    continue;
+                }
+                let o = out.get_or_insert_with(String::new);
+                o.push_str(&s[copied..start]);
+                o.push_str(&masked(&rule.name));
+                copied = end;
+                *counts.entry(rule.name.clone()).or_default() += 1;
+                at = if m.end() > m.start() {
+                    m.end()
+                } else {
+                    next_char(s, m.end())
+                };
+            }
+            if let Some(mut o) = out {
+                o.push_str(&s[copied..]);
+                cur = Some(o);
+            }
+        }
+        cur
+    }
+
+    #[test]
+    fn gated_per_rule_search_equals_one_regex_over_every_rule()
+    -> Result<(), Box<regex_automata::meta::BuildError>> {
+        let settings = Settings {
+            rules: vec![RuleSpec {
+                name: "acme".into(),
+                pattern: "acme_[a-z0-9]{8}".into(),
+                min_entropy: None,
+            }],
+            ..Settings::default()
+        };
+        let r = Redactor::new(&settings).0;
+        let passes = reference_passes(&settings)?;
+        let (mut masked_texts, mut total) = (0, 0);
+        for t in texts() {
+            let (mut a, mut b) = (Counts::new(), Counts::new());
+            let got = r.redact_str(&t, &mut a);
+            let want = reference(&passes, &t, &mut b);
+            assert_eq!(got, want, "text: {t:?}");
+            assert_eq!(a, b, "text: {t:?}");
+            masked_texts += usize::from(want.is_some());
+            total += 1;
+        }
+        // The comparison means something only if many texts were masked.
+        assert!(masked_texts > 200, "{masked_texts} of {total} texts masked");
+        Ok(())
+    }
+
+    #[test]
+    fn rules_compile_only_when_their_literal_is_there() {
+        let r = on();
+        let mut c = Counts::new();
+        assert_eq!(
+            r.redact_str("Please fix the failing test in src/lib.rs", &mut c),
+            None
+        );
+        let compiled = |r: &Redactor| -> Vec<String> {
+            r.passes
+                .iter()
+                .flat_map(|p| &p.rules)
+                .filter(|x| x.re.get().is_some())
+                .map(|x| x.name.clone())
+                .collect()
+        };
+        assert!(compiled(&r).is_empty(), "{:?}", compiled(&r));
+        let out = r.redact_str(
+            "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+            &mut c,
+        );
+        assert!(out.is_some_and(|o| o.contains("[REDACTED:jwt]")));
+        assert_eq!(compiled(&r), ["jwt"]);
+    }
+
+    #[test]
+    fn every_builtin_rule_compiles() {
+        for r in builtin() {
+            assert!(Regex::new(&r.pattern).is_ok(), "{}", r.name);
+        }
     }
 
     #[test]
