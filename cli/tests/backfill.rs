@@ -5,31 +5,19 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::{Row, SqlitePool};
 
+mod common;
+use common::{Killed, free_port, hook_binary};
+
 const SESSION: &str = "5e551011-0000-4000-8000-00000000b0f1";
 const TURNS: usize = 40;
 const LIVE_TURNS: usize = 15;
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
 
 /// Starts serve on `dir`; returns it and the token it prints on first start.
 fn serve(dir: &Path, port: u16) -> anyhow::Result<(Killed, String)> {
@@ -63,25 +51,6 @@ fn serve(dir: &Path, port: u16) -> anyhow::Result<(Killed, String)> {
     std::thread::spawn(move || lines.for_each(drop));
     let token = token.ok_or_else(|| anyhow::anyhow!("serve printed no token"))?;
     Ok((child, token))
-}
-
-/// The hook binary, always (re)built into the same target dir, so a stale
-/// one without `backfill` is never used.
-fn hook_binary() -> anyhow::Result<PathBuf> {
-    let me = Path::new(env!("CARGO_BIN_EXE_hookline"));
-    let hook = me.with_file_name("hookline-hook");
-    let target = me
-        .parent()
-        .and_then(Path::parent)
-        .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let ok = Command::new(cargo)
-        .args(["build", "-q", "-p", "hookline-hook", "--target-dir"])
-        .arg(target)
-        .status()?
-        .success();
-    anyhow::ensure!(ok && hook.exists(), "could not build hookline-hook");
-    Ok(hook)
 }
 
 struct Hook {

@@ -15,6 +15,9 @@ use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+mod common;
+use common::free_port;
+
 /// Body limit of the serve under test (small, so over-limit bodies are quick).
 const MAX_BODY: usize = 64 * 1024;
 /// Body read timeout of the serve under test (`--body-timeout`).
@@ -31,12 +34,6 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 /// Starts serve on `dir` (the embedded queue lives there), with the store

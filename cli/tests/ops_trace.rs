@@ -2,13 +2,15 @@
 //! the real binaries (the hook, `hookline serve`, `hookline`), real files,
 //! real Postgres and SQLite.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
+
+mod common;
+use common::{Killed, hook_binary, wait_for};
 
 fn hookline(env: &[(&str, String)], args: &[&str]) -> anyhow::Result<String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
@@ -27,52 +29,6 @@ fn hookline(env: &[(&str, String)], args: &[&str]) -> anyhow::Result<String> {
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(String::from_utf8(out.stdout)?)
-}
-
-/// The hook binary, built into the same target dir when missing.
-fn hook_binary() -> anyhow::Result<PathBuf> {
-    let me = Path::new(env!("CARGO_BIN_EXE_hookline"));
-    let hook = me.with_file_name("hookline-hook");
-    if !hook.exists() {
-        let target = me
-            .parent()
-            .and_then(Path::parent)
-            .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "-q", "-p", "hookline-hook", "--target-dir"])
-            .arg(target)
-            .status()?
-            .success();
-        anyhow::ensure!(ok && hook.exists(), "could not build hookline-hook");
-    }
-    Ok(hook)
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Waits until `path` holds a line containing `needle`; returns the text.
-fn wait_for(path: &Path, needle: &str) -> anyhow::Result<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        if text.contains(needle) {
-            return Ok(text);
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "{needle:?} never appeared in {}:\n{text}",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@
 //! `serve.rs`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,9 @@ use hookline_core::http::{IngestState, TokenSet, app, hash_hex};
 use hookline_core::queue::Queue;
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, PgPool, Row};
+
+mod common;
+use common::{Killed, free_port, hook_binary, wait_for};
 
 /// A token nobody would write by chance, and a wrong one (also a secret: a
 /// client's mistyped token must not be logged either).
@@ -30,15 +33,6 @@ fn canaries() -> (String, String) {
 
 const PRINCIPAL: &str = "leakcheck";
 const PROMPT: &str = "Write a function to calculate the factorial of a number";
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Where a needle was found.
 #[derive(Default)]
@@ -138,48 +132,6 @@ async fn scan_postgres(pool: &PgPool, needles: &[&str], f: &mut Findings) -> any
         }
     }
     Ok(rows)
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// The hook binary, built into the same target dir when missing.
-fn hook_binary() -> anyhow::Result<PathBuf> {
-    let me = Path::new(env!("CARGO_BIN_EXE_hookline"));
-    let hook = me.with_file_name("hookline-hook");
-    if !hook.exists() {
-        let target = me
-            .parent()
-            .and_then(Path::parent)
-            .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "-q", "-p", "hookline-hook", "--target-dir"])
-            .arg(target)
-            .status()?
-            .success();
-        anyhow::ensure!(ok && hook.exists(), "could not build hookline-hook");
-    }
-    Ok(hook)
-}
-
-fn wait_for(path: &Path, needle: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .contains(needle)
-    {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "{needle:?} never appeared in {}",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(())
 }
 
 /// Runs the hook as Claude Code does: stdin the event, environment cleared

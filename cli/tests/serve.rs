@@ -8,16 +8,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+use common::free_port;
+
 struct Serve {
     child: Child,
     addr: String,
     token: Option<String>,
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 /// Starts serve on `dir`; reads stderr until it listens (and the token it
