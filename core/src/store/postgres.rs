@@ -203,8 +203,8 @@ impl Store for PgStore {
             let key = |i: usize| (&items[i].audit.session_id, &items[i].audit.request_id);
             key(a).cmp(&key(b))
         });
-        let mut results: Vec<Option<Result<Outcome, StoreError>>> =
-            (0..items.len()).map(|_| None).collect();
+        // (index, result) in write order; `order` visits every index once.
+        let mut done: Vec<(usize, Result<Outcome, StoreError>)> = Vec::with_capacity(items.len());
         let mut sessions = BTreeSet::new();
         let mut tx = self.pool.begin().await?;
         for i in order {
@@ -214,13 +214,13 @@ impl Store for PgStore {
                 Ok((outcome, session)) => {
                     sp.commit().await?;
                     sessions.extend(session.map(|s| escape_str(s).into_owned()));
-                    results[i] = Some(Ok(outcome));
+                    done.push((i, Ok(outcome)));
                 }
                 Err(e) => {
                     // A lost connection fails here too: the batch as a whole.
                     sp.rollback().await?;
                     tracing::warn!(request_id = %it.audit.request_id, error = %e, "record rolled back within its batch");
-                    results[i] = Some(Err(e));
+                    done.push((i, Err(e)));
                 }
             }
         }
@@ -228,10 +228,8 @@ impl Store for PgStore {
             refresh(&mut tx, sid).await?;
         }
         tx.commit().await?;
-        Ok(results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(StoreError::Permanent("record not applied".into()))))
-            .collect())
+        done.sort_unstable_by_key(|(i, _)| *i);
+        Ok(done.into_iter().map(|(_, r)| r).collect())
     }
 
     async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
