@@ -95,7 +95,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.served.set()
 
 
-def cold_start(emu, binary, env):
+def cold_start(event, binary, env):
+    """One cold start with its own emulator (own port): a request of an
+    earlier, killed process can never reach it and take its event."""
+    emu = Emulator()
+    threading.Thread(target=emu.serve_forever, daemon=True).start()
+    emu.arm(event)
+    try:
+        return run_once(emu, binary, env)
+    finally:
+        emu.shutdown()
+        emu.server_close()
+
+
+def run_once(emu, binary, env):
     full = dict(os.environ)
     full.update(env)
     full.update({
@@ -128,11 +141,9 @@ def main():
     runs = int(sys.argv[5]) if len(sys.argv) > 5 else 10
     with open(event_path) as f:
         hook_event = json.load(f)
-    emu = Emulator()
-    threading.Thread(target=emu.serve_forever, daemon=True).start()
     ingest, worker, spawn = [], [], []
     for i in range(runs):
-        emu.arm({
+        ingest_event = ({
             "version": "2.0", "rawPath": "/health", "rawQueryString": "",
             "headers": {"host": "bench.lambda-url.us-east-1.on.aws"},
             "requestContext": {
@@ -143,7 +154,7 @@ def main():
             },
             "isBase64Encoded": False,
         })
-        ms, body = cold_start(emu, os.path.join(bin_dir, "hookline-ingest"), {
+        ms, body = cold_start(ingest_event, os.path.join(bin_dir, "hookline-ingest"), {
             # BENCH_QUEUE_URL: a queue that exists (bench/run creates one in
             # LocalStack, AWS_ENDPOINT_URL in the environment); without it the
             # init's queue check fails and the figure includes its retries.
@@ -162,13 +173,13 @@ def main():
             "principal": "bench", "headers": {},
             "payload": {"encoding": "json", "data": hook_event},
         }
-        emu.arm({"Records": [{
+        worker_event = ({"Records": [{
             "messageId": str(uuid.uuid4()), "receiptHandle": "r", "body": json.dumps(envelope),
             "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
             "messageAttributes": {}, "eventSource": "aws:sqs",
             "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:bench",
         }]})
-        ms, body = cold_start(emu, os.path.join(bin_dir, "hookline-worker"), {"DATABASE_URL": database_url})
+        ms, body = cold_start(worker_event, os.path.join(bin_dir, "hookline-worker"), {"DATABASE_URL": database_url})
         if json.loads(body).get("batchItemFailures"):
             raise SystemExit(f"worker reported failures: {body[:300]!r}")
         worker.append(ms)
