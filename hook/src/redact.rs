@@ -3,9 +3,9 @@
 //! the machine. A secret becomes `[REDACTED:<rule>]`; the event carries how
 //! many times each rule fired (`hookline.redactions`), never the secret.
 //!
-//! A text is first scanned once for the literals the built-in rules need
-//! (`AKIA`, `eyJ`, `password`…, one Aho-Corasick pass); only the rules that
-//! can match are compiled (regex-automata's meta engine, linear time), at
+//! A text is first searched for the literals the built-in rules need
+//! (`AKIA`, `eyJ`, `password`…, case ignored); only the rules that can
+//! match are compiled (regex-automata's meta engine, linear time), at
 //! most once per process and only when first needed: most events hold no
 //! secret, and compiling every rule costs more than a whole hook run's
 //! other work (about 1.4 ms; docs/performance.md). At one position the
@@ -20,7 +20,6 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
 use regex_automata::Input;
 use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
@@ -48,84 +47,102 @@ pub struct RuleSpec {
 /// non-ASCII text.
 const B: &str = r"(?-u:\b)";
 
-/// The built-in rules, in priority order (at one position the first wins).
-pub fn builtin() -> Vec<RuleSpec> {
-    let r = |name: &str, pattern: String, min_entropy: Option<f64>| RuleSpec {
-        name: name.into(),
-        pattern,
-        min_entropy,
+/// The built-in rules, in priority order (at one position the first wins),
+/// each with its gate (what a text must hold for the rule to match in it).
+fn builtin() -> Vec<(RuleSpec, Gate)> {
+    let r = |name: &str, pattern: String, min_entropy: Option<f64>, gate: Gate| {
+        let spec = RuleSpec {
+            name: name.into(),
+            pattern,
+            min_entropy,
+        };
+        (spec, gate)
     };
     vec![
         r(
             "private_key",
             r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?s:.)*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\r\n\t :,.-]*)".into(),
             None,
+            Gate::Any(&["-----begin"]),
         ),
         r(
             "aws_access_key",
             format!("{B}(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z2-7]{{16}}{B}"),
             None,
+            Gate::Any(&["akia", "asia", "abia", "acca", "aida", "aroa"]),
         ),
         r(
             "aws_secret_key",
             r#"(?i-u:aws_?secret_?(?:access_?)?key|secret_?access_?key|aws_?secret)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#.into(),
             None,
+            Gate::Any(&["secret"]),
         ),
         r(
             "github_token",
             format!("{B}(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{{36,}}|github_pat_[A-Za-z0-9_]{{22,}}){B}"),
             None,
+            Gate::Any(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
         ),
         r(
             "slack_token",
             format!("{B}xox[abposre]-[A-Za-z0-9-]{{10,}}|https://hooks\\.slack\\.com/services/[A-Za-z0-9_/]+"),
             None,
+            Gate::Any(&["xox", "hooks.slack.com"]),
         ),
         r(
             "stripe_key",
             format!("{B}(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{{16,}}{B}|{B}whsec_[A-Za-z0-9]{{24,}}{B}"),
             None,
+            Gate::Any(&["_live_", "_test_", "whsec_"]),
         ),
         r(
             "anthropic_key",
             format!("{B}sk-ant-[A-Za-z0-9_-]{{20,}}"),
             None,
+            Gate::Any(&["sk-ant-"]),
         ),
         r(
             "openai_key",
             format!("{B}sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{{20,}}T3BlbkFJ[A-Za-z0-9_-]{{20,}}"),
             None,
+            Gate::Any(&["t3blbkfj"]),
         ),
-        r("google_api_key", format!("{B}AIza[0-9A-Za-z_-]{{35}}{B}"), None),
+        r("google_api_key", format!("{B}AIza[0-9A-Za-z_-]{{35}}{B}"), None, Gate::Any(&["aiza"])),
         r(
             "jwt",
             format!("{B}eyJ[A-Za-z0-9_-]{{8,}}\\.eyJ[A-Za-z0-9_-]{{8,}}\\.[A-Za-z0-9_-]{{8,}}"),
             None,
+            Gate::Any(&["eyj"]),
         ),
         r(
             "url_credentials",
             format!("{B}[A-Za-z][A-Za-z0-9+.-]*://[^\\s:/@\"']+:(?P<secret>[^\\s@/\"']+)@"),
             None,
+            Gate::Any(&["://"]),
         ),
         r(
             "bearer_token",
             format!("(?i-u:{B}bearer)[ \\t]+(?P<secret>[A-Za-z0-9._~+/=-]{{16,}})"),
             None,
+            Gate::Any(&["bearer"]),
         ),
         r(
             "password_pair",
             format!("(?i-u:[A-Za-z0-9_]*(?:password|passwd|passphrase|{B}pwd))[\"']?[ \\t]*(?::=|=[ \\t]*[\"']?|:[ \\t]*[\"'])(?P<secret>[^\\s\"'`,;&)]{{3,}})"),
             None,
+            Gate::Any(&["password", "passwd", "passphrase", "pwd"]),
         ),
         r(
             "password_pair",
             r#"(?m)^[ \t]*(?:[0-9]+(?:→|\t))?[ \t]*(?i-u:[A-Za-z0-9_]*(?:password|passwd|passphrase))[ \t]*:[ \t]*(?P<secret>[^\s"'`,;&)]{3,})"#.into(),
             None,
+            Gate::Any(&["password", "passwd", "passphrase"]),
         ),
         r(
             "env_high_entropy",
             r#"(?m)^[ \t]*(?:[0-9]+(?:→|\t))?[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.]*[ \t]*[=:][ \t]*["']?(?P<secret>[A-Za-z0-9+/=_-]{20,})"#.into(),
             Some(3.5),
+            Gate::EnvValue,
         ),
     ]
 }
@@ -197,7 +214,8 @@ const CONTEXT_RULES: [&str; 4] = [
 /// pattern (the equivalence test below checks it against the plain search).
 #[derive(Debug, Clone, Copy)]
 enum Gate {
-    /// One of these literals, ASCII case ignored.
+    /// One of these literals, ASCII case ignored (written in lowercase,
+    /// found in the lowercased text).
     Any(&'static [&'static str]),
     /// env_high_entropy's shape: `=` or `:`, blanks, an optional quote, then
     /// 20 characters of a key.
@@ -206,24 +224,17 @@ enum Gate {
     Always,
 }
 
-/// The gate of the built-in rule `name`.
-fn builtin_gate(name: &str) -> Gate {
-    match name {
-        "private_key" => Gate::Any(&["-----BEGIN"]),
-        "aws_access_key" => Gate::Any(&["AKIA", "ASIA", "ABIA", "ACCA", "AIDA", "AROA"]),
-        "aws_secret_key" => Gate::Any(&["secret"]),
-        "github_token" => Gate::Any(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
-        "slack_token" => Gate::Any(&["xox", "hooks.slack.com"]),
-        "stripe_key" => Gate::Any(&["_live_", "_test_", "whsec_"]),
-        "anthropic_key" => Gate::Any(&["sk-ant-"]),
-        "openai_key" => Gate::Any(&["T3BlbkFJ"]),
-        "google_api_key" => Gate::Any(&["AIza"]),
-        "jwt" => Gate::Any(&["eyJ"]),
-        "url_credentials" => Gate::Any(&["://"]),
-        "bearer_token" => Gate::Any(&["bearer"]),
-        "password_pair" => Gate::Any(&["password", "passwd", "passphrase", "pwd"]),
-        "env_high_entropy" => Gate::EnvValue,
-        _ => Gate::Always,
+impl Gate {
+    /// Whether a rule behind this gate can match in `s` (`lower`: `s` in
+    /// ASCII lowercase).
+    fn admits(self, s: &str, lower: &[u8]) -> bool {
+        match self {
+            Gate::Any(words) => words
+                .iter()
+                .any(|w| memchr::memmem::find(lower, w.as_bytes()).is_some()),
+            Gate::EnvValue => env_value(s),
+            Gate::Always => true,
+        }
     }
 }
 
@@ -301,84 +312,9 @@ enum Next {
     None,
 }
 
-/// The rules of one pass, in priority order, and their gates' literals.
+/// The rules of one pass, in priority order.
 struct Pass {
     rules: Vec<Rule>,
-    /// Every `Gate::Any` literal (lowercase, once) and the rules it admits.
-    needles: Option<AhoCorasick>,
-    admits: Vec<Vec<usize>>,
-}
-
-impl Pass {
-    fn new(rules: Vec<Rule>) -> Pass {
-        let mut words: Vec<String> = Vec::new();
-        let mut admits: Vec<Vec<usize>> = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            if let Gate::Any(list) = r.gate {
-                for w in list {
-                    let w = w.to_ascii_lowercase();
-                    match words.iter().position(|x| *x == w) {
-                        Some(k) => admits[k].push(i),
-                        None => {
-                            words.push(w);
-                            admits.push(vec![i]);
-                        }
-                    }
-                }
-            }
-        }
-        // A few dozen literals: the non-contiguous NFA builds fastest
-        // (~40 µs), which matters more here than its search speed.
-        let needles = (!words.is_empty())
-            .then(|| {
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
-                    .build(&words)
-                    .ok()
-            })
-            .flatten();
-        Pass {
-            rules,
-            needles,
-            admits,
-        }
-    }
-
-    /// Which rules can match in `s`.
-    fn live(&self, s: &str) -> Vec<bool> {
-        let mut live: Vec<bool> = self
-            .rules
-            .iter()
-            .map(|r| match r.gate {
-                // Without the literal scanner (it failed to build) every
-                // rule runs: slower, never less masked.
-                Gate::Any(_) => self.needles.is_none(),
-                Gate::EnvValue => env_value(s),
-                Gate::Always => true,
-            })
-            .collect();
-        if let Some(ac) = &self.needles {
-            let mut left = self
-                .rules
-                .iter()
-                .zip(&live)
-                .filter(|(r, l)| matches!(r.gate, Gate::Any(_)) && !**l)
-                .count();
-            for m in ac.find_overlapping_iter(s) {
-                for &i in &self.admits[m.pattern().as_usize()] {
-                    if !live[i] {
-                        live[i] = true;
-                        left -= 1;
-                    }
-                }
-                if left == 0 {
-                    break;
-                }
-            }
-        }
-        live
-    }
 }
 
 /// The compiled rule set.
@@ -410,11 +346,8 @@ impl Redactor {
         let mut problems = Vec::new();
         let (context, mut own): (Vec<Rule>, Vec<Rule>) = builtin()
             .into_iter()
-            .filter(|r| !settings.disable.contains(&r.name))
-            .map(|r| {
-                let gate = builtin_gate(&r.name);
-                Rule::new(r, gate)
-            })
+            .filter(|(r, _)| !settings.disable.contains(&r.name))
+            .map(|(r, gate)| Rule::new(r, gate))
             .partition(|r| CONTEXT_RULES.contains(&r.name.as_str()));
         for spec in &settings.rules {
             if spec.name.is_empty() || settings.disable.contains(&spec.name) {
@@ -435,7 +368,7 @@ impl Redactor {
         let passes = [own, context]
             .into_iter()
             .filter(|rules| !rules.is_empty())
-            .map(Pass::new)
+            .map(|rules| Pass { rules })
             .collect();
         let fields = !settings.disable.iter().any(|d| d == SECRET_FIELD);
         (Redactor { passes, fields }, problems)
@@ -444,10 +377,15 @@ impl Redactor {
     /// `s` with its secrets masked, or `None` when nothing was found.
     pub fn redact_str(&self, s: &str, counts: &mut Counts) -> Option<String> {
         let mut out: Option<String> = None;
+        // The gates look in the lowercased text: made once, again only
+        // when a pass changed the text.
+        let mut lower: Option<Vec<u8>> = None;
         for p in &self.passes {
             let cur = out.as_deref().unwrap_or(s);
-            if let Some(r) = p.redact(cur, counts) {
+            let low = lower.get_or_insert_with(|| cur.as_bytes().to_ascii_lowercase());
+            if let Some(r) = p.redact(cur, low, counts) {
                 out = Some(r);
+                lower = None;
             }
         }
         out
@@ -529,17 +467,25 @@ impl Redactor {
 
 impl Pass {
     /// `s` with this pass's secrets masked, or `None` when nothing was found.
-    fn redact(&self, s: &str, counts: &mut Counts) -> Option<String> {
-        let live = self.live(s);
-        if !live.contains(&true) {
+    /// `lower`: `s` in ASCII lowercase, for the gates.
+    fn redact(&self, s: &str, lower: &[u8], counts: &mut Counts) -> Option<String> {
+        // Each admitted rule's next match, searched again only once the
+        // scan has passed its start: the leftmost wins, the first rule on a
+        // tie.
+        let mut next: Vec<Next> = self
+            .rules
+            .iter()
+            .map(|r| {
+                if r.gate.admits(s, lower) {
+                    Next::Unknown
+                } else {
+                    Next::None
+                }
+            })
+            .collect();
+        if next.iter().all(|n| matches!(n, Next::None)) {
             return None;
         }
-        // Each live rule's next match, searched again only once the scan
-        // has passed its start: the leftmost wins, the first rule on a tie.
-        let mut next: Vec<Next> = live
-            .iter()
-            .map(|l| if *l { Next::Unknown } else { Next::None })
-            .collect();
         let mut out: Option<String> = None;
         let mut copied = 0;
         let mut at = 0;
@@ -799,7 +745,7 @@ mod tests {
                 let cuts: Vec<usize> = p.char_indices().map(|(i, _)| i).chain([p.len()]).collect();
                 let a = cuts[rand(cuts.len())];
                 let b = cuts[rand(cuts.len())];
-                t.push_str(&p[a.min(b)..a.max(b).max(a.min(b))]);
+                t.push_str(&p[a.min(b)..a.max(b)]);
                 if rand(3) == 0 {
                     t.push_str(p);
                 }
@@ -816,6 +762,7 @@ mod tests {
     ) -> Result<Vec<(Regex, Vec<RuleSpec>)>, Box<regex_automata::meta::BuildError>> {
         let (context, mut own): (Vec<RuleSpec>, Vec<RuleSpec>) = builtin()
             .into_iter()
+            .map(|(r, _)| r)
             .filter(|r| !settings.disable.contains(&r.name))
             .partition(|r| CONTEXT_RULES.contains(&r.name.as_str()));
         own.extend(settings.rules.iter().cloned());
@@ -929,8 +876,14 @@ mod tests {
 
     #[test]
     fn every_builtin_rule_compiles() {
-        for r in builtin() {
+        for (r, gate) in builtin() {
             assert!(Regex::new(&r.pattern).is_ok(), "{}", r.name);
+            // The gates search the lowercased text.
+            if let Gate::Any(words) = gate {
+                for w in words {
+                    assert_eq!(*w, w.to_ascii_lowercase(), "{}: gate {w:?}", r.name);
+                }
+            }
         }
     }
 
