@@ -52,3 +52,14 @@ tools_venv() {
   "$venv/bin/python" -c "$check" >&2
   echo "$PWD/$venv"
 }
+
+# cargo-lambda and its linker zig (PyPI), the versions the shared LocalStack
+# recipe verified (scripts/localstack-up installs the same into its venv).
+CARGO_LAMBDA_PACKAGES=("cargo-lambda==1.9.2" "ziglang==0.17.1")
+
+# Prints the venv that has cargo-lambda and zig, installing them if needed
+# (scripts/test, scripts/dev, scripts/build-lambdas).
+cargo_lambda_venv() {
+  tools_venv 'import ziglang, shutil, sys; sys.exit(not shutil.which("cargo-lambda", path=sys.prefix + "/bin"))' \
+    "${CARGO_LAMBDA_PACKAGES[@]}"
+}
