@@ -27,29 +27,18 @@ import uuid
 class Emulator(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
-    def __init__(self):
+    """Serves one event to one process (one emulator per cold start, on its
+    own port, so a request of an earlier, killed process never reaches it)."""
+
+    def __init__(self, event):
         super().__init__(("127.0.0.1", 0), Handler)
-        self.event = b"{}"
+        self.event = json.dumps(event).encode()
         self.served = threading.Event()
         self.response = None
-        self.pending = True
-        # Each arm() is a generation: a /next request serves only the
-        # generation it arrived in, so the long poll of a killed process
-        # (still waiting here) cannot take the next process's event.
-        self.generation = 0
-        self.cond = threading.Condition()
+        self.pending = threading.Lock()  # held once the event is handed out
 
     def handle_error(self, request, client_address):
         pass  # the function process is killed with its next poll open
-
-    def arm(self, event):
-        with self.cond:
-            self.event = json.dumps(event).encode()
-            self.served.clear()
-            self.response = None
-            self.pending = True
-            self.generation += 1
-            self.cond.notify_all()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -69,12 +58,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         srv = self.server
         if self.path.endswith("/invocation/next"):
-            with srv.cond:
-                gen = srv.generation
-                # A function's second /next waits until its process is killed.
-                if not srv.cond.wait_for(lambda: srv.pending and srv.generation == gen, timeout=30):
-                    return
-                srv.pending = False
+            # The function's second /next waits until its process is killed.
+            if not srv.pending.acquire(blocking=False):
+                time.sleep(30)
+                return
             deadline = int((time.time() + 30) * 1000)
             self.reply(200, srv.event, [
                 ("Lambda-Runtime-Aws-Request-Id", str(uuid.uuid4())),
@@ -96,11 +83,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def cold_start(event, binary, env):
-    """One cold start with its own emulator (own port): a request of an
-    earlier, killed process can never reach it and take its event."""
-    emu = Emulator()
+    emu = Emulator(event)
     threading.Thread(target=emu.serve_forever, daemon=True).start()
-    emu.arm(event)
     try:
         return run_once(emu, binary, env)
     finally:
@@ -143,7 +127,7 @@ def main():
         hook_event = json.load(f)
     ingest, worker, spawn = [], [], []
     for i in range(runs):
-        ingest_event = ({
+        ingest_event = {
             "version": "2.0", "rawPath": "/health", "rawQueryString": "",
             "headers": {"host": "bench.lambda-url.us-east-1.on.aws"},
             "requestContext": {
@@ -153,7 +137,7 @@ def main():
                 "http": {"method": "GET", "path": "/health", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
             },
             "isBase64Encoded": False,
-        })
+        }
         ms, body = cold_start(ingest_event, os.path.join(bin_dir, "hookline-ingest"), {
             # BENCH_QUEUE_URL: a queue that exists (bench/run creates one in
             # LocalStack, AWS_ENDPOINT_URL in the environment); without it the
@@ -173,12 +157,12 @@ def main():
             "principal": "bench", "headers": {},
             "payload": {"encoding": "json", "data": hook_event},
         }
-        worker_event = ({"Records": [{
+        worker_event = {"Records": [{
             "messageId": str(uuid.uuid4()), "receiptHandle": "r", "body": json.dumps(envelope),
             "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
             "messageAttributes": {}, "eventSource": "aws:sqs",
             "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:bench",
-        }]})
+        }]}
         ms, body = cold_start(worker_event, os.path.join(bin_dir, "hookline-worker"), {"DATABASE_URL": database_url})
         if json.loads(body).get("batchItemFailures"):
             raise SystemExit(f"worker reported failures: {body[:300]!r}")
