@@ -1,6 +1,6 @@
 // Wall time of process start to exit, for bench/run's hook stage: no shell
 // in between (hyperfine 1.15 has no --shell=none), cases interleaved run by
-// run so a noisy machine hits them all alike, in an order that rotates each
+// run so a noisy machine hits them all alike, in a new random order each
 // run.
 //
 // Usage: spawn_time RUNS STDIN_FILE CASE...
@@ -30,12 +30,21 @@ fn main() {
     }).collect();
     let warmup = 5;
     let n = cases.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     for i in 0..warmup + runs {
-        // The order rotates run by run: a case never always follows the
-        // same one (a case right after the fdatasync floor waited for its
-        // journal commit: +0.9 ms on the hook in one position, 2026-11-29).
-        for k in 0..n {
-            let c = &mut cases[(i + k) % n];
+        // A new order each run (Fisher-Yates, xorshift): whatever runs right
+        // after the fdatasync floor waits for its journal commit (+0.5-0.9 ms
+        // measured), and a fixed or merely rotated order always gives that
+        // to the same case.
+        for k in (1..n).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(k, (seed % (k as u64 + 1)) as usize);
+        }
+        for &k in &order {
+            let c = &mut cases[k];
             for p in &c.rm { let _ = std::fs::remove_dir_all(p); let _ = std::fs::remove_file(p); }
             let stdin = std::fs::File::open(&stdin_file).expect("stdin file");
             let t = Instant::now();
