@@ -9,6 +9,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use hookline_core::http::{TokenSet, hash_hex};
+use hookline_core::text::shell_word;
 
 /// A new random token: 32 bytes from the OS, hex.
 pub fn generate() -> anyhow::Result<String> {
@@ -58,10 +59,51 @@ pub fn resolve(
         .with_context(|| format!("cannot create {}", file.display()))?;
     f.write_all(line.as_bytes())?;
     f.sync_all()?;
+    let install = format!("install --user --url http://{listen} --token {token}");
+    let point = match hook_program() {
+        Some(hook) => format!("Point Claude Code at this server with:\n\n    {hook} {install}\n"),
+        None => format!(
+            "Point Claude Code at this server: the hook `hookline-hook` is neither beside this \
+             executable nor on PATH; install it from the repository with\n\n    \
+             cargo install --locked --path hook\n\nthen run:\n\n    hookline-hook {install}\n"
+        ),
+    };
     eprintln!(
-        "hookline serve: created a token (shown once; only its hash is kept in {}):\n\n    {token}\n\n\
-         Point Claude Code at this server with:\n\n    hookline-hook install --user --url http://{listen} --token {token}\n",
+        "hookline serve: created a token (shown once; only its hash is kept in {}):\n\n    {token}\n\n{point}",
         file.display()
     );
     Ok(TokenSet::parse(&line)?)
+}
+
+/// How the person reading serve's first message runs the hook: the
+/// `hookline-hook` beside this executable (one `cargo build` puts both in
+/// `target/release`), by its absolute path; else `hookline-hook` when a
+/// directory of `PATH` holds it; else `None` (not installed).
+fn hook_program() -> Option<String> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join(HOOK)))
+        .filter(|p| is_executable(p));
+    if let Some(p) = beside {
+        return Some(shell_word(&p.to_string_lossy()));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .any(|d| is_executable(&d.join(HOOK)))
+        .then(|| HOOK.to_owned())
+}
+
+const HOOK: &str = "hookline-hook";
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
 }

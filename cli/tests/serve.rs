@@ -278,3 +278,97 @@ fn serve_refuses_to_listen_beyond_loopback_without_a_token() -> anyhow::Result<(
     assert!(!dir.path().join("tokens").exists(), "no token was made");
     Ok(())
 }
+
+/// Copies the hookline binary (and the hook beside it when `with_hook`) into
+/// a fresh bin dir, starts serve from there on a fresh data dir and returns
+/// serve's first-start message (everything before "listening on").
+fn first_start_message(with_hook: bool) -> anyhow::Result<(tempfile::TempDir, String)> {
+    let dir = tempfile::tempdir()?;
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin)?;
+    std::fs::copy(env!("CARGO_BIN_EXE_hookline"), bin.join("hookline"))?;
+    if with_hook {
+        std::fs::copy(common::hook_binary()?, bin.join("hookline-hook"))?;
+    }
+    let port = free_port()?;
+    let mut child = common::Killed(
+        Command::new(bin.join("hookline"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("HOOKLINE_DATA_DIR", dir.path().join("data"))
+            // A PATH without any hookline-hook: only what lies beside serve counts.
+            .env("PATH", "/usr/bin:/bin")
+            .env_remove("DATABASE_URL")
+            .env_remove("HOOKLINE_QUEUE_URL")
+            .env_remove("HOOKLINE_TOKENS")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?,
+    );
+    let stderr = child
+        .0
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let mut message = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line?;
+        if line.contains("listening on") {
+            return Ok((dir, message));
+        }
+        message.push_str(&line);
+        message.push('\n');
+    }
+    anyhow::bail!("serve did not start:\n{message}")
+}
+
+#[test]
+fn first_start_prints_an_install_line_for_the_hook_beside_serve_that_works_as_pasted()
+-> anyhow::Result<()> {
+    let (dir, message) = first_start_message(true)?;
+    let hook = std::fs::canonicalize(dir.path().join("bin/hookline-hook"))?;
+    let line = message
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains(" install --user --url "))
+        .ok_or_else(|| anyhow::anyhow!("no install line in:\n{message}"))?;
+    assert!(
+        line.starts_with(&format!("{} install", hook.display())),
+        "the line names the hook beside serve by its absolute path: {line}"
+    );
+    // Pasted into a shell as printed, in a fresh HOME: Claude Code's settings
+    // get the hook, the config file the URL and token.
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home)?;
+    let out = Command::new("sh")
+        .args(["-c", line])
+        .env("HOME", &home)
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("HOOKLINE_CONFIG")
+        .output()?;
+    assert!(
+        out.status.success(),
+        "the pasted line failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let settings = std::fs::read_to_string(home.join(".claude/settings.json"))?;
+    assert!(settings.contains(&hook.display().to_string()), "{settings}");
+    let config = std::fs::read_to_string(home.join(".config/hookline/config.toml"))?;
+    assert!(config.contains("http://127.0.0.1:"), "{config}");
+    Ok(())
+}
+
+#[test]
+fn first_start_without_a_hook_says_how_to_install_it() -> anyhow::Result<()> {
+    let (_dir, message) = first_start_message(false)?;
+    assert!(
+        message.contains("cargo install --locked --path hook"),
+        "{message}"
+    );
+    assert!(
+        message.contains("hookline-hook install --user --url http://127.0.0.1:"),
+        "{message}"
+    );
+    Ok(())
+}

@@ -9,6 +9,21 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+/// `word` as one word for a POSIX shell: as it is when it holds only
+/// characters no shell treats specially, else single-quoted (for the
+/// commands hookline writes into settings.json or prints to paste).
+pub fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,=".contains(&b))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 const ESC: char = '\u{E000}';
 
 fn needs_escape(s: &str) -> bool {

@@ -8,6 +8,9 @@
 
 use super::ordered::Json;
 
+/// A path as one shell word (single-quoted when it needs quoting).
+pub use hookline_core::text::shell_word;
+
 /// Claude Code events hookline does not register:
 /// `WorktreeCreate`/`WorktreeRemove` (a hook there replaces Claude Code's
 /// own git worktree handling and must print a path) and `FileChanged` (its
@@ -165,19 +168,6 @@ pub fn installed_events(settings: &Json) -> Vec<String> {
         })
         .map(|(k, _)| k.clone())
         .collect()
-}
-
-/// A path as one shell word (single-quoted when it needs quoting).
-pub fn shell_word(path: &str) -> String {
-    if !path.is_empty()
-        && path
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,=".contains(&b))
-    {
-        path.to_owned()
-    } else {
-        format!("'{}'", path.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]
