@@ -123,7 +123,12 @@ pub fn collect(
         let full = crate::paths::expand_tilde(path);
         let read = reader::read_delta(&full, from, cfg.transcript_max_bytes);
         if source == TranscriptSource::Agent && Some(path) != named_agent {
-            let grew = read.as_ref().is_ok_and(|d| d.end != d.start || d.reset);
+            // Still growing: new lines, or a last line not complete yet.
+            let grew = read.as_ref().is_ok_and(|d| {
+                d.end != d.start
+                    || d.reset
+                    || std::fs::metadata(&full).is_ok_and(|m| m.len() > d.end)
+            });
             cursor.agent_read(path, grew);
         }
         match read {
