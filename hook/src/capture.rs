@@ -150,7 +150,7 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
         let mut fields = summary.to_vec();
         fields.push(("ms", json!(started.elapsed().as_millis() as u64)));
         log.info(
-            "event spooled; not sent now (Claude Code runs this event inline: run `hookline-hook install` again to unregister it)",
+            "event spooled; sent with the next event (Claude Code runs this event inline)",
             &fields,
         );
         return;

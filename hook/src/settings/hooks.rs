@@ -56,11 +56,15 @@ pub const NOT_REGISTERED: [(&str, &str); 7] = [
 ];
 
 /// Events Claude Code runs inline whatever `async` says
-/// (`forceSyncExecution` in its bundle): not registered, and should an
-/// older install have left hookline there, the hook only spools such an
-/// event (no lock wait, no network), so Claude Code waits for a few local
-/// writes at most.
-pub const RUN_INLINE: [&str; 1] = ["MessageDisplay"];
+/// (`forceSyncExecution` in its bundle): the hook only spools them (no lock
+/// wait, no network; the next event sends them), so Claude Code waits for a
+/// few local writes at most (6 ms for a debug build). MessageDisplay is
+/// always inline, and not registered (should an older install have left
+/// hookline there). Setup is inline under `claude --init`/`--init-only`,
+/// where it fires; it stays registered. (SessionStart is inline under
+/// `--init` too, but in the background in every other mode, so it is sent
+/// as usual: under `--init` Claude Code waits for it up to `timeout_ms`.)
+pub const RUN_INLINE: [&str; 2] = ["MessageDisplay", "Setup"];
 
 /// Why hookline does not register `event`, if it does not.
 pub fn not_registered(event: &str) -> Option<&'static str> {

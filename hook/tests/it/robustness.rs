@@ -176,6 +176,13 @@ fn an_event_claude_code_runs_inline_is_spooled_without_waiting_for_a_hung_server
             out.elapsed
         );
     }
+    // Setup runs inline under `claude --init`, where it fires.
+    let setup = sb.hook(&event("sess-md", "Setup", json!({"trigger": "init"})))?;
+    assert!(
+        setup.elapsed < Duration::from_millis(250),
+        "Setup took {:?}",
+        setup.elapsed
+    );
     // The control: any other event waits for the lock meanwhile.
     let other = sb.hook(&event("sess-md", "Notification", json!({"message": "m"})))?;
     holder.wait()?;
@@ -185,18 +192,18 @@ fn an_event_claude_code_runs_inline_is_spooled_without_waiting_for_a_hung_server
         started.elapsed(),
         other.elapsed
     );
-    assert_eq!(sb.pending().len(), 7, "every event is kept");
+    assert_eq!(sb.pending().len(), 8, "every event is kept");
     assert!(
         sb.log().contains("Claude Code runs this event inline"),
         "{}",
         sb.log()
     );
     assert!(
-        server
-            .events()
-            .iter()
-            .all(|r| r.body["hook_event_name"] != "MessageDisplay"),
-        "nothing is sent on a MessageDisplay"
+        server.events().iter().all(|r| !matches!(
+            r.body["hook_event_name"].as_str(),
+            Some("MessageDisplay" | "Setup")
+        )),
+        "no inline event sent anything"
     );
     Ok(())
 }
