@@ -224,18 +224,24 @@ pub fn plan(
 
 fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &str) {
     let agent_id = event.common.agent_id.clone();
-    let tool = |t: &crate::event::ToolCall, status, source| ToolUseOp {
-        tool_use_id: t.tool_use_id.to_string(),
-        tool_name: Some(t.tool_name.clone()),
-        input: Some(t.tool_input.clone()).filter(|v| !v.is_null()),
-        input_source: (!t.tool_input.is_null()).then_some(source),
-        status,
-        agent_id: agent_id.clone(),
-        ..ToolUseOp::default()
+    // A tool event without `tool_use_id` (before Claude Code 2.0.43) has
+    // no row to key: the audit row keeps it.
+    let tool = |t: &crate::event::ToolCall, status, source| {
+        t.tool_use_id.as_ref().map(|id| ToolUseOp {
+            tool_use_id: id.to_string(),
+            tool_name: t.tool_name.clone(),
+            input: Some(t.tool_input.clone()).filter(|v| !v.is_null()),
+            input_source: (!t.tool_input.is_null()).then_some(source),
+            status,
+            agent_id: agent_id.clone(),
+            ..ToolUseOp::default()
+        })
     };
     match &event.data {
         EventData::SessionStart { source, .. } => p.conversation.start_source = source.clone(),
-        EventData::UserPromptSubmit { prompt } => {
+        EventData::UserPromptSubmit {
+            prompt: Some(prompt),
+        } => {
             p.conversation.title = title_of(prompt);
             p.messages.push(MessageOp {
                 message_key: format!("prompt:{request_id}"),
@@ -250,20 +256,25 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
                 entry_uuid: None,
             });
         }
-        EventData::PreToolUse { tool: t } => p.tool_uses.push(ToolUseOp {
-            pre_at: Some(at),
-            ..tool(t, "pending", "pre")
-        }),
+        EventData::PreToolUse { tool: t } => {
+            p.tool_uses
+                .extend(tool(t, "pending", "pre").map(|op| ToolUseOp {
+                    pre_at: Some(at),
+                    ..op
+                }))
+        }
         EventData::PostToolUse {
             tool: t,
             tool_response,
             duration_ms,
-        } => p.tool_uses.push(ToolUseOp {
-            response: Some(tool_response.clone()).filter(|v| !v.is_null()),
-            post_at: Some(at),
-            duration_ms: *duration_ms,
-            ..tool(t, "succeeded", "post")
-        }),
+        } => p
+            .tool_uses
+            .extend(tool(t, "succeeded", "post").map(|op| ToolUseOp {
+                response: Some(tool_response.clone()).filter(|v| !v.is_null()),
+                post_at: Some(at),
+                duration_ms: *duration_ms,
+                ..op
+            })),
         EventData::PostToolUseFailure {
             tool: t,
             error,
@@ -275,12 +286,13 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
             } else {
                 "failed"
             };
-            p.tool_uses.push(ToolUseOp {
-                error: error.clone(),
-                post_at: Some(at),
-                duration_ms: *duration_ms,
-                ..tool(t, status, "post")
-            })
+            p.tool_uses
+                .extend(tool(t, status, "post").map(|op| ToolUseOp {
+                    error: error.clone(),
+                    post_at: Some(at),
+                    duration_ms: *duration_ms,
+                    ..op
+                }))
         }
         EventData::Stop {
             last_assistant_message: Some(text),
@@ -298,7 +310,7 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
             entry_uuid: None,
         }),
         EventData::SubagentStart {
-            agent_id,
+            agent_id: Some(agent_id),
             agent_type,
         } => p.subagents.push(SubagentOp {
             agent_id: agent_id.clone(),
@@ -307,7 +319,7 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
             ..SubagentOp::default()
         }),
         EventData::SubagentStop {
-            agent_id,
+            agent_id: Some(agent_id),
             agent_type,
             last_assistant_message,
             agent_transcript_path,
@@ -321,7 +333,8 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
             ..SubagentOp::default()
         }),
         EventData::SessionEnd { reason } => p.conversation.end = Some((at, reason.clone())),
-        // Notification, PreCompact, Stop without text and other events are
+        // Notification, PreCompact, Stop without text, a prompt or subagent
+        // event without its field (older Claude Code) and other events are
         // audit rows attached to the conversation: the upsert above is all.
         _ => {}
     }
