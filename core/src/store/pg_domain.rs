@@ -117,18 +117,32 @@ pub(super) async fn upsert_message(
 ) -> Result<(), StoreError> {
     let key = escape_str(&m.message_key).into_owned();
     let u = m.usage;
+    let c = u.and_then(|u| u.cache_creation);
+    // Usage: the entry with the greatest rank holds the final figures
+    // (`Usage::rank`), whatever order the entries arrive in.
     sqlx::query!(
         r#"INSERT INTO messages AS m (session_id, message_key, role, source, content, text, model,
                agent_id, input_tokens, output_tokens, cache_creation_input_tokens,
-               cache_read_input_tokens, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+               cache_read_input_tokens, created_at, usage_rank, cache_creation_5m_tokens,
+               cache_creation_1h_tokens)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
            ON CONFLICT (session_id, message_key) DO UPDATE SET
              model = COALESCE(m.model, EXCLUDED.model),
              agent_id = COALESCE(m.agent_id, EXCLUDED.agent_id),
-             input_tokens = COALESCE(m.input_tokens, EXCLUDED.input_tokens),
-             output_tokens = COALESCE(m.output_tokens, EXCLUDED.output_tokens),
-             cache_creation_input_tokens = COALESCE(m.cache_creation_input_tokens, EXCLUDED.cache_creation_input_tokens),
-             cache_read_input_tokens = COALESCE(m.cache_read_input_tokens, EXCLUDED.cache_read_input_tokens),
+             input_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.input_tokens ELSE m.input_tokens END,
+             output_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.output_tokens ELSE m.output_tokens END,
+             cache_creation_input_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.cache_creation_input_tokens ELSE m.cache_creation_input_tokens END,
+             cache_read_input_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.cache_read_input_tokens ELSE m.cache_read_input_tokens END,
+             cache_creation_5m_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.cache_creation_5m_tokens ELSE m.cache_creation_5m_tokens END,
+             cache_creation_1h_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.cache_creation_1h_tokens ELSE m.cache_creation_1h_tokens END,
+             usage_rank = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.usage_rank ELSE m.usage_rank END,
              created_at = LEAST(m.created_at, EXCLUDED.created_at)"#,
         sid,
         key,
@@ -143,6 +157,9 @@ pub(super) async fn upsert_message(
         u.map(|u| u.cache_creation_input_tokens),
         u.map(|u| u.cache_read_input_tokens),
         m.created_at,
+        u.map(|u| u.rank()),
+        c.map(|c| c.ephemeral_5m_input_tokens),
+        c.map(|c| c.ephemeral_1h_input_tokens),
     )
     .execute(&mut **tx)
     .await?;
@@ -299,7 +316,11 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
              cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0)
                                             FROM messages WHERE session_id = $1),
              cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0)
-                                        FROM messages WHERE session_id = $1)
+                                        FROM messages WHERE session_id = $1),
+             cache_creation_5m_tokens = (SELECT COALESCE(sum(cache_creation_5m_tokens), 0)
+                                         FROM messages WHERE session_id = $1),
+             cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
+                                         FROM messages WHERE session_id = $1)
            WHERE c.session_id = $1"#,
         sid
     )

@@ -123,20 +123,39 @@ pub(super) async fn upsert_message(tx: &mut Tx, sid: &str, m: &MessageOp) -> sql
     let (input, output) = (u.map(|u| u.input_tokens), u.map(|u| u.output_tokens));
     let cache_creation = u.map(|u| u.cache_creation_input_tokens);
     let cache_read = u.map(|u| u.cache_read_input_tokens);
+    let c = u.and_then(|u| u.cache_creation);
+    let (c5m, c1h) = (
+        c.map(|c| c.ephemeral_5m_input_tokens),
+        c.map(|c| c.ephemeral_1h_input_tokens),
+    );
+    let rank = u.map(|u| u.rank());
     let content = blocks(&m.content);
     let created_at = to_text(m.created_at);
+    // Usage: the entry with the greatest rank holds the final figures
+    // (`Usage::rank`), whatever order the entries arrive in.
     sqlx::query!(
         r#"INSERT INTO messages AS m (session_id, message_key, role, source, content, text, model,
                agent_id, input_tokens, output_tokens, cache_creation_input_tokens,
-               cache_read_input_tokens, created_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+               cache_read_input_tokens, created_at, usage_rank, cache_creation_5m_tokens,
+               cache_creation_1h_tokens)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
            ON CONFLICT (session_id, message_key) DO UPDATE SET
              model = COALESCE(m.model, excluded.model),
              agent_id = COALESCE(m.agent_id, excluded.agent_id),
-             input_tokens = COALESCE(m.input_tokens, excluded.input_tokens),
-             output_tokens = COALESCE(m.output_tokens, excluded.output_tokens),
-             cache_creation_input_tokens = COALESCE(m.cache_creation_input_tokens, excluded.cache_creation_input_tokens),
-             cache_read_input_tokens = COALESCE(m.cache_read_input_tokens, excluded.cache_read_input_tokens),
+             input_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.input_tokens ELSE m.input_tokens END,
+             output_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.output_tokens ELSE m.output_tokens END,
+             cache_creation_input_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.cache_creation_input_tokens ELSE m.cache_creation_input_tokens END,
+             cache_read_input_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.cache_read_input_tokens ELSE m.cache_read_input_tokens END,
+             cache_creation_5m_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.cache_creation_5m_tokens ELSE m.cache_creation_5m_tokens END,
+             cache_creation_1h_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.cache_creation_1h_tokens ELSE m.cache_creation_1h_tokens END,
+             usage_rank = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.usage_rank ELSE m.usage_rank END,
              created_at = min(m.created_at, excluded.created_at)"#,
         sid,
         m.message_key,
@@ -151,6 +170,9 @@ pub(super) async fn upsert_message(tx: &mut Tx, sid: &str, m: &MessageOp) -> sql
         cache_creation,
         cache_read,
         created_at,
+        rank,
+        c5m,
+        c1h,
     )
     .execute(&mut **tx)
     .await?;
@@ -315,7 +337,11 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
              cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0)
                                             FROM messages WHERE session_id = ?1),
              cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0)
-                                        FROM messages WHERE session_id = ?1)
+                                        FROM messages WHERE session_id = ?1),
+             cache_creation_5m_tokens = (SELECT COALESCE(sum(cache_creation_5m_tokens), 0)
+                                         FROM messages WHERE session_id = ?1),
+             cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
+                                         FROM messages WHERE session_id = ?1)
            WHERE session_id = ?1"#,
         sid
     )
