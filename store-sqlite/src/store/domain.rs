@@ -38,11 +38,14 @@ pub(super) async fn upsert_conversation(
         None => (None, None),
     };
     let at = to_text(c.at);
-    let title_at = c.title.as_ref().map(|_| at.clone());
+    let title_at = c
+        .title
+        .as_ref()
+        .map(|_| to_text(c.title_at.unwrap_or(c.at)));
     // "First" fields take the value of the earliest event that has one.
     sqlx::query!(
         r#"INSERT INTO conversations AS c (session_id, principal, user_name, host, cwd,
-               transcript_path, model, permission_mode, start_source, started_at, ended_at,
+               transcript_path, event_model, permission_mode, start_source, started_at, ended_at,
                end_reason, title, title_at)
            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
            ON CONFLICT (session_id) DO UPDATE SET
@@ -57,8 +60,8 @@ pub(super) async fn upsert_conversation(
              transcript_path = CASE WHEN excluded.started_at < c.started_at
                  THEN COALESCE(excluded.transcript_path, c.transcript_path)
                  ELSE COALESCE(c.transcript_path, excluded.transcript_path) END,
-             model = CASE WHEN excluded.started_at < c.started_at
-                 THEN COALESCE(excluded.model, c.model) ELSE COALESCE(c.model, excluded.model) END,
+             event_model = CASE WHEN excluded.started_at < c.started_at
+                 THEN COALESCE(excluded.event_model, c.event_model) ELSE COALESCE(c.event_model, excluded.event_model) END,
              permission_mode = CASE WHEN excluded.started_at < c.started_at
                  THEN COALESCE(excluded.permission_mode, c.permission_mode)
                  ELSE COALESCE(c.permission_mode, excluded.permission_mode) END,
@@ -207,10 +210,12 @@ pub(super) async fn upsert_tool_use(tx: &mut Tx, sid: &str, t: &ToolUseOp) -> sq
     let (input, response) = (json_opt(&t.input), json_opt(&t.response));
     let transcript_result = json_opt(&t.transcript_result);
     let (pre_at, post_at) = (to_text_opt(t.pre_at), to_text_opt(t.post_at));
+    let (used_at, result_at) = (to_text_opt(t.used_at), to_text_opt(t.result_at));
     sqlx::query!(
         r#"INSERT INTO tool_uses AS t (tool_use_id, session_id, tool_name, input, response, error,
-               status, pre_at, post_at, duration_ms, transcript_result, agent_id, input_source)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+               status, pre_at, post_at, duration_ms, transcript_result, agent_id, input_source,
+               used_at, result_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
            ON CONFLICT (tool_use_id) DO UPDATE SET
              tool_name = COALESCE(t.tool_name, excluded.tool_name),
              input = CASE WHEN t.input IS NULL
@@ -223,12 +228,16 @@ pub(super) async fn upsert_tool_use(tx: &mut Tx, sid: &str, t: &ToolUseOp) -> sq
                  THEN COALESCE(excluded.input_source, t.input_source) ELSE t.input_source END,
              response = COALESCE(t.response, excluded.response),
              error = COALESCE(t.error, excluded.error),
-             status = CASE WHEN excluded.status = 'pending' THEN t.status ELSE excluded.status END,
+             status = CASE WHEN (CASE excluded.status WHEN 'interrupted' THEN 3 WHEN 'failed' THEN 2 WHEN 'succeeded' THEN 1 ELSE 0 END)
+                      > (CASE t.status WHEN 'interrupted' THEN 3 WHEN 'failed' THEN 2 WHEN 'succeeded' THEN 1 ELSE 0 END)
+                 THEN excluded.status ELSE t.status END,
              pre_at = min(COALESCE(t.pre_at, excluded.pre_at), COALESCE(excluded.pre_at, t.pre_at)),
              post_at = max(COALESCE(t.post_at, excluded.post_at), COALESCE(excluded.post_at, t.post_at)),
              duration_ms = COALESCE(t.duration_ms, excluded.duration_ms),
              transcript_result = COALESCE(t.transcript_result, excluded.transcript_result),
-             agent_id = COALESCE(t.agent_id, excluded.agent_id)"#,
+             agent_id = COALESCE(t.agent_id, excluded.agent_id),
+             used_at = min(COALESCE(t.used_at, excluded.used_at), COALESCE(excluded.used_at, t.used_at)),
+             result_at = max(COALESCE(t.result_at, excluded.result_at), COALESCE(excluded.result_at, t.result_at))"#,
         t.tool_use_id,
         sid,
         t.tool_name,
@@ -242,6 +251,8 @@ pub(super) async fn upsert_tool_use(tx: &mut Tx, sid: &str, t: &ToolUseOp) -> sq
         transcript_result,
         t.agent_id,
         t.input_source,
+        used_at,
+        result_at,
     )
     .execute(&mut **tx)
     .await?;
@@ -252,14 +263,15 @@ pub(super) async fn upsert_subagent(tx: &mut Tx, sid: &str, s: &SubagentOp) -> s
     let (started_at, stopped_at) = (to_text_opt(s.started_at), to_text_opt(s.stopped_at));
     sqlx::query!(
         r#"INSERT INTO subagents AS s (session_id, agent_id, agent_type, started_at, stopped_at,
-               transcript_path, last_message)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+               transcript_path, last_message, tool_use_id)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
            ON CONFLICT (session_id, agent_id) DO UPDATE SET
              agent_type = COALESCE(s.agent_type, excluded.agent_type),
              started_at = min(COALESCE(s.started_at, excluded.started_at), COALESCE(excluded.started_at, s.started_at)),
              stopped_at = max(COALESCE(s.stopped_at, excluded.stopped_at), COALESCE(excluded.stopped_at, s.stopped_at)),
              transcript_path = COALESCE(s.transcript_path, excluded.transcript_path),
-             last_message = COALESCE(s.last_message, excluded.last_message)"#,
+             last_message = COALESCE(s.last_message, excluded.last_message),
+             tool_use_id = COALESCE(s.tool_use_id, excluded.tool_use_id)"#,
         sid,
         s.agent_id,
         s.agent_type,
@@ -267,6 +279,7 @@ pub(super) async fn upsert_subagent(tx: &mut Tx, sid: &str, s: &SubagentOp) -> s
         stopped_at,
         s.transcript_path,
         s.last_message,
+        s.tool_use_id,
     )
     .execute(&mut **tx)
     .await?;
@@ -318,6 +331,32 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
     )
     .execute(&mut **tx)
     .await?;
+    // Prompts given by both the hook and the transcript, and queued
+    // prompts then submitted, are kept once (as in Postgres, `refresh`).
+    sqlx::query!(
+        r#"DELETE FROM messages AS s
+           WHERE s.session_id = ?1 AND s.source = 'hook' AND s.role = 'user' AND EXISTS (
+             SELECT 1 FROM messages t
+             WHERE t.session_id = s.session_id AND t.role = 'user' AND t.message_key LIKE 'entry:%'
+               AND trim(t.text) = trim(s.text)
+               AND abs(unixepoch(substr(t.created_at, 1, 19)) - unixepoch(substr(s.created_at, 1, 19))) <= 60)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"DELETE FROM messages AS q
+           WHERE q.session_id = ?1 AND q.message_key LIKE 'queue:%' AND EXISTS (
+             SELECT 1 FROM messages t
+             WHERE t.session_id = q.session_id AND t.role = 'user'
+               AND (t.message_key LIKE 'entry:%' OR t.source = 'hook')
+               AND trim(t.text) = trim(q.text)
+               AND t.created_at >= q.created_at
+               AND unixepoch(substr(t.created_at, 1, 19)) <= unixepoch(substr(q.created_at, 1, 19)) + 3600)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
     sqlx::query!(
         r#"UPDATE tool_uses SET duration_ms = CAST(round((
                (unixepoch(substr(post_at, 1, 19)) - unixepoch(substr(pre_at, 1, 19))) * 1000000
@@ -341,8 +380,38 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
              cache_creation_5m_tokens = (SELECT COALESCE(sum(cache_creation_5m_tokens), 0)
                                          FROM messages WHERE session_id = ?1),
              cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
-                                         FROM messages WHERE session_id = ?1)
+                                         FROM messages WHERE session_id = ?1),
+             model = COALESCE(event_model,
+                 (SELECT m.model FROM messages m
+                  WHERE m.session_id = ?1 AND m.role = 'assistant' AND m.agent_id IS NULL
+                    AND m.model IS NOT NULL AND m.model <> '<synthetic>'
+                  ORDER BY m.created_at, m.message_key LIMIT 1)),
+             last_activity_at = max(started_at, COALESCE(ended_at, started_at),
+                 COALESCE((SELECT max(created_at) FROM messages WHERE session_id = ?1), started_at),
+                 COALESCE((SELECT max(ts) FROM transcript_entries WHERE session_id = ?1), started_at),
+                 COALESCE((SELECT max(max(COALESCE(pre_at, ''), COALESCE(post_at, ''), COALESCE(used_at, ''),
+                                          COALESCE(result_at, '')))
+                           FROM tool_uses WHERE session_id = ?1), started_at))
            WHERE session_id = ?1"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE subagents AS s SET
+             message_count = (SELECT count(*) FROM messages m
+                              WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages m
+                             WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages m
+                              WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0) FROM messages m
+                                            WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0) FROM messages m
+                                        WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             agent_type = COALESCE(s.agent_type,
+                 (SELECT t.input ->> '$.subagent_type' FROM tool_uses t WHERE t.tool_use_id = s.tool_use_id))
+           WHERE s.session_id = ?1"#,
         sid
     )
     .execute(&mut **tx)
