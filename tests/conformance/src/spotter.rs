@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+use crate::db::quote;
 
 /// The folder of the transcripts, beside the checkout (as in CI).
 pub fn dir() -> PathBuf {
@@ -279,4 +281,68 @@ pub fn expect(session: &Session) -> Expect {
         e.cache_write_1h += n(u, &["cache_creation", "ephemeral_1h_input_tokens"]);
     }
     e
+}
+
+/// One SELECT (the same SQL on Postgres and SQLite) of what the database
+/// holds for session `sid`, in the columns [`recorded`] reads.
+pub fn recorded_sql(sid: &str) -> String {
+    let q = quote(sid);
+    let count = |table: &str, cond: &str| {
+        format!("(SELECT count(*) FROM {table} WHERE session_id = {q} {cond})")
+    };
+    format!(
+        "SELECT {} AS entries, {} AS prompts, {} AS assistant, {} AS tool_uses,
+                {} AS succeeded, {} AS failed, {} AS pending, {} AS subagents, {} AS linked,
+                input_tokens, output_tokens, cache_read_input_tokens,
+                cache_creation_input_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens
+         FROM conversations WHERE session_id = {q}",
+        count("transcript_entries", ""),
+        count("messages", "AND role = 'user'"),
+        count("messages", "AND role = 'assistant'"),
+        count("tool_uses", ""),
+        count("tool_uses", "AND status = 'succeeded'"),
+        count("tool_uses", "AND status = 'failed'"),
+        count("tool_uses", "AND status = 'pending'"),
+        count("subagents", ""),
+        count("subagents", "AND tool_use_id IS NOT NULL"),
+    )
+}
+
+/// The texts of the session's assistant messages (whitespace is trimmed in
+/// Rust: the two databases' `trim` differ).
+pub fn replies_sql(sid: &str) -> String {
+    format!(
+        "SELECT text FROM messages WHERE session_id = {} AND role = 'assistant'",
+        quote(sid)
+    )
+}
+
+/// What the rows of [`recorded_sql`] and [`replies_sql`] say, as an [`Expect`].
+pub fn recorded(row: &Map<String, Value>, replies: &[Map<String, Value>]) -> Expect {
+    let n = |k: &str| row.get(k).and_then(Value::as_i64).unwrap_or(-1);
+    Expect {
+        entries: n("entries"),
+        prompts: n("prompts"),
+        assistant: n("assistant"),
+        text_replies: replies
+            .iter()
+            .filter(|m| {
+                m.get("text")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| !t.trim().is_empty())
+            })
+            .count() as i64,
+        tool_uses: n("tool_uses"),
+        succeeded: n("succeeded"),
+        failed: n("failed"),
+        pending: n("pending"),
+        subagents: n("subagents"),
+        subagents_linked: n("linked"),
+        input: n("input_tokens"),
+        output: n("output_tokens"),
+        cache_read: n("cache_read_input_tokens"),
+        cache_write: n("cache_creation_input_tokens"),
+        cache_write_5m: n("cache_creation_5m_tokens"),
+        cache_write_1h: n("cache_creation_1h_tokens"),
+    }
 }

@@ -178,36 +178,9 @@ async fn n(db: &TestDb, sql: &str) -> anyhow::Result<i64> {
 
 /// What the database holds for session `sid`, in the shape of [`Expect`].
 async fn got(db: &TestDb, sid: &str) -> anyhow::Result<Expect> {
-    let q = quote(sid);
-    let count = |table: &str, cond: &str| {
-        format!("SELECT count(*) AS n FROM {table} WHERE session_id = {q} {cond}")
-    };
-    let sum = |col: &str| format!("SELECT {col} AS n FROM conversations WHERE session_id = {q}");
-    Ok(Expect {
-        entries: n(db, &count("transcript_entries", "")).await?,
-        prompts: n(db, &count("messages", "AND role = 'user'")).await?,
-        assistant: n(db, &count("messages", "AND role = 'assistant'")).await?,
-        text_replies: db
-            .rows(&format!(
-                "SELECT text FROM messages WHERE session_id = {q} AND role = 'assistant'"
-            ))
-            .await?
-            .iter()
-            .filter(|m| m["text"].as_str().is_some_and(|t| !t.trim().is_empty()))
-            .count() as i64,
-        tool_uses: n(db, &count("tool_uses", "")).await?,
-        succeeded: n(db, &count("tool_uses", "AND status = 'succeeded'")).await?,
-        failed: n(db, &count("tool_uses", "AND status = 'failed'")).await?,
-        pending: n(db, &count("tool_uses", "AND status = 'pending'")).await?,
-        subagents: n(db, &count("subagents", "")).await?,
-        subagents_linked: n(db, &count("subagents", "AND tool_use_id IS NOT NULL")).await?,
-        input: n(db, &sum("input_tokens")).await?,
-        output: n(db, &sum("output_tokens")).await?,
-        cache_read: n(db, &sum("cache_read_input_tokens")).await?,
-        cache_write: n(db, &sum("cache_creation_input_tokens")).await?,
-        cache_write_5m: n(db, &sum("cache_creation_5m_tokens")).await?,
-        cache_write_1h: n(db, &sum("cache_creation_1h_tokens")).await?,
-    })
+    let row = db.row(&spotter::recorded_sql(sid)).await?;
+    let replies = db.rows(&spotter::replies_sql(sid)).await?;
+    Ok(spotter::recorded(&row, &replies))
 }
 
 /// Beyond the counts: a title from the first prompt, the model from the

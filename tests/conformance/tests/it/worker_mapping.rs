@@ -62,7 +62,11 @@ async fn every_event_kind_maps_to_the_right_rows(db: TestDb) -> anyhow::Result<(
         keys,
         [
             // The prompt once: the transcript's entry replaces the hook's.
-            ("entry:9a1c0001-0000-4000-8000-000000000001", "user", "transcript"),
+            (
+                "entry:9a1c0001-0000-4000-8000-000000000001",
+                "user",
+                "transcript"
+            ),
             (
                 "msg_01H4wg8bFy2psdmQvJMU6kpD/req_011CVJ517iGrQqjVFtrWsUgP",
                 "assistant",
