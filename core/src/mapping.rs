@@ -84,6 +84,11 @@ pub struct ConversationOp {
     /// `leafUuid`) when it is not this session's: the store resolves it to
     /// the session holding that uuid, whichever arrives first.
     pub continues_uuid: Option<String>,
+    /// ... or, when that entry starts fresh (`parentUuid: null`, this
+    /// session's id), its uuid: a fork's transcript starts with copies of
+    /// the parent's entries under the fork's id, so another session holding
+    /// this uuid is its parent or its fork (docs/schema.md, "Copies").
+    pub first_uuid: Option<String>,
 }
 
 /// What the first entry of a session's transcript says about the session
@@ -162,6 +167,8 @@ pub struct ToolUseOp {
     pub used_at: Option<DateTime<Utc>>,
     /// The transcript time of the `tool_result` block (latest wins).
     pub result_at: Option<DateTime<Utc>>,
+    /// The transcript entry holding the `tool_use` block.
+    pub entry_uuid: Option<String>,
 }
 
 /// Upsert of `subagents`, keyed by (`session_id`, `agent_id`).
@@ -403,6 +410,13 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
     };
     if chunk.source == TranscriptSource::Main && chunk.start_offset == 0 {
         let (parent, uuid) = continuation_of(&p.session_id, &chunk.entries);
+        if parent.is_none() && uuid.is_none() {
+            p.conversation.first_uuid = chunk
+                .entries
+                .iter()
+                .find_map(|e| e.get("uuid").and_then(Value::as_str))
+                .map(str::to_owned);
+        }
         p.conversation.parent_session_id = parent;
         p.conversation.continues_uuid = uuid;
     }
@@ -457,6 +471,7 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
                     status: "pending",
                     agent_id: agent_id.clone(),
                     used_at: e.timestamp,
+                    entry_uuid: Some(e.uuid.clone()),
                     ..ToolUseOp::default()
                 });
             }

@@ -193,8 +193,8 @@ pub(super) async fn upsert_tool_use(
     sqlx::query!(
         r#"INSERT INTO tool_uses AS t (tool_use_id, session_id, tool_name, input, response, error,
                status, pre_at, post_at, duration_ms, transcript_result, agent_id, input_source,
-               used_at, result_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+               used_at, result_at, entry_uuid)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
            ON CONFLICT (tool_use_id) DO UPDATE SET
              tool_name = COALESCE(t.tool_name, EXCLUDED.tool_name),
              input = CASE WHEN t.input IS NULL OR source_rank(EXCLUDED.input_source) > source_rank(t.input_source)
@@ -212,7 +212,8 @@ pub(super) async fn upsert_tool_use(
              transcript_result = COALESCE(t.transcript_result, EXCLUDED.transcript_result),
              agent_id = COALESCE(t.agent_id, EXCLUDED.agent_id),
              used_at = LEAST(t.used_at, EXCLUDED.used_at),
-             result_at = GREATEST(t.result_at, EXCLUDED.result_at)"#,
+             result_at = GREATEST(t.result_at, EXCLUDED.result_at),
+             entry_uuid = COALESCE(t.entry_uuid, EXCLUDED.entry_uuid)"#,
         id,
         sid,
         e(&t.tool_name),
@@ -228,6 +229,7 @@ pub(super) async fn upsert_tool_use(
         t.input_source,
         t.used_at,
         t.result_at,
+        e(&t.entry_uuid),
     )
     .execute(&mut **tx)
     .await?;
@@ -344,30 +346,51 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
     )
     .execute(&mut **tx)
     .await?;
+    // A call copied into a fork or resume belongs to the session it came
+    // from: the parent holding the entry of its tool_use block.
+    sqlx::query!(
+        r#"UPDATE tool_uses t SET session_id = c.parent_session_id
+           FROM conversations c
+           WHERE t.session_id = c.session_id AND (c.session_id = $1 OR c.parent_session_id = $1)
+             AND c.parent_session_id IS NOT NULL AND t.entry_uuid IS NOT NULL
+             AND EXISTS (SELECT 1 FROM transcript_entries te
+                         WHERE te.session_id = c.parent_session_id AND te.uuid = t.entry_uuid)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
     sqlx::query!(
         r#"UPDATE conversations c SET
-             message_count = (SELECT count(*) FROM messages WHERE session_id = $1),
-             tool_use_count = (SELECT count(*) FROM tool_uses WHERE session_id = $1),
-             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages WHERE session_id = $1),
-             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages WHERE session_id = $1),
+             message_count = (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             tool_use_count = (SELECT count(*) FROM tool_uses WHERE session_id = c.session_id),
+             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0)
-                                            FROM messages WHERE session_id = $1),
+                                            FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0)
-                                        FROM messages WHERE session_id = $1),
+                                        FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_creation_5m_tokens = (SELECT COALESCE(sum(cache_creation_5m_tokens), 0)
-                                         FROM messages WHERE session_id = $1),
+                                         FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
-                                         FROM messages WHERE session_id = $1),
+                                         FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              model = COALESCE(c.event_model,
                  (SELECT m.model FROM messages m
-                  WHERE m.session_id = $1 AND m.role = 'assistant' AND m.agent_id IS NULL
+                  WHERE m.session_id = c.session_id AND m.role = 'assistant' AND m.agent_id IS NULL
                     AND m.model IS NOT NULL AND m.model <> '<synthetic>'
                   ORDER BY m.created_at, m.message_key LIMIT 1)),
              last_activity_at = GREATEST(c.started_at, c.ended_at,
-                 (SELECT max(created_at) FROM messages WHERE session_id = $1),
-                 (SELECT max(ts) FROM transcript_entries WHERE session_id = $1),
-                 (SELECT max(GREATEST(pre_at, post_at, used_at, result_at)) FROM tool_uses WHERE session_id = $1))
-           WHERE c.session_id = $1"#,
+                 (SELECT max(created_at) FROM messages WHERE session_id = c.session_id),
+                 (SELECT max(ts) FROM transcript_entries WHERE session_id = c.session_id),
+                 (SELECT max(GREATEST(pre_at, post_at, used_at, result_at)) FROM tool_uses
+                  WHERE session_id = c.session_id))
+           WHERE c.session_id = $1 OR c.parent_session_id = $1"#,
         sid
     )
     .execute(&mut **tx)
@@ -405,15 +428,17 @@ pub(super) async fn stitch(
     c: &ConversationOp,
     has_entries: bool,
 ) -> Result<(), StoreError> {
-    if c.parent_session_id.is_some() || c.continues_uuid.is_some() {
+    if c.parent_session_id.is_some() || c.continues_uuid.is_some() || c.first_uuid.is_some() {
         sqlx::query(
             "UPDATE conversations SET parent_session_id = COALESCE(parent_session_id, $2),
-                    continues_uuid = COALESCE(continues_uuid, $3)
+                    continues_uuid = COALESCE(continues_uuid, $3),
+                    first_uuid = COALESCE(first_uuid, $4)
              WHERE session_id = $1",
         )
         .bind(sid)
         .bind(e(&c.parent_session_id))
         .bind(e(&c.continues_uuid))
+        .bind(e(&c.first_uuid))
         .execute(&mut **tx)
         .await?;
     }
@@ -432,12 +457,36 @@ pub(super) async fn stitch(
         .execute(&mut **tx)
         .await?;
     }
+    if has_entries || c.first_uuid.is_some() {
+        // A fork's transcript starts with copies of its parent's entries
+        // under its own id: of two sessions whose first entries share a
+        // uuid, the one that started later (then: has more entries, then
+        // the greater id) continues the other.
+        sqlx::query(
+            "UPDATE conversations AS c SET parent_session_id = (
+                 SELECT o.session_id FROM conversations o
+                 WHERE o.session_id <> c.session_id
+                   AND EXISTS (SELECT 1 FROM transcript_entries te
+                               WHERE te.session_id = o.session_id AND te.uuid = c.first_uuid)
+                   AND (o.started_at, (SELECT count(*) FROM transcript_entries x WHERE x.session_id = o.session_id), o.session_id)
+                     < (c.started_at, (SELECT count(*) FROM transcript_entries x WHERE x.session_id = c.session_id), c.session_id)
+                 ORDER BY o.started_at, o.session_id
+                 LIMIT 1)
+             WHERE c.first_uuid IS NOT NULL
+               AND (c.session_id = $1
+                    OR c.first_uuid IN (SELECT uuid FROM transcript_entries WHERE session_id = $1))",
+        )
+        .bind(sid)
+        .execute(&mut **tx)
+        .await?;
+    }
     sqlx::query(
         "UPDATE conversations SET link_kind = CASE
              WHEN parent_session_id IS NULL THEN NULL
              WHEN start_source IN ('resume', 'fork', 'clear', 'compact') THEN start_source
              ELSE 'continued' END
-         WHERE session_id = $1 OR parent_session_id = $1",
+         WHERE session_id = $1 OR parent_session_id = $1
+            OR (parent_session_id IS NULL AND link_kind IS NOT NULL)",
     )
     .bind(sid)
     .execute(&mut **tx)

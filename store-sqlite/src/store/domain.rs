@@ -214,8 +214,8 @@ pub(super) async fn upsert_tool_use(tx: &mut Tx, sid: &str, t: &ToolUseOp) -> sq
     sqlx::query!(
         r#"INSERT INTO tool_uses AS t (tool_use_id, session_id, tool_name, input, response, error,
                status, pre_at, post_at, duration_ms, transcript_result, agent_id, input_source,
-               used_at, result_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+               used_at, result_at, entry_uuid)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
            ON CONFLICT (tool_use_id) DO UPDATE SET
              tool_name = COALESCE(t.tool_name, excluded.tool_name),
              input = CASE WHEN t.input IS NULL
@@ -237,7 +237,8 @@ pub(super) async fn upsert_tool_use(tx: &mut Tx, sid: &str, t: &ToolUseOp) -> sq
              transcript_result = COALESCE(t.transcript_result, excluded.transcript_result),
              agent_id = COALESCE(t.agent_id, excluded.agent_id),
              used_at = min(COALESCE(t.used_at, excluded.used_at), COALESCE(excluded.used_at, t.used_at)),
-             result_at = max(COALESCE(t.result_at, excluded.result_at), COALESCE(excluded.result_at, t.result_at))"#,
+             result_at = max(COALESCE(t.result_at, excluded.result_at), COALESCE(excluded.result_at, t.result_at)),
+             entry_uuid = COALESCE(t.entry_uuid, excluded.entry_uuid)"#,
         t.tool_use_id,
         sid,
         t.tool_name,
@@ -253,6 +254,7 @@ pub(super) async fn upsert_tool_use(tx: &mut Tx, sid: &str, t: &ToolUseOp) -> sq
         t.input_source,
         used_at,
         result_at,
+        t.entry_uuid,
     )
     .execute(&mut **tx)
     .await?;
@@ -367,32 +369,52 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
     )
     .execute(&mut **tx)
     .await?;
+    // A call copied into a fork or resume belongs to the session it came
+    // from (as in Postgres, `refresh`).
     sqlx::query!(
-        r#"UPDATE conversations SET
-             message_count = (SELECT count(*) FROM messages WHERE session_id = ?1),
-             tool_use_count = (SELECT count(*) FROM tool_uses WHERE session_id = ?1),
-             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages WHERE session_id = ?1),
-             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages WHERE session_id = ?1),
+        r#"UPDATE tool_uses AS t SET session_id = c.parent_session_id
+           FROM conversations c
+           WHERE t.session_id = c.session_id AND (c.session_id = ?1 OR c.parent_session_id = ?1)
+             AND c.parent_session_id IS NOT NULL AND t.entry_uuid IS NOT NULL
+             AND EXISTS (SELECT 1 FROM transcript_entries te
+                         WHERE te.session_id = c.parent_session_id AND te.uuid = t.entry_uuid)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE conversations AS c SET
+             message_count = (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             tool_use_count = (SELECT count(*) FROM tool_uses WHERE session_id = c.session_id),
+             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0)
-                                            FROM messages WHERE session_id = ?1),
+                                            FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0)
-                                        FROM messages WHERE session_id = ?1),
+                                        FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_creation_5m_tokens = (SELECT COALESCE(sum(cache_creation_5m_tokens), 0)
-                                         FROM messages WHERE session_id = ?1),
+                                         FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
-                                         FROM messages WHERE session_id = ?1),
-             model = COALESCE(event_model,
+                                         FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             model = COALESCE(c.event_model,
                  (SELECT m.model FROM messages m
-                  WHERE m.session_id = ?1 AND m.role = 'assistant' AND m.agent_id IS NULL
+                  WHERE m.session_id = c.session_id AND m.role = 'assistant' AND m.agent_id IS NULL
                     AND m.model IS NOT NULL AND m.model <> '<synthetic>'
                   ORDER BY m.created_at, m.message_key LIMIT 1)),
-             last_activity_at = max(started_at, COALESCE(ended_at, started_at),
-                 COALESCE((SELECT max(created_at) FROM messages WHERE session_id = ?1), started_at),
-                 COALESCE((SELECT max(ts) FROM transcript_entries WHERE session_id = ?1), started_at),
+             last_activity_at = max(c.started_at, COALESCE(c.ended_at, c.started_at),
+                 COALESCE((SELECT max(created_at) FROM messages WHERE session_id = c.session_id), c.started_at),
+                 COALESCE((SELECT max(ts) FROM transcript_entries WHERE session_id = c.session_id), c.started_at),
                  COALESCE((SELECT max(max(COALESCE(pre_at, ''), COALESCE(post_at, ''), COALESCE(used_at, ''),
                                           COALESCE(result_at, '')))
-                           FROM tool_uses WHERE session_id = ?1), started_at))
-           WHERE session_id = ?1"#,
+                           FROM tool_uses WHERE session_id = c.session_id), c.started_at))
+           WHERE c.session_id = ?1 OR c.parent_session_id = ?1"#,
         sid
     )
     .execute(&mut **tx)
@@ -429,15 +451,17 @@ pub(super) async fn stitch(
     c: &ConversationOp,
     has_entries: bool,
 ) -> sqlx::Result<()> {
-    if c.parent_session_id.is_some() || c.continues_uuid.is_some() {
+    if c.parent_session_id.is_some() || c.continues_uuid.is_some() || c.first_uuid.is_some() {
         sqlx::query(
             "UPDATE conversations SET parent_session_id = COALESCE(parent_session_id, ?2),
-                    continues_uuid = COALESCE(continues_uuid, ?3)
+                    continues_uuid = COALESCE(continues_uuid, ?3),
+                    first_uuid = COALESCE(first_uuid, ?4)
              WHERE session_id = ?1",
         )
         .bind(sid)
         .bind(&c.parent_session_id)
         .bind(&c.continues_uuid)
+        .bind(&c.first_uuid)
         .execute(&mut **tx)
         .await?;
     }
@@ -456,12 +480,36 @@ pub(super) async fn stitch(
         .execute(&mut **tx)
         .await?;
     }
+    if has_entries || c.first_uuid.is_some() {
+        // A fork's transcript starts with copies of its parent's entries
+        // under its own id: of two sessions whose first entries share a
+        // uuid, the one that started later (then: has more entries, then
+        // the greater id) continues the other.
+        sqlx::query(
+            "UPDATE conversations AS c SET parent_session_id = (
+                 SELECT o.session_id FROM conversations o
+                 WHERE o.session_id <> c.session_id
+                   AND EXISTS (SELECT 1 FROM transcript_entries te
+                               WHERE te.session_id = o.session_id AND te.uuid = c.first_uuid)
+                   AND (o.started_at, (SELECT count(*) FROM transcript_entries x WHERE x.session_id = o.session_id), o.session_id)
+                     < (c.started_at, (SELECT count(*) FROM transcript_entries x WHERE x.session_id = c.session_id), c.session_id)
+                 ORDER BY o.started_at, o.session_id
+                 LIMIT 1)
+             WHERE c.first_uuid IS NOT NULL
+               AND (c.session_id = ?1
+                    OR c.first_uuid IN (SELECT uuid FROM transcript_entries WHERE session_id = ?1))",
+        )
+        .bind(sid)
+        .execute(&mut **tx)
+        .await?;
+    }
     sqlx::query(
         "UPDATE conversations SET link_kind = CASE
              WHEN parent_session_id IS NULL THEN NULL
              WHEN start_source IN ('resume', 'fork', 'clear', 'compact') THEN start_source
              ELSE 'continued' END
-         WHERE session_id = ?1 OR parent_session_id = ?1",
+         WHERE session_id = ?1 OR parent_session_id = ?1
+            OR (parent_session_id IS NULL AND link_kind IS NOT NULL)",
     )
     .bind(sid)
     .execute(&mut **tx)
