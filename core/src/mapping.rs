@@ -580,8 +580,44 @@ fn plan_queued(p: &mut Plan, raw: &Value, agent_id: Option<String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::continuation_of;
+    use super::{continuation_of, prompt_of};
     use serde_json::json;
+
+    #[test]
+    fn only_the_persons_words_are_prompts() {
+        let user =
+            |content: serde_json::Value| json!({"type": "user", "message": {"content": content}});
+        assert_eq!(prompt_of(&user(json!("fix it"))).as_deref(), Some("fix it"));
+        assert_eq!(
+            prompt_of(&user(
+                json!([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}])
+            ))
+            .as_deref(),
+            Some("a\nb")
+        );
+        assert_eq!(
+            prompt_of(&user(
+                json!([{"type": "tool_result", "tool_use_id": "t", "content": "x"}])
+            )),
+            None
+        );
+        assert_eq!(
+            prompt_of(&user(
+                json!([{"type": "text", "text": "[Request interrupted by user]"}])
+            )),
+            None
+        );
+        let mut meta = user(json!("<command-caveat>"));
+        meta["isMeta"] = json!(true);
+        assert_eq!(prompt_of(&meta), None);
+        let mut summary = user(json!("This session is being continued"));
+        summary["isCompactSummary"] = json!(true);
+        assert_eq!(prompt_of(&summary), None);
+        assert_eq!(
+            prompt_of(&json!({"type": "assistant", "message": {"content": "hi"}})),
+            None
+        );
+    }
 
     #[test]
     fn the_first_entry_tells_which_session_is_continued() {
