@@ -217,3 +217,54 @@ async fn a_fork_is_linked_through_its_copies_and_counts_only_its_own_messages(
     assert_same(&dumps[1], &dumps[0], "the fork first");
     Ok(())
 }
+
+on_both!(the_title_is_the_first_prompt_or_claude_codes_summary);
+
+/// A backfilled session's title is its first prompt (not the last one the
+/// batch holds); a `summary` line, Claude Code's own title, wins over the
+/// prompts whichever request brings it first.
+async fn the_title_is_the_first_prompt_or_claude_codes_summary(db: TestDb) -> anyhow::Result<()> {
+    let store = db.store();
+    let cfg = WorkerConfig::default();
+    let prompts = vec![
+        entry(S1, 1, None, "user"),
+        entry(S1, 2, Some(1), "assistant"),
+        entry(S1, 3, Some(2), "user"),
+    ];
+    assert!(
+        process_batch(store, &cfg, &[stop(S1, "tt-1", 1, prompts.clone())?])
+            .await
+            .is_empty()
+    );
+    let title = |db: TestDb| async move {
+        db.value(&format!(
+            "SELECT title FROM conversations WHERE session_id = {}",
+            quote(S1)
+        ))
+        .await
+    };
+    assert_eq!(title(db.clone()).await?, "prompt 1");
+    let summary =
+        json!({"type": "summary", "summary": "Fix the login bug\nand more", "leafUuid": uuid(3)});
+    let first = stop(S1, "tt-1", 1, prompts)?;
+    let later = appended(S1, summary)?;
+    for order in [[first.clone(), later.clone()], [later, first]] {
+        db.reset().await?;
+        assert!(process_batch(store, &cfg, &order).await.is_empty());
+        assert_eq!(title(db.clone()).await?, "Fix the login bug");
+    }
+    Ok(())
+}
+
+/// A Stop of `sid` carrying only `line`, at a later offset of the main
+/// transcript (the end of the file, where Claude Code appends summaries).
+fn appended(sid: &str, line: Value) -> anyhow::Result<QueueRecord> {
+    let rid = "tt-2";
+    let body = json!({"session_id": sid, "transcript_path": format!("/p/{sid}.jsonl"),
+                      "cwd": "/w", "hook_event_name": "Stop", "stop_hook_active": false});
+    let mut body = stamped(body, rid, 50);
+    body["hookline"]["transcript"] = json!([{
+        "source": "main", "path": "/t.jsonl", "start_offset": 500, "end_offset": 600, "entries": [line]
+    }]);
+    record(rid, body)
+}
