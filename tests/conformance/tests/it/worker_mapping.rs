@@ -63,7 +63,12 @@ async fn every_event_kind_maps_to_the_right_rows(db: TestDb) -> anyhow::Result<(
     assert_eq!(
         keys,
         [
-            ("prompt:r02", "user", "hook"),
+            // The prompt once: the transcript's entry replaces the hook's.
+            (
+                "entry:9a1c0001-0000-4000-8000-000000000001",
+                "user",
+                "transcript"
+            ),
             (
                 "msg_01H4wg8bFy2psdmQvJMU6kpD/req_011CVJ517iGrQqjVFtrWsUgP",
                 "assistant",
@@ -71,7 +76,7 @@ async fn every_event_kind_maps_to_the_right_rows(db: TestDb) -> anyhow::Result<(
             ),
             ("msg_02XYZ/req_022", "assistant", "transcript"),
         ],
-        "Stop's last_assistant_message is dropped because the transcript holds it"
+        "Stop's last_assistant_message and UserPromptSubmit's prompt are dropped because the transcript holds them"
     );
     let merged = &messages[1]["content"];
     assert_eq!(
