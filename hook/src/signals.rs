@@ -1,8 +1,9 @@
 //! Termination signals while the hook runs.
 //!
 //! Claude Code cancels the async hooks still running when a `claude -p`
-//! turn ends: SIGTERM to the hook's process group, 23-34 ms after the hook
-//! started (2.1.332), and SIGKILL 1.5 s later to what is left. A terminal
+//! turn ends: SIGTERM to the hook's process group, 16-199 ms after the Stop
+//! hook started (2.1.332, 80 runs), and SIGKILL 1.5 s later to what is
+//! left. A terminal
 //! that hangs up sends SIGHUP, and Ctrl+C in a terminal sends SIGINT, to
 //! the whole foreground group, hooks included. By default each of the three
 //! kills the process, and an event not yet spooled was lost.

@@ -149,6 +149,59 @@ fn after_a_signal_only_the_event_itself_is_sent_and_sessions_keep_their_order() 
     Ok(())
 }
 
+/// After a signal the session's transcript is still read (Stop may be the
+/// session's last transcript event), but the subagent files earlier
+/// SubagentStops named are left for the next event.
+#[test]
+fn after_a_signal_the_transcript_is_read_and_followed_subagent_files_wait() -> TestResult {
+    let server = TestServer::start()?;
+    let sb = Sandbox::new(Some(&server.url()))?;
+    let main = sb.root().join("main.jsonl");
+    let agent = sb.root().join("agent-x.jsonl");
+    let add = |p: &std::path::Path, uuid: &str| -> std::io::Result<()> {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)?
+            .write_all(format!("{{\"uuid\":\"{uuid}\",\"type\":\"user\"}}\n").as_bytes())
+    };
+    add(&main, "m1")?;
+    add(&agent, "a1")?;
+    let session = "sess-sig-transcript";
+    sb.hook(&event(
+        session,
+        "SubagentStop",
+        json!({"transcript_path": main, "agent_id": "x", "agent_transcript_path": agent}),
+    ))?;
+    add(&main, "m2")?;
+    add(&agent, "a2")?;
+    let stop = event(session, "Stop", json!({"transcript_path": main}));
+    assert_eq!(
+        signalled_before_the_spool_write(&sb, &stop, "TERM")?.code(),
+        Some(0)
+    );
+    sb.hook(&stop)?;
+    let chunks: Vec<Vec<String>> = server
+        .events()
+        .iter()
+        .map(|r| {
+            r.body["hookline"]["transcript"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|c| c["entries"].as_array().cloned().unwrap_or_default())
+                .map(|e| e["uuid"].as_str().unwrap_or("?").to_owned())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        chunks,
+        [vec!["m1", "a1"], vec!["m2"], vec!["a2"]],
+        "SubagentStop, the signalled Stop, the next Stop"
+    );
+    Ok(())
+}
+
 /// A signal during the send only delays the event: it is spooled already.
 /// The send in progress ends at the deadline, and the hook exits 0.
 #[test]
