@@ -41,6 +41,29 @@ fn wait(child: &mut Child) -> Result<(ExitStatus, Duration), Box<dyn std::error:
     }
 }
 
+/// Waits (2 s at most) until the process catches SIGHUP, SIGINT and
+/// SIGTERM (Linux: `SigCgt` in /proc; elsewhere a fixed 150 ms), so a
+/// signal sent then tests the hook, not a process still starting.
+fn wait_until_catching(child: &Child) {
+    let status = format!("/proc/{}/status", child.id());
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(2) {
+        let Ok(text) = std::fs::read_to_string(&status) else {
+            std::thread::sleep(Duration::from_millis(150));
+            return;
+        };
+        let caught = text
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .unwrap_or(0);
+        if caught & 0x4003 == 0x4003 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 fn spawn(sb: &Sandbox, args: &[&str]) -> std::io::Result<Child> {
     sb.command(args)
         .stdin(Stdio::piped())
@@ -61,8 +84,8 @@ fn signalled_before_the_spool_write(
     let (head, tail) = body.split_at(body.len() / 2);
     stdin.write_all(head)?;
     stdin.flush()?;
-    // Long enough for the hook to be in main, blocked on its stdin.
-    std::thread::sleep(Duration::from_millis(150));
+    wait_until_catching(&child);
+    std::thread::sleep(Duration::from_millis(20));
     kill(&child, sig)?;
     std::thread::sleep(Duration::from_millis(20));
     // A hook killed by the signal is gone: the write may fail then.
