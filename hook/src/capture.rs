@@ -2,6 +2,11 @@
 //! event, add the `hookline` object (and the transcript delta), spool it
 //! durably, then send what is due within the deadline. Every problem is
 //! logged; nothing is printed; the caller exits 0.
+//!
+//! After a termination signal ([`Signals`]) the hook still spools its event
+//! and tries to send it, but it does not wait for the drain lock, send the
+//! backlog or read again the subagent files it follows: those wait for the
+//! next hook.
 
 use std::io::Read;
 use std::time::Instant;
@@ -13,19 +18,21 @@ use serde_json::json;
 use crate::body::Input;
 use crate::breaker::Breaker;
 use crate::config::Config;
-use crate::drain::{self, Mode};
+use crate::drain::{self, AfterSignal, Mode};
 use crate::identity::{self, Identity};
 use crate::log::{Logger, err_field};
 use crate::net::{CLIENT_NAME, Client, Outcome};
 use crate::redact::Redactor;
 use crate::settings::hooks;
+use crate::signals::Signals;
 use crate::split::{self, Planned};
 use crate::spool::{EntryName, Spool};
 use crate::{heartbeat, lock, transcript};
 
 /// Runs the hook. `started` is when the process started: the deadline
-/// (`timeout_ms`) counts from there.
-pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
+/// (`timeout_ms`) counts from there. `signals` says whether a termination
+/// signal has come (then only the event itself is made durable and sent).
+pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signals: &Signals) {
     let deadline = started + cfg.timeout;
     for p in &cfg.problems {
         log.warn("configuration problem", &[("problem", p.as_str().into())]);
@@ -72,7 +79,8 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
             return;
         }
     };
-    let mut collected = transcript::collect(&input.peek, cfg, &state_dir, log);
+    let mut collected =
+        transcript::collect(&input.peek, cfg, &state_dir, log, !signals.is_caught());
     if let (Some(r), Some(c)) = (&redactor, collected.as_mut()) {
         let started = Instant::now();
         for line in c.files.iter_mut().flat_map(|f| f.delta.lines.iter_mut()) {
@@ -134,10 +142,18 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
         ("redactions", json!(total_redactions(&planned))),
         ("redact_us", json!(redact_us)),
     ];
+    // The summary, and the signal if one came by the time of the line.
+    let fields = || {
+        let mut f = summary.to_vec();
+        if let Some(sig) = signals.caught() {
+            f.push(("signal", json!(sig)));
+        }
+        f
+    };
     let Some(client) = client else {
         log.warn(
             "no URL configured (HOOKLINE_URL or the config file): kept in the spool",
-            &summary,
+            &fields(),
         );
         return;
     };
@@ -147,7 +163,7 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
         .is_some_and(|e| hooks::RUN_INLINE.contains(&e))
     {
         // Claude Code waits for this one: the next event sends it.
-        let mut fields = summary.to_vec();
+        let mut fields = fields();
         fields.push(("ms", json!(started.elapsed().as_millis() as u64)));
         log.info(
             "event spooled; sent with the next event (Claude Code runs this event inline)",
@@ -155,21 +171,31 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
         );
         return;
     }
-    // While the circuit is open, do not even wait for the lock.
+    // While the circuit is open, do not even wait for the lock; after a
+    // signal, do not wait for it either (its holder or the next hook sends
+    // the event).
+    let own: Vec<String> = planned.iter().map(|p| p.request_id.clone()).collect();
+    let give_up = || signals.is_caught();
     let (report, stopped) = match Breaker::load(&state_dir).filter(|b| b.blocks(Utc::now())) {
         Some(b) => (None, format!("circuit open until {}", b.next_probe_at)),
-        None => match lock::acquire(&state_dir.join("drain.lock"), Some(deadline)) {
+        None => match lock::acquire_unless(&state_dir.join("drain.lock"), Some(deadline), &give_up)
+        {
             Ok(Some(_held)) => {
                 let opts = drain::Options {
                     mode: Mode::Due,
                     deadline: Some(deadline),
                     request_timeout: cfg.timeout,
                     ignore_breaker: false,
+                    after_signal: Some(AfterSignal { signals, own: &own }),
                 };
                 let r = drain::drain(&spool, &client, cfg, log, opts);
                 let stopped = r.stopped.clone().unwrap_or_default();
                 (Some(r), stopped)
             }
+            Ok(None) if signals.is_caught() => (
+                None,
+                "signalled while another hook was sending: left to it or the next hook".to_owned(),
+            ),
             Ok(None) => (None, "another hook is sending".to_owned()),
             Err(e) => {
                 log.error("cannot take the drain lock", &[err_field(&e)]);
@@ -177,7 +203,7 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
             }
         },
     };
-    let mut fields = summary.to_vec();
+    let mut fields = fields();
     fields.extend([
         ("sent", json!(report.as_ref().map(|r| r.sent))),
         ("stopped", json!(Some(stopped).filter(|s| !s.is_empty()))),

@@ -15,7 +15,11 @@
 //!   breaker and stops the drain (the server is struggling; later entries
 //!   would only cost more time);
 //! - a send cut short by the budget (less than half the configured timeout
-//!   was left) is not counted against the entry.
+//!   was left) is not counted against the entry;
+//! - once the hook has caught a termination signal ([`AfterSignal`]), only
+//!   its own entries are still sent; any other entry that would be sent is
+//!   left for the next hook and holds back its session, so the hook's own
+//!   entry never overtakes an older one of its session.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -27,6 +31,7 @@ use crate::breaker::Breaker;
 use crate::config::Config;
 use crate::log::Logger;
 use crate::net::{Client, Outcome};
+use crate::signals::Signals;
 use crate::spool::{Area, EntryName, Listed, RetryState, Spool};
 
 /// No request is started with less time than this left.
@@ -44,7 +49,7 @@ pub enum Mode {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub struct Options {
+pub struct Options<'a> {
     pub mode: Mode,
     /// End of the time budget; `None`: no limit.
     pub deadline: Option<Instant>,
@@ -52,6 +57,25 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Send even while the breaker is open (it is probed first).
     pub ignore_breaker: bool,
+    /// The hook's: what is still sent once it has caught a signal.
+    pub after_signal: Option<AfterSignal<'a>>,
+}
+
+/// Once `signals` has caught a signal, only `own` is sent.
+#[derive(Clone, Copy, Debug)]
+pub struct AfterSignal<'a> {
+    pub signals: &'a Signals,
+    /// Request ids of the entries this hook spooled.
+    pub own: &'a [String],
+}
+
+impl AfterSignal<'_> {
+    /// The signal's name when `request_id` must be left for the next hook.
+    fn leaves(&self, request_id: &str) -> Option<&'static str> {
+        self.signals
+            .caught()
+            .filter(|_| !self.own.iter().any(|r| r == request_id))
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -69,14 +93,20 @@ struct Run<'a> {
     client: &'a Client,
     cfg: &'a Config,
     log: &'a Logger,
-    opts: Options,
+    opts: Options<'a>,
     breaker: Option<Breaker>,
     server_up: bool,
     report: Report,
 }
 
 /// Drains the spool. The caller holds the drain lock.
-pub fn drain(spool: &Spool, client: &Client, cfg: &Config, log: &Logger, opts: Options) -> Report {
+pub fn drain(
+    spool: &Spool,
+    client: &Client,
+    cfg: &Config,
+    log: &Logger,
+    opts: Options<'_>,
+) -> Report {
     let state = spool.state_dir();
     let breaker = Breaker::load(&state);
     let mut run = Run {
@@ -201,6 +231,15 @@ impl Run<'_> {
                 if state.as_ref().is_some_and(|s| s.unreachable) {
                     held.insert(name.session_key.clone());
                 }
+                continue;
+            }
+            if let Some(sig) = self
+                .opts
+                .after_signal
+                .and_then(|a| a.leaves(&name.request_id))
+            {
+                held.insert(name.session_key.clone());
+                self.report.stopped = Some(format!("{sig}: the rest is left for the next hook"));
                 continue;
             }
             let Some(timeout) = self.timeout() else {

@@ -50,12 +50,24 @@ fn git_email(state_dir: &Path) -> Option<String> {
     {
         return c.git_email;
     }
-    let git_email = Command::new("git")
-        .args(["config", "--global", "--get", "user.email"])
+    let mut git = Command::new("git");
+    git.args(["config", "--global", "--get", "user.email"])
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()
+        .stderr(Stdio::null());
+    // Its own process group: Claude Code signals the hook's group when it
+    // cancels the hook, and git's answer is still wanted then.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut git, 0);
+    let out = git.output().ok();
+    // A git killed by a signal gave no answer: not cached, asked again next time.
+    #[cfg(unix)]
+    if out
+        .as_ref()
+        .is_some_and(|o| std::os::unix::process::ExitStatusExt::signal(&o.status).is_some())
+    {
+        return None;
+    }
+    let git_email = out
         .filter(|o| o.status.success())
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map(|s| s.trim().to_owned())

@@ -34,6 +34,9 @@
 //! - [`identity`]: host, OS user, git e-mail (cached).
 //! - [`heartbeat`]: which events carry the heartbeat (SessionStart, hourly).
 //! - [`fsutil`]: private folders, atomic durable writes.
+//! - [`signals`]: SIGTERM, SIGHUP and SIGINT set a flag instead of killing
+//!   the hook, so it still spools its event (a person's command is not
+//!   affected).
 //! - [`settings`]: Claude Code's settings.json, order-preserving
 //!   ([`settings::ordered`]), and hookline's entries in it
 //!   ([`settings::hooks`]).
@@ -58,6 +61,7 @@ pub mod net;
 pub mod paths;
 pub mod redact;
 pub mod settings;
+pub mod signals;
 pub mod split;
 pub mod spool;
 pub mod stdin;
@@ -70,15 +74,20 @@ use std::time::Instant;
 use cli::{Cli, Command};
 use config::Config;
 use log::Logger;
+use signals::Signals;
 
 /// Runs a parsed command line. The hook (no subcommand) always returns
-/// success; a person's command returns failure when it failed.
-pub fn run(cli: Cli, started: Instant) -> ExitCode {
+/// success; a person's command returns failure when it failed. `signals`
+/// were caught since `main` started; only the hook keeps catching them.
+pub fn run(cli: Cli, started: Instant, signals: &Signals) -> ExitCode {
+    if !matches!(cli.command, None | Some(Command::Capture)) {
+        signals.release();
+    }
     let cfg = Config::load();
     let log = Logger::new(cfg.log_file.clone(), cfg.log_max_bytes);
     let result = match cli.command {
         None | Some(Command::Capture) => {
-            capture::run(&cfg, &log, std::io::stdin().lock(), started);
+            capture::run(&cfg, &log, std::io::stdin().lock(), started, signals);
             Ok(())
         }
         Some(Command::Flush(o)) => cmd::flush::run(&o, &cfg, &log),

@@ -18,6 +18,16 @@ pub struct Lock {
 /// Takes the lock at `path`, waiting until `until` at most (`None`: wait as
 /// long as it takes). `Ok(None)`: another process still holds it.
 pub fn acquire(path: &Path, until: Option<Instant>) -> io::Result<Option<Lock>> {
+    acquire_unless(path, until, &|| false)
+}
+
+/// [`acquire`], but the wait also ends as soon as `give_up()` is true
+/// (checked between tries; the first try is always made).
+pub fn acquire_unless(
+    path: &Path,
+    until: Option<Instant>,
+    give_up: &dyn Fn() -> bool,
+) -> io::Result<Option<Lock>> {
     let mut opts = OpenOptions::new();
     opts.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -32,7 +42,7 @@ pub fn acquire(path: &Path, until: Option<Instant>) -> io::Result<Option<Lock>> 
             Ok(()) => return Ok(Some(Lock { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => {
                 let now = Instant::now();
-                if now >= until {
+                if now >= until || give_up() {
                     return Ok(None);
                 }
                 std::thread::sleep(POLL.min(until - now));
@@ -57,6 +67,18 @@ mod tests {
         assert!(t.elapsed() >= Duration::from_millis(30));
         drop(held);
         assert!(acquire(&p, Some(Instant::now()))?.is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn a_taker_that_gives_up_stops_waiting_at_once() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let p = dir.path().join("x.lock");
+        let _held = acquire(&p, None)?;
+        let t = Instant::now();
+        let got = acquire_unless(&p, Some(t + Duration::from_secs(5)), &|| true)?;
+        assert!(got.is_none());
+        assert!(t.elapsed() < Duration::from_secs(1));
         Ok(())
     }
 }

@@ -230,6 +230,7 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
             deadline: None,
             request_timeout: cfg.timeout.max(Duration::from_secs(5)),
             ignore_breaker: true,
+            after_signal: None,
         },
     );
     if progress.tty {

@@ -57,6 +57,7 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
         // A person waits: at least a second per answer, whatever the hook's deadline.
         request_timeout: cfg.timeout.max(Duration::from_secs(1)),
         ignore_breaker: true,
+        after_signal: None,
     };
     let r = drain::drain(&spool, &client, cfg, log, options);
     let left = spool.list(Area::Pending).map_or(0, |l| l.len());

@@ -72,11 +72,15 @@ impl Collected {
 }
 
 /// Reads the transcript deltas for this event, if it is one that has them.
+/// Without `follow`, the subagent files earlier SubagentStops named are not
+/// read again this time (the hook caught a signal: they wait for the next
+/// event); the files this event names always are.
 pub fn collect(
     peek: &Peek,
     cfg: &Config,
     state_dir: &std::path::Path,
     log: &Logger,
+    follow: bool,
 ) -> Option<Collected> {
     if !cfg.transcripts || !peek.event_name().is_some_and(|n| EVENTS.contains(&n)) {
         return None;
@@ -114,7 +118,9 @@ pub fn collect(
         cursor.follow_agent(p, peek.agent_id());
     }
     for (p, agent_id) in cursor.followed_agents() {
-        sources.push((TranscriptSource::Agent, p, agent_id));
+        if follow || Some(p.as_str()) == named_agent {
+            sources.push((TranscriptSource::Agent, p, agent_id));
+        }
     }
     let mut files = Vec::new();
     for (source, path, agent_id) in sources {

@@ -9,4 +9,6 @@ mod install;
 mod redaction;
 mod robustness;
 mod server;
+#[cfg(unix)]
+mod signals;
 mod transcript;
