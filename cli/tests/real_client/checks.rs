@@ -515,6 +515,24 @@ pub fn no_wait(run: &Run, fired: &[Value], registered: &[String], command: &str)
     bad
 }
 
+/// Claude Code cancelled no hookline hook: 2.1.332 kills the async hooks
+/// still running when a print-mode turn ends and logs `Hook EVENT (LABEL)
+/// cancelled` (the recorder, synchronous, always finishes first), so an
+/// event whose hook had not spooled it yet is lost.
+pub fn not_cancelled(run: &Run) -> Vec<String> {
+    run.debug
+        .lines()
+        .filter_map(|l| l.split_once("[DEBUG] Hook ").map(|(_, r)| r))
+        .filter(|r| r.contains(") cancelled"))
+        .map(|r| {
+            format!(
+                "Claude Code cancelled hookline's hook: Hook {}",
+                r.trim_end_matches(':')
+            )
+        })
+        .collect()
+}
+
 /// The hook logged no warning or error.
 pub fn hook_log(log: &str) -> Vec<String> {
     log.lines()

@@ -286,8 +286,10 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
             .connect(&hooked.db_url())
             .await?;
         // Wait until as many audit rows as hookline-registered events fired
-        // are processed (or 20 s), then once more for stragglers.
+        // are processed, or nothing has changed for 3 s (an event the hook
+        // lost never comes), at most 20 s; then once more for stragglers.
         let deadline = Instant::now() + Duration::from_secs(20);
+        let (mut last, mut since) = (usize::MAX, Instant::now());
         loop {
             let s = checks::snapshot(&db).await?;
             let done = s.events.iter().filter(|e| e["status"] == "SUCCESS").count();
@@ -297,18 +299,24 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
                     Some("RECEIVED" | "PROCESSING" | "RETRYING")
                 )
             });
-            if (done >= expected && !open) || Instant::now() > deadline {
+            if s.events.len() != last {
+                (last, since) = (s.events.len(), Instant::now());
+            }
+            let idle = since.elapsed() > Duration::from_secs(3) && !open;
+            if (done >= expected && !open) || idle || Instant::now() > deadline {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         checks::snapshot(&db).await
     })?;
     let truth = truth::read(&hooked.home.home.join(".claude/projects"))?;
 
     let mut no_wait = Vec::new();
+    let mut not_cancelled = Vec::new();
     for (run, fired) in hooked_runs.iter().zip(&fired_per_run) {
+        not_cancelled.extend(checks::not_cancelled(run));
         no_wait.extend(checks::no_wait(
             run,
             fired,
@@ -332,6 +340,7 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
         ("model", checks::model(&truth, &store)),
         ("same-as-bare", checks::same_as_bare(&pairs)),
         ("no-wait", no_wait),
+        ("not-cancelled", not_cancelled),
     ];
     if matches!(outage, Outage::None) {
         results.push(("hook-log", checks::hook_log(&hooked.hook_log())));
