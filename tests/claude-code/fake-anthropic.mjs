@@ -24,8 +24,9 @@
 // is used (the subagent tool was renamed between releases). The reply's
 // message id is msg_fake_<n>, its tool_use ids toolu_fake_<n>_<i> (n = 1 for
 // the first scripted reply of the main loop; <a>_<n> for agent a's replies,
-// a = 1 for the first marker; --id-prefix P makes them msg_fake_P_<n>). Requests that offer no tools (title or topic
-// generation, quota checks) get a short text reply and consume nothing; so
+// a = 1 for the first marker; --id-prefix P makes them msg_fake_P_<n>).
+// Requests that offer no tools (title or topic generation, quota checks)
+// get a short text reply and consume nothing; so
 // does an agent-loop request once the script is exhausted (logged as
 // "exhausted"). POST /v1/messages/count_tokens answers a count, HEAD and GET
 // on any path answer 200, anything else 404.

@@ -73,11 +73,11 @@ pub fn claude_binary(version: &str) -> anyhow::Result<Option<PathBuf>> {
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     anyhow::ensure!(
         !ci,
-        "Claude Code {version} is not installed ({} missing): run `npm ci` in tests/claude-code",
+        "Claude Code {version} is not installed ({} missing): run tests/claude-code/install",
         bin.display()
     );
     eprintln!(
-        "SKIPPED: Claude Code {version} is not installed ({} missing); run `npm ci --prefix tests/claude-code`",
+        "SKIPPED: Claude Code {version} is not installed ({} missing); run tests/claude-code/install",
         bin.display()
     );
     Ok(None)

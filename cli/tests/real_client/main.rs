@@ -342,6 +342,7 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
         ("no-wait", no_wait),
         ("not-cancelled", not_cancelled),
     ];
+    results.push(("script-followed", script_followed(&steps, &hooked_runs)));
     if matches!(outage, Outage::None) {
         results.push(("hook-log", checks::hook_log(&hooked.hook_log())));
     }
@@ -373,6 +374,47 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
         );
     }
     Ok(())
+}
+
+/// Claude Code asked for exactly the scripted replies, in each loop: no
+/// more (an `exhausted` request) and no fewer. A difference means the
+/// release behaves differently from what the scenario expects.
+fn script_followed(steps: &[Step], runs: &[Run]) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (i, (step, run)) in steps.iter().zip(runs).enumerate() {
+        let mut want: Vec<(String, usize)> = vec![(
+            "main".into(),
+            step.script["replies"].as_array().map_or(0, Vec::len),
+        )];
+        for (marker, list) in step.script["agents"].as_object().into_iter().flatten() {
+            want.push((marker.clone(), list.as_array().map_or(0, Vec::len)));
+        }
+        for (queue, n) in want {
+            let got = run
+                .requests
+                .iter()
+                .filter(|q| q["queue"] == queue.as_str() && !q["scripted"].is_null())
+                .count();
+            if got != n {
+                bad.push(format!(
+                    "run {}: {got} of {n} {queue} replies asked for",
+                    i + 1
+                ));
+            }
+        }
+        let extra = run
+            .requests
+            .iter()
+            .filter(|q| q["exhausted"] == true)
+            .count();
+        if extra > 0 {
+            bad.push(format!(
+                "run {}: {extra} agent-loop request(s) past the script",
+                i + 1
+            ));
+        }
+    }
+    bad
 }
 
 /// The forked session is stitched to the one it forks.
