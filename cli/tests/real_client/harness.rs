@@ -198,18 +198,28 @@ pub fn claude(
         .stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = cmd.spawn()?;
-    let mut out = child.stdout.take();
-    let mut err = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let (mut o, mut e) = (String::new(), String::new());
-        if let Some(s) = out.as_mut() {
-            let _ = s.read_to_string(&mut o);
-        }
-        if let Some(s) = err.as_mut() {
-            let _ = s.read_to_string(&mut e);
-        }
-        (o, e)
-    });
+    // Each pipe drained by its own thread, so neither can fill and stall.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let deadline = started + Duration::from_secs(90);
     let status = loop {
         if let Some(s) = child.try_wait()? {
@@ -223,9 +233,12 @@ pub fn claude(
         std::thread::sleep(Duration::from_millis(20));
     };
     let took = started.elapsed();
-    let (stdout, stderr) = reader
+    let stdout = out
         .join()
-        .map_err(|_| anyhow::anyhow!("output reader panicked"))?;
+        .map_err(|_| anyhow::anyhow!("stdout reader panicked"))?;
+    let stderr = err
+        .join()
+        .map_err(|_| anyhow::anyhow!("stderr reader panicked"))?;
     drop(fake);
     let mut debug = String::new();
     let mut logs = Vec::new();
