@@ -48,6 +48,7 @@ pub struct Store {
     pub conversations: Vec<Value>,
     pub messages: Vec<Value>,
     pub tool_uses: Vec<Value>,
+    pub subagents: Vec<Value>,
 }
 
 fn json_col(r: &sqlx::sqlite::SqliteRow, col: &str) -> Value {
@@ -141,11 +142,26 @@ pub async fn snapshot(db: &SqlitePool) -> anyhow::Result<Store> {
         })
     })
     .collect();
+    let subagents = sqlx::query(
+        "SELECT session_id, agent_id, agent_type, transcript_path, started_at, stopped_at FROM subagents",
+    )
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|r| {
+        serde_json::json!({
+            "session_id": text_col(r, "session_id"), "agent_id": text_col(r, "agent_id"),
+            "agent_type": text_col(r, "agent_type"), "transcript_path": text_col(r, "transcript_path"),
+            "started_at": text_col(r, "started_at"), "stopped_at": text_col(r, "stopped_at"),
+        })
+    })
+    .collect();
     Ok(Store {
         events,
         conversations,
         messages,
         tool_uses,
+        subagents,
     })
 }
 
@@ -431,6 +447,54 @@ pub fn usage(
                         c[k], totals[i]
                     ));
                 }
+            }
+        }
+    }
+    bad
+}
+
+/// Every subagent Claude Code ran (a transcript file under
+/// `<session>/subagents/`) is a `subagents` row of its session with the
+/// type SubagentStart gave, its transcript path, a start and a stop.
+pub fn subagents(
+    truth: &BTreeMap<String, truth::Session>,
+    recorded: &[Value],
+    store: &Store,
+) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (sid, t) in truth {
+        for (agent, path) in &t.agents {
+            let Some(row) = store
+                .subagents
+                .iter()
+                .find(|r| r["session_id"] == *sid && r["agent_id"] == agent.as_str())
+            else {
+                bad.push(format!("{sid}: subagent {agent} not stored"));
+                continue;
+            };
+            let start = recorded
+                .iter()
+                .find(|e| name(e) == "SubagentStart" && e["agent_id"] == agent.as_str());
+            if let Some(start) = start
+                && row["agent_type"] != start["agent_type"]
+            {
+                bad.push(format!(
+                    "{agent}: type {}, SubagentStart said {}",
+                    row["agent_type"], start["agent_type"]
+                ));
+            }
+            if row["transcript_path"] != path.display().to_string().as_str() {
+                bad.push(format!(
+                    "{agent}: transcript {}, Claude Code wrote {}",
+                    row["transcript_path"],
+                    path.display()
+                ));
+            }
+            if row["started_at"].is_null() || row["stopped_at"].is_null() {
+                bad.push(format!(
+                    "{agent}: started {}, stopped {}",
+                    row["started_at"], row["stopped_at"]
+                ));
             }
         }
     }

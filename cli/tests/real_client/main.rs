@@ -346,6 +346,9 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
     if matches!(outage, Outage::None) {
         results.push(("hook-log", checks::hook_log(&hooked.hook_log())));
     }
+    if name == "subagent" {
+        results.push(("subagents", checks::subagents(&truth, &recorded, &store)));
+    }
     if name == "resume_fork" {
         results.push(("fork-linked", fork_linked(&truth, &session, &store)));
     }

@@ -36,6 +36,8 @@ pub struct Session {
     pub tools: BTreeMap<String, ToolCall>,
     /// The model of the session's latest assistant entry (main transcript).
     pub last_model: Option<String>,
+    /// Subagent id → its transcript file.
+    pub agents: BTreeMap<String, PathBuf>,
 }
 
 /// Reads every transcript under `projects` (a HOME's `.claude/projects`).
@@ -78,6 +80,9 @@ pub fn read(projects: &Path) -> anyhow::Result<BTreeMap<String, Session>> {
                     .file_stem()
                     .and_then(|s| s.to_str())
                     .map(|s| s.trim_start_matches("agent-").to_string());
+                if let Some(a) = &agent {
+                    s.agents.insert(a.clone(), f.clone());
+                }
                 read_file(&f, agent, &mut seen, &mut s)?;
             }
         }
