@@ -1,5 +1,6 @@
 //! An independent reading of the transcripts Claude Code wrote (none of
-//! hookline's code): per session, the prompts, the assistant messages (the
+//! hookline's code): per session, the prompts (the inputs print mode
+//! enqueued), the assistant messages (the
 //! entries of one `message.id`/`requestId` merged in file order, the usage
 //! of the last entry) and the tool calls with their results.
 
@@ -67,6 +68,15 @@ pub fn read(projects: &Path) -> anyhow::Result<BTreeMap<String, Session>> {
         };
         let mut s = Session::default();
         read_file(&main, None, &mut seen, &mut s)?;
+        // Print mode records every input given, typed prompt or slash
+        // command, once, as a `queue-operation` `enqueue` line of the
+        // session's own file (a fork's file holds only its own): those are
+        // the session's prompts. Without such lines, the prompts are the
+        // user entries read above.
+        let queued = enqueued(&main)?;
+        if !queued.is_empty() {
+            s.prompts = queued;
+        }
         let subagents = main.with_extension("").join("subagents");
         if let Ok(rd) = std::fs::read_dir(&subagents) {
             let mut files: Vec<PathBuf> = rd
@@ -107,6 +117,15 @@ fn text_of(content: &Value) -> Option<String> {
         }
         _ => None,
     }
+}
+
+fn enqueued(path: &Path) -> anyhow::Result<Vec<String>> {
+    Ok(std::fs::read_to_string(path)?
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["type"] == "queue-operation" && e["operation"] == "enqueue")
+        .filter_map(|e| text_of(&e["content"]))
+        .collect())
 }
 
 /// Text Claude Code writes as a user entry that no one typed as a prompt:
