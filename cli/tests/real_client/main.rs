@@ -182,8 +182,15 @@ fn outage() -> Vec<Step> {
 }
 
 /// Results of the suite, one line per scenario × version (printed by
-/// scripts/test): `version<TAB>scenario<TAB>passed/total<TAB>failed checks`.
-fn report(version: &str, scenario: &str, results: &[(&str, Vec<String>)], took: Duration) {
+/// scripts/test): version, scenario, checks passed/total, failed checks,
+/// the test's time, Claude Code's time with and without hookline.
+fn report(
+    version: &str,
+    scenario: &str,
+    results: &[(&str, Vec<String>)],
+    took: Duration,
+    claude: (Duration, Duration),
+) {
     let passed = results.iter().filter(|(_, b)| b.is_empty()).count();
     let failed: Vec<&str> = results
         .iter()
@@ -191,14 +198,16 @@ fn report(version: &str, scenario: &str, results: &[(&str, Vec<String>)], took: 
         .map(|(n, _)| *n)
         .collect();
     let line = format!(
-        "{version}\t{scenario}\t{passed}/{}\t{}\t{:.1}s\n",
+        "{version}\t{scenario}\t{passed}/{}\t{}\t{:.1}s\tclaude {:.1}s with hookline, {:.1}s without\n",
         results.len(),
         if failed.is_empty() {
             "-".into()
         } else {
             failed.join(",")
         },
-        took.as_secs_f64()
+        took.as_secs_f64(),
+        claude.0.as_secs_f64(),
+        claude.1.as_secs_f64()
     );
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-client-results.tsv");
     if let Ok(mut f) = std::fs::OpenOptions::new()
@@ -352,7 +361,14 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
     if name == "resume_fork" {
         results.push(("fork-linked", fork_linked(&truth, &session, &store)));
     }
-    report(version, name, &results, started.elapsed());
+    let total = |runs: &[Run]| runs.iter().map(|r| r.took).sum::<Duration>();
+    report(
+        version,
+        name,
+        &results,
+        started.elapsed(),
+        (total(&hooked_runs), total(&bare_runs)),
+    );
     if std::env::var_os("REAL_CLIENT_KEEP").is_some() {
         eprintln!("real-client: kept {}", dir.keep().display());
     }
