@@ -3,8 +3,8 @@
 //! and backfill recovers exactly the missing rows; a second backfill adds
 //! nothing.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,45 +15,11 @@ use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
 mod common;
-use common::{Killed, free_port, hook_binary};
+use common::{free_port, hook_binary, serve};
 
 const SESSION: &str = "5e551011-0000-4000-8000-00000000b0f1";
 const TURNS: usize = 40;
 const LIVE_TURNS: usize = 15;
-
-/// Starts serve on `dir`; returns it and the token it prints on first start.
-fn serve(dir: &Path, port: u16) -> anyhow::Result<(Killed, String)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .args(["serve", "--visibility-timeout", "2"])
-        .env("HOOKLINE_DATA_DIR", dir)
-        .env("HOOKLINE_LISTEN", format!("127.0.0.1:{port}"))
-        .env_remove("DATABASE_URL")
-        .env_remove("HOOKLINE_QUEUE_URL")
-        .env_remove("HOOKLINE_TOKENS")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stderr = child
-        .stderr
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
-    let child = Killed(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let mut token = None;
-    for line in lines.by_ref() {
-        let line = line?;
-        if let Some(t) = line.trim().strip_prefix("hl_") {
-            token = Some(format!("hl_{t}"));
-        }
-        if line.contains("listening on") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    let token = token.ok_or_else(|| anyhow::anyhow!("serve printed no token"))?;
-    Ok((child, token))
-}
 
 struct Hook {
     bin: PathBuf,

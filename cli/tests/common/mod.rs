@@ -2,8 +2,9 @@
 //! that needs them has `mod common;`; not every file uses every helper).
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A free TCP port on loopback (bound, then released).
@@ -70,4 +71,38 @@ pub fn wait_for(path: &Path, needle: &str) -> anyhow::Result<String> {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Starts serve on `dir`; returns it and the token it prints on first start.
+pub fn serve(dir: &Path, port: u16) -> anyhow::Result<(Killed, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
+        .args(["serve", "--visibility-timeout", "2"])
+        .env("HOOKLINE_DATA_DIR", dir)
+        .env("HOOKLINE_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("DATABASE_URL")
+        .env_remove("HOOKLINE_QUEUE_URL")
+        .env_remove("HOOKLINE_TOKENS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let child = Killed(child);
+    let mut lines = BufReader::new(stderr).lines();
+    let mut token = None;
+    for line in lines.by_ref() {
+        let line = line?;
+        if let Some(t) = line.trim().strip_prefix("hl_") {
+            token = Some(format!("hl_{t}"));
+        }
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    let token = token.ok_or_else(|| anyhow::anyhow!("serve printed no token"))?;
+    Ok((child, token))
 }
