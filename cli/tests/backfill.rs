@@ -8,9 +8,11 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use hookline_conformance::db::sqlite_row;
+use hookline_conformance::spotter::{self, Expect};
 use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
-use sqlx::{Row, SqlitePool};
+use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
 mod common;
 use common::{free_port, hook_binary, serve};
@@ -158,10 +160,7 @@ async fn backfill_after_an_outage_recovers_exactly_the_missing_rows() -> anyhow:
                       "hook_event_name": "Stop", "stop_hook_active": false});
     hook.event(&stop)?;
     let live = (2 * LIVE_TURNS) as i64;
-    let before = wait_for(&db, "live capture", |c| {
-        c.0 == live && c.1 == LIVE_TURNS as i64
-    })
-    .await?;
+    let before = wait_for(&db, "live capture", |c| c.0 == live && c.1 == live).await?;
 
     // The outage: the rest of the session and a subagent are written, no hook reaches the server.
     let mut rest = std::fs::OpenOptions::new().append(true).open(&transcript)?;
@@ -200,8 +199,8 @@ async fn backfill_after_an_outage_recovers_exactly_the_missing_rows() -> anyhow:
     );
     assert_eq!(
         after.1,
-        (TURNS + 1) as i64,
-        "one message per assistant reply"
+        (2 * TURNS + 1) as i64,
+        "a prompt and a reply per turn, the subagent's reply"
     );
     assert_eq!(after.2, before.2 + 2, "one audit row per backfill request");
     let per_uuid: i64 = sqlx::query_scalar(
@@ -237,5 +236,137 @@ async fn backfill_after_an_outage_recovers_exactly_the_missing_rows() -> anyhow:
     .fetch_one(&db)
     .await?;
     assert_eq!(dup, 2);
+    Ok(())
+}
+
+/// The rows of `sql` as JSON objects.
+async fn rows(db: &SqlitePool, sql: String) -> anyhow::Result<Vec<serde_json::Map<String, Value>>> {
+    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(db).await?;
+    rows.iter().map(sqlite_row).collect()
+}
+
+/// Every real transcript of `../shared/transcripts/spotter/` (linked, not
+/// copied, into a Claude Code folder with its subagents), sent by
+/// `hookline-hook backfill` to a real `hookline serve`: per session the
+/// rows hold what the JSONL says (computed by the conformance crate's own
+/// reader), and `sessions show` reads like a captured session.
+#[tokio::test]
+async fn every_spotter_session_backfilled_into_serve_reads_like_its_transcript()
+-> anyhow::Result<()> {
+    let sessions = spotter::sessions()?;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("serve");
+    std::fs::create_dir_all(&data)?;
+    let port = free_port()?;
+    let (_serve, token) = serve(&data, port)?;
+    let hook = Hook {
+        bin: hook_binary()?,
+        root: dir.path().to_path_buf(),
+        url: format!("http://127.0.0.1:{port}"),
+        token,
+    };
+    let project = dir.path().join("claude/projects/-w");
+    std::fs::create_dir_all(&project)?;
+    for s in &sessions {
+        for f in &s.files {
+            let link = match &f.agent_id {
+                None => project.join(format!("{}.jsonl", s.session_id)),
+                Some(a) => project
+                    .join(&s.session_id)
+                    .join("subagents")
+                    .join(format!("agent-{a}.jsonl")),
+            };
+            if let Some(d) = link.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            std::os::unix::fs::symlink(std::fs::canonicalize(&f.path)?, &link)?;
+        }
+    }
+    let out = hook.run(&["backfill"])?;
+    let sent: i64 = out
+        .split("sent ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no count sent in {out}"))?;
+    assert!(out.contains("refused 0"), "{out}");
+    let db = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", data.join("hookline.db").display()))
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM webhook_events WHERE status = 'SUCCESS'")
+                .fetch_one(&db)
+                .await?;
+        if done >= sent {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{done} of {sent} requests processed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut table = vec![Expect::HEADER.to_owned()];
+    for s in &sessions {
+        let row = rows(&db, spotter::recorded_sql(&s.session_id)).await?;
+        let replies = rows(&db, spotter::replies_sql(&s.session_id)).await?;
+        let got = spotter::recorded(
+            row.first()
+                .ok_or_else(|| anyhow::anyhow!("no {}", s.name))?,
+            &replies,
+        );
+        let want = spotter::expect(s);
+        assert_eq!(got, want, "{}", s.name);
+        table.push(want.row(&s.name));
+    }
+    println!(
+        "serve (SQLite), by hookline-hook backfill:\n{}",
+        table.join("\n")
+    );
+
+    // `sessions show` of the tool-heavy session: the title, the prompt first,
+    // each tool call after the reply that made it, with its result.
+    let heavy = sessions
+        .iter()
+        .find(|s| s.name == "tool_heavy")
+        .ok_or_else(|| anyhow::anyhow!("tool_heavy.jsonl"))?;
+    let shown = Command::new(env!("CARGO_BIN_EXE_hookline"))
+        .args(["sessions", "show", &heavy.session_id])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", data.join("hookline.db").display()),
+        )
+        .output()?;
+    anyhow::ensure!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let shown = String::from_utf8(shown.stdout)?;
+    assert!(
+        shown.contains("title    start phoenix in background"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("last activity"),
+        "no SessionEnd: the last activity is shown\n{shown}"
+    );
+    let steps = shown.split_once("\n\n").map_or("", |(_, steps)| steps);
+    let first_prompt = steps.find("  user\n").unwrap_or(usize::MAX);
+    let first_reply = steps.find("  assistant\n").unwrap_or(usize::MAX);
+    let first_tool = steps.find("  tool ").unwrap_or(usize::MAX);
+    assert!(
+        first_prompt < first_reply && first_reply < first_tool && first_tool < usize::MAX,
+        "prompt, reply, then tool calls:\n{shown}"
+    );
+    assert!(!shown.contains("[pending"), "every call settled:\n{shown}");
+    assert_eq!(
+        shown.matches("    result:").count() as i64,
+        spotter::expect(heavy).tool_uses,
+        "every result shown:\n{shown}"
+    );
     Ok(())
 }

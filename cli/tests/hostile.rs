@@ -251,8 +251,10 @@ fn cases() -> Vec<Case> {
             "hook_event_name",
         ),
         case(
-            "a missing prompt",
-            j(json!({"session_id": "s", "hook_event_name": "UserPromptSubmit"})),
+            // A missing prompt is accepted (a partial row): only session_id
+            // and hook_event_name are required; a present one has its type.
+            "a prompt of the wrong type",
+            j(json!({"session_id": "s", "hook_event_name": "UserPromptSubmit", "prompt": 42})),
             400,
             "invalid_event",
             "prompt",

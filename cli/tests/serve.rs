@@ -278,3 +278,88 @@ fn serve_refuses_to_listen_beyond_loopback_without_a_token() -> anyhow::Result<(
     assert!(!dir.path().join("tokens").exists(), "no token was made");
     Ok(())
 }
+
+/// `hookline-hook doctor` against a real `hookline serve`: its test event
+/// leaves one audit row and no session (it showed up in `sessions list` as
+/// an open session `hookline-doctor-…`). A SubagentStop of Claude Code
+/// before 2.0.42 (no `agent_id`) is accepted (202) and stored, not lost.
+#[tokio::test]
+async fn doctor_leaves_no_session_and_an_old_subagent_stop_is_stored() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let serve = start(dir.path(), free_port()?)?;
+    let _serve = common::Killed(serve.child);
+    let token = serve
+        .token
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("no token printed on first start"))?;
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home)?;
+    let hook = |args: &[&str]| -> anyhow::Result<std::process::Output> {
+        Ok(Command::new(common::hook_binary()?)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("HOOKLINE_CONFIG", dir.path().join("hook.toml"))
+            .env("HOOKLINE_SPOOL_DIR", dir.path().join("spool"))
+            .env("HOOKLINE_LOG_DIR", dir.path().join("log"))
+            .env("HOOKLINE_URL", &serve.addr)
+            .env("HOOKLINE_TOKEN", &token)
+            .output()?)
+    };
+    let installed = hook(&["install"])?;
+    anyhow::ensure!(installed.status.success(), "{installed:?}");
+    let doctor = hook(&["doctor"])?;
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(doctor.status.success(), "{report}");
+    assert!(report.contains("test event accepted"), "{report}");
+
+    let old = json!({"session_id": "0b1d5e55-0000-4000-8000-000000000042", "transcript_path": "/t.jsonl",
+        "cwd": "/w", "hook_event_name": "SubagentStop", "stop_hook_active": false});
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/events", serve.addr))
+        .bearer_auth(&token)
+        .json(&old)
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 202, "{}", r.text().await?);
+
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("hookline.db").display()
+    ))
+    .await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let rows: Vec<(String, String)> = loop {
+        let rows = sqlx::query_as(
+            "SELECT event_type, status FROM webhook_events WHERE status = 'SUCCESS' ORDER BY event_type",
+        )
+        .fetch_all(&db)
+        .await?;
+        if rows.len() >= 2 || Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        rows,
+        [
+            ("HooklineDoctor".to_owned(), "SUCCESS".to_owned()),
+            ("SubagentStop".to_owned(), "SUCCESS".to_owned())
+        ]
+    );
+    let list: Value =
+        serde_json::from_str(&hookline(dir.path(), &["sessions", "list", "--json"])?)?;
+    let ids: Vec<&str> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["session_id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["0b1d5e55-0000-4000-8000-000000000042"],
+        "the doctor's probe is no session: {list}"
+    );
+    Ok(())
+}

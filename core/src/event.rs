@@ -7,9 +7,12 @@ use serde_json::Value;
 use crate::ids::{SessionId, ToolUseId};
 use crate::meta::HooklineMeta;
 
-/// Every hook event Claude Code fires (31, late 2026). Only some map to
-/// domain rows; the others, and any future one, are kept as audit rows.
-pub const KNOWN_EVENTS: [&str; 31] = [
+/// Every hook event Claude Code knows: the 34 of 2.1.332's bundle (2.1.197
+/// knows 30 of them: not DirectoryAdded, PreModelSwitch, PostModelSwitch,
+/// PreSkillShellCommand). Only some map to domain rows; the others, and any
+/// future one, are kept as audit rows. Which of them the hook registers,
+/// and why, is `hookline_hook::settings::hooks::NOT_REGISTERED`.
+pub const KNOWN_EVENTS: [&str; 34] = [
     "SessionStart",
     "Setup",
     "InstructionsLoaded",
@@ -29,6 +32,8 @@ pub const KNOWN_EVENTS: [&str; 31] = [
     "StopFailure",
     "PreCompact",
     "PostCompact",
+    "PreModelSwitch",
+    "PostModelSwitch",
     "SessionEnd",
     "TaskCreated",
     "TaskCompleted",
@@ -41,7 +46,13 @@ pub const KNOWN_EVENTS: [&str; 31] = [
     "WorktreeRemove",
     "Elicitation",
     "ElicitationResult",
+    "PreSkillShellCommand",
 ];
+
+/// An event name hookline's own clients send (`hookline-hook doctor`'s
+/// probe): it is validated and audited like any event but writes no domain
+/// rows (no conversation appears for its session).
+pub const AUDIT_ONLY_EVENTS: [&str; 1] = ["HooklineDoctor"];
 
 /// The kind of an event, from `hook_event_name`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -100,6 +111,11 @@ impl EventKind {
     pub fn is_known(&self) -> bool {
         KNOWN_EVENTS.contains(&self.name())
     }
+
+    /// Whether the event leaves its audit row only ([`AUDIT_ONLY_EVENTS`]).
+    pub fn is_audit_only(&self) -> bool {
+        AUDIT_ONLY_EVENTS.contains(&self.name())
+    }
 }
 
 /// Fields every event may carry.
@@ -116,11 +132,14 @@ pub struct Common {
     pub model: Option<String>,
 }
 
-/// A tool call as the tool events describe it.
+/// A tool call as the tool events describe it. Only `session_id` and
+/// `hook_event_name` are required of any event, so each field may be
+/// missing (`tool_use_id` before Claude Code 2.0.43); without a
+/// `tool_use_id` the event is an audit row and no `tool_uses` row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ToolCall {
-    pub tool_use_id: ToolUseId,
-    pub tool_name: String,
+    pub tool_use_id: Option<ToolUseId>,
+    pub tool_name: Option<String>,
     /// `null` when the event did not carry it.
     pub tool_input: Value,
 }
@@ -134,7 +153,7 @@ pub enum EventData {
         session_title: Option<String>,
     },
     UserPromptSubmit {
-        prompt: String,
+        prompt: Option<String>,
     },
     PreToolUse {
         tool: ToolCall,
@@ -159,12 +178,13 @@ pub enum EventData {
         stop_hook_active: Option<bool>,
         last_assistant_message: Option<String>,
     },
+    /// `agent_id` is missing before Claude Code 2.0.42: no `subagents` row.
     SubagentStart {
-        agent_id: String,
+        agent_id: Option<String>,
         agent_type: Option<String>,
     },
     SubagentStop {
-        agent_id: String,
+        agent_id: Option<String>,
         agent_type: Option<String>,
         stop_hook_active: Option<bool>,
         last_assistant_message: Option<String>,

@@ -16,6 +16,45 @@ use crate::transcript::{Entry, Usage};
 /// Longest conversation title, in characters.
 pub const TITLE_CHARS: usize = 120;
 
+/// The time a `summary` line's title is dated with: before any prompt, so
+/// Claude Code's own title wins whatever the arrival order (the Unix epoch,
+/// which both stores can hold).
+pub const SUMMARY_TITLE_AT: DateTime<Utc> = DateTime::UNIX_EPOCH;
+
+/// Message-key prefix of a prompt read from a transcript `user` entry
+/// (`entry:<uuid>`), and of a prompt queued while Claude worked
+/// (`queue:<timestamp>`, from a `queue-operation` line).
+pub const ENTRY_PROMPT: &str = "entry:";
+pub const QUEUED_PROMPT: &str = "queue:";
+
+/// The person's prompt in a transcript `user` entry: content that is a
+/// string or text blocks only (not `tool_result`), not Claude Code's own
+/// (`isMeta`, a compaction summary, the "[Request interrupted by user…]"
+/// marker). `None` for anything else.
+pub fn prompt_of(raw: &Value) -> Option<String> {
+    if raw.get("type").and_then(Value::as_str) != Some("user")
+        || raw.get("isMeta").and_then(Value::as_bool) == Some(true)
+        || raw.get("isCompactSummary").and_then(Value::as_bool) == Some(true)
+    {
+        return None;
+    }
+    let text = match raw.get("message").and_then(|m| m.get("content"))? {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) if !blocks.is_empty() => {
+            let mut parts = Vec::with_capacity(blocks.len());
+            for b in blocks {
+                if b.get("type").and_then(Value::as_str) != Some("text") {
+                    return None;
+                }
+                parts.push(b.get("text").and_then(Value::as_str).unwrap_or_default());
+            }
+            parts.join("\n")
+        }
+        _ => return None,
+    };
+    (!text.starts_with("[Request interrupted by user")).then_some(text)
+}
+
 /// Upsert of `conversations`, keyed by `session_id`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConversationOp {
@@ -31,8 +70,12 @@ pub struct ConversationOp {
     pub start_source: Option<String>,
     /// SessionEnd: (time, reason); the latest wins.
     pub end: Option<(DateTime<Utc>, Option<String>)>,
-    /// A prompt that may become the title: the earliest wins.
+    /// A prompt that may become the title: the earliest (`title_at`, then
+    /// the text) wins. A `summary` line of the transcript (Claude Code's
+    /// own title) is dated [`SUMMARY_TITLE_AT`], so it wins over prompts.
     pub title: Option<String>,
+    /// When `title` was said; `at` when `None`.
+    pub title_at: Option<DateTime<Utc>>,
     /// Stitching, from the first entry of the session's own transcript
     /// (see [`continuation_of`]): the session it continues, when that entry
     /// was copied from another session (`sessionId` differs).
@@ -41,6 +84,11 @@ pub struct ConversationOp {
     /// `leafUuid`) when it is not this session's: the store resolves it to
     /// the session holding that uuid, whichever arrives first.
     pub continues_uuid: Option<String>,
+    /// ... or, when that entry starts fresh (`parentUuid: null`, this
+    /// session's id), its uuid: a fork's transcript starts with copies of
+    /// the parent's entries under the fork's id, so another session holding
+    /// this uuid is its parent or its fork (docs/schema.md, "Copies").
+    pub first_uuid: Option<String>,
 }
 
 /// What the first entry of a session's transcript says about the session
@@ -105,8 +153,9 @@ pub struct ToolUseOp {
     pub input_source: Option<&'static str>,
     pub response: Option<Value>,
     pub error: Option<String>,
-    /// `pending`, `succeeded`, `failed` or `interrupted`; `pending` never
-    /// overrides another status.
+    /// `pending`, `succeeded`, `failed` or `interrupted`: the highest of
+    /// that order wins (a `tool_result` settles a pending call; a hook's
+    /// `interrupted` is more precise than the transcript's `is_error`).
     pub status: &'static str,
     pub pre_at: Option<DateTime<Utc>>,
     pub post_at: Option<DateTime<Utc>>,
@@ -114,12 +163,21 @@ pub struct ToolUseOp {
     /// What the model saw (transcript `tool_result` block).
     pub transcript_result: Option<Value>,
     pub agent_id: Option<String>,
+    /// The transcript time of the `tool_use` block (earliest wins).
+    pub used_at: Option<DateTime<Utc>>,
+    /// The transcript time of the `tool_result` block (latest wins).
+    pub result_at: Option<DateTime<Utc>>,
+    /// The transcript entry holding the `tool_use` block.
+    pub entry_uuid: Option<String>,
 }
 
 /// Upsert of `subagents`, keyed by (`session_id`, `agent_id`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubagentOp {
     pub agent_id: String,
+    /// The Task tool call that started it (`agent_progress` entries'
+    /// `parentToolUseID`).
+    pub tool_use_id: Option<String>,
     pub agent_type: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub stopped_at: Option<DateTime<Utc>>,
@@ -166,6 +224,23 @@ pub struct Plan {
     pub heartbeat: Option<HeartbeatOp>,
     /// Transcript entries that could not be read (no uuid): counted, skipped.
     pub skipped_entries: usize,
+}
+
+impl ConversationOp {
+    /// Offers a title said at `at`: the earliest (time, text) wins, as in
+    /// the stores.
+    fn offer_title(&mut self, title: Option<String>, at: DateTime<Utc>) {
+        let Some(title) = title else { return };
+        let better = match (&self.title, self.title_at) {
+            (Some(t), Some(t_at)) => (at, &title) < (t_at, t),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        if better {
+            self.title = Some(title);
+            self.title_at = Some(at);
+        }
+    }
 }
 
 fn title_of(prompt: &str) -> Option<String> {
@@ -224,19 +299,26 @@ pub fn plan(
 
 fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &str) {
     let agent_id = event.common.agent_id.clone();
-    let tool = |t: &crate::event::ToolCall, status, source| ToolUseOp {
-        tool_use_id: t.tool_use_id.to_string(),
-        tool_name: Some(t.tool_name.clone()),
-        input: Some(t.tool_input.clone()).filter(|v| !v.is_null()),
-        input_source: (!t.tool_input.is_null()).then_some(source),
-        status,
-        agent_id: agent_id.clone(),
-        ..ToolUseOp::default()
+    // A tool event without `tool_use_id` (before Claude Code 2.0.43) has
+    // no row to key: the audit row keeps it.
+    let tool = |t: &crate::event::ToolCall, status, source| {
+        t.tool_use_id.as_ref().map(|id| ToolUseOp {
+            tool_use_id: id.to_string(),
+            tool_name: t.tool_name.clone(),
+            input: Some(t.tool_input.clone()).filter(|v| !v.is_null()),
+            input_source: (!t.tool_input.is_null()).then_some(source),
+            status,
+            agent_id: agent_id.clone(),
+            ..ToolUseOp::default()
+        })
     };
     match &event.data {
         EventData::SessionStart { source, .. } => p.conversation.start_source = source.clone(),
-        EventData::UserPromptSubmit { prompt } => {
+        EventData::UserPromptSubmit {
+            prompt: Some(prompt),
+        } => {
             p.conversation.title = title_of(prompt);
+            p.conversation.title_at = Some(at);
             p.messages.push(MessageOp {
                 message_key: format!("prompt:{request_id}"),
                 role: "user".into(),
@@ -250,20 +332,25 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
                 entry_uuid: None,
             });
         }
-        EventData::PreToolUse { tool: t } => p.tool_uses.push(ToolUseOp {
-            pre_at: Some(at),
-            ..tool(t, "pending", "pre")
-        }),
+        EventData::PreToolUse { tool: t } => {
+            p.tool_uses
+                .extend(tool(t, "pending", "pre").map(|op| ToolUseOp {
+                    pre_at: Some(at),
+                    ..op
+                }))
+        }
         EventData::PostToolUse {
             tool: t,
             tool_response,
             duration_ms,
-        } => p.tool_uses.push(ToolUseOp {
-            response: Some(tool_response.clone()).filter(|v| !v.is_null()),
-            post_at: Some(at),
-            duration_ms: *duration_ms,
-            ..tool(t, "succeeded", "post")
-        }),
+        } => p
+            .tool_uses
+            .extend(tool(t, "succeeded", "post").map(|op| ToolUseOp {
+                response: Some(tool_response.clone()).filter(|v| !v.is_null()),
+                post_at: Some(at),
+                duration_ms: *duration_ms,
+                ..op
+            })),
         EventData::PostToolUseFailure {
             tool: t,
             error,
@@ -275,12 +362,13 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
             } else {
                 "failed"
             };
-            p.tool_uses.push(ToolUseOp {
-                error: error.clone(),
-                post_at: Some(at),
-                duration_ms: *duration_ms,
-                ..tool(t, status, "post")
-            })
+            p.tool_uses
+                .extend(tool(t, status, "post").map(|op| ToolUseOp {
+                    error: error.clone(),
+                    post_at: Some(at),
+                    duration_ms: *duration_ms,
+                    ..op
+                }))
         }
         EventData::Stop {
             last_assistant_message: Some(text),
@@ -298,7 +386,7 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
             entry_uuid: None,
         }),
         EventData::SubagentStart {
-            agent_id,
+            agent_id: Some(agent_id),
             agent_type,
         } => p.subagents.push(SubagentOp {
             agent_id: agent_id.clone(),
@@ -307,7 +395,7 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
             ..SubagentOp::default()
         }),
         EventData::SubagentStop {
-            agent_id,
+            agent_id: Some(agent_id),
             agent_type,
             last_assistant_message,
             agent_transcript_path,
@@ -321,7 +409,8 @@ fn plan_event(p: &mut Plan, event: &HookEvent, at: DateTime<Utc>, request_id: &s
             ..SubagentOp::default()
         }),
         EventData::SessionEnd { reason } => p.conversation.end = Some((at, reason.clone())),
-        // Notification, PreCompact, Stop without text and other events are
+        // Notification, PreCompact, Stop without text, a prompt or subagent
+        // event without its field (older Claude Code) and other events are
         // audit rows attached to the conversation: the upsert above is all.
         _ => {}
     }
@@ -334,16 +423,39 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
     };
     if chunk.source == TranscriptSource::Main && chunk.start_offset == 0 {
         let (parent, uuid) = continuation_of(&p.session_id, &chunk.entries);
+        if parent.is_none() && uuid.is_none() {
+            p.conversation.first_uuid = chunk
+                .entries
+                .iter()
+                .find_map(|e| e.get("uuid").and_then(Value::as_str))
+                .map(str::to_owned);
+        }
         p.conversation.parent_session_id = parent;
         p.conversation.continues_uuid = uuid;
     }
+    let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
     for raw in &chunk.entries {
+        let kind = raw.get("type").and_then(Value::as_str);
+        if kind == Some("queue-operation") {
+            plan_queued(p, raw, chunk_agent.clone());
+        } else if kind == Some("summary")
+            && chunk.source == TranscriptSource::Main
+            && let Some(t) = raw
+                .get("summary")
+                .and_then(Value::as_str)
+                .and_then(title_of)
+        {
+            p.conversation.offer_title(Some(t), SUMMARY_TITLE_AT);
+        }
         let Ok(e) = Entry::parse(raw) else {
             p.skipped_entries += 1;
             continue;
         };
         let agent_id = e.agent_id.clone().or_else(|| chunk_agent.clone());
         let created_at = e.timestamp.unwrap_or(at);
+        if let Some(t) = e.timestamp {
+            span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+        }
         let message_key = (e.entry_type == "assistant")
             .then(|| e.message_key())
             .flatten();
@@ -371,6 +483,8 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
                     input_source: b.get("input").map(|_| "transcript"),
                     status: "pending",
                     agent_id: agent_id.clone(),
+                    used_at: e.timestamp,
+                    entry_uuid: Some(e.uuid.clone()),
                     ..ToolUseOp::default()
                 });
             }
@@ -380,14 +494,48 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
                 let Some(id) = b.get("tool_use_id").and_then(Value::as_str) else {
                     continue;
                 };
+                let failed = b.get("is_error").and_then(Value::as_bool) == Some(true);
                 p.tool_uses.push(ToolUseOp {
                     tool_use_id: id.to_owned(),
                     transcript_result: Some(b.clone()),
-                    status: "pending",
+                    status: if failed { "failed" } else { "succeeded" },
                     agent_id: agent_id.clone(),
+                    result_at: e.timestamp,
                     ..ToolUseOp::default()
                 });
             }
+            if let Some(prompt) = prompt_of(raw) {
+                if agent_id.is_none() && !e.is_sidechain {
+                    p.conversation.offer_title(title_of(&prompt), created_at);
+                }
+                p.messages.push(MessageOp {
+                    message_key: format!("{ENTRY_PROMPT}{}", e.uuid),
+                    role: "user".into(),
+                    source: "transcript",
+                    content: vec![serde_json::json!({"type": "text", "text": prompt})],
+                    text: prompt,
+                    model: None,
+                    usage: None,
+                    agent_id: agent_id.clone(),
+                    created_at,
+                    entry_uuid: None,
+                });
+            }
+        }
+        if e.entry_type == "progress"
+            && let Some(d) = raw
+                .get("data")
+                .filter(|d| d.get("type").and_then(Value::as_str) == Some("agent_progress"))
+            && let Some(agent) = d.get("agentId").and_then(Value::as_str)
+        {
+            p.subagents.push(SubagentOp {
+                agent_id: agent.to_owned(),
+                tool_use_id: raw
+                    .get("parentToolUseID")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                ..SubagentOp::default()
+            });
         }
         p.entries.push(EntryOp {
             uuid: e.uuid.clone(),
@@ -399,12 +547,90 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
             raw: raw.clone(),
         });
     }
+    // A subagent's own transcript: the agent's row, spanning its entries.
+    if chunk.source == TranscriptSource::Agent
+        && let Some(agent) = chunk_agent
+    {
+        p.subagents.push(SubagentOp {
+            agent_id: agent,
+            started_at: span.map(|s| s.0),
+            stopped_at: span.map(|s| s.1),
+            transcript_path: Some(chunk.path.clone()),
+            ..SubagentOp::default()
+        });
+    }
+}
+
+/// A `queue-operation` line: a prompt typed while Claude worked
+/// (`operation: enqueue` with `content`) is kept as a user message; the
+/// store drops it when the same prompt also reached the transcript or the
+/// UserPromptSubmit hook (docs/schema.md).
+fn plan_queued(p: &mut Plan, raw: &Value, agent_id: Option<String>) {
+    let s = |k: &str| raw.get(k).and_then(Value::as_str);
+    let (Some("enqueue"), Some(text), Some(ts)) = (s("operation"), s("content"), s("timestamp"))
+    else {
+        return;
+    };
+    let Ok(created_at) = DateTime::parse_from_rfc3339(ts).map(|t| t.with_timezone(&Utc)) else {
+        return;
+    };
+    if text.trim().is_empty() {
+        return;
+    }
+    p.messages.push(MessageOp {
+        message_key: format!("{QUEUED_PROMPT}{ts}"),
+        role: "user".into(),
+        source: "transcript",
+        content: vec![serde_json::json!({"type": "text", "text": text})],
+        text: text.to_owned(),
+        model: None,
+        usage: None,
+        agent_id,
+        created_at,
+        entry_uuid: None,
+    });
 }
 
 #[cfg(test)]
 mod tests {
-    use super::continuation_of;
+    use super::{continuation_of, prompt_of};
     use serde_json::json;
+
+    #[test]
+    fn only_the_persons_words_are_prompts() {
+        let user =
+            |content: serde_json::Value| json!({"type": "user", "message": {"content": content}});
+        assert_eq!(prompt_of(&user(json!("fix it"))).as_deref(), Some("fix it"));
+        assert_eq!(
+            prompt_of(&user(
+                json!([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}])
+            ))
+            .as_deref(),
+            Some("a\nb")
+        );
+        assert_eq!(
+            prompt_of(&user(
+                json!([{"type": "tool_result", "tool_use_id": "t", "content": "x"}])
+            )),
+            None
+        );
+        assert_eq!(
+            prompt_of(&user(
+                json!([{"type": "text", "text": "[Request interrupted by user]"}])
+            )),
+            None
+        );
+        let mut meta = user(json!("<command-caveat>"));
+        meta["isMeta"] = json!(true);
+        assert_eq!(prompt_of(&meta), None);
+        let mut summary = user(json!("This session is being continued"));
+        summary["isCompactSummary"] = json!(true);
+        assert_eq!(prompt_of(&summary), None);
+        assert_eq!(
+            prompt_of(&json!({"type": "assistant", "message": {"content": "hi"}})),
+            None
+        );
+    }
 
     #[test]
     fn the_first_entry_tells_which_session_is_continued() {

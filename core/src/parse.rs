@@ -77,15 +77,23 @@ impl<'a> Fields<'a> {
         self.obj.get(name).cloned().unwrap_or(Value::Null)
     }
 
-    fn tool(&mut self) -> Option<ToolCall> {
-        let name = self.req_str("tool_name");
-        let id = self.req_str("tool_use_id");
-        let id = id.and_then(|id| self.errors.take(ToolUseId::parse(&id)));
-        Some(ToolCall {
-            tool_use_id: id?,
-            tool_name: name?,
+    /// An optional string that names something: like [`Fields::opt_str`],
+    /// and an empty (or blank) one counts as absent.
+    fn opt_name(&mut self, name: &str) -> Option<String> {
+        self.opt_str(name).filter(|s| !s.trim().is_empty())
+    }
+
+    /// The tool fields: each may be missing; an id that is present must
+    /// be a valid one.
+    fn tool(&mut self) -> ToolCall {
+        let tool_name = self.opt_name("tool_name");
+        let id = self.opt_name("tool_use_id");
+        let tool_use_id = id.and_then(|id| self.errors.take(ToolUseId::parse(&id)));
+        ToolCall {
+            tool_use_id,
+            tool_name,
             tool_input: self.any("tool_input"),
-        })
+        }
     }
 }
 
@@ -164,8 +172,8 @@ impl HookEvent {
         let data = parse_data(&kind, &mut f);
         let meta = parse_meta(obj.get(META_FIELD), &mut f.errors);
 
-        match (session_id, name, data) {
-            (Some(session_id), Some(hook_event_name), Some(data)) if f.errors.is_empty() => {
+        match (session_id, name) {
+            (Some(session_id), Some(hook_event_name)) if f.errors.is_empty() => {
                 let common = Common {
                     session_id,
                     hook_event_name,
@@ -190,20 +198,24 @@ impl HookEvent {
     }
 }
 
-fn parse_data(kind: &EventKind, f: &mut Fields<'_>) -> Option<EventData> {
-    Some(match kind {
+/// What the event adds to the common fields. Nothing here is required:
+/// Claude Code's fields come and go between versions (SubagentStop has no
+/// `agent_id` before 2.0.42), so a missing field gives a partial row, never
+/// a refusal; a field that is present must have its type.
+fn parse_data(kind: &EventKind, f: &mut Fields<'_>) -> EventData {
+    match kind {
         EventKind::SessionStart => EventData::SessionStart {
             source: f.opt_str("source"),
             session_title: f.opt_str("session_title"),
         },
         EventKind::UserPromptSubmit => EventData::UserPromptSubmit {
-            prompt: f.req_str("prompt")?,
+            prompt: f.opt_str("prompt"),
         },
-        EventKind::PreToolUse => EventData::PreToolUse { tool: f.tool()? },
+        EventKind::PreToolUse => EventData::PreToolUse { tool: f.tool() },
         EventKind::PostToolUse => {
             let duration_ms = f.opt_i64("duration_ms");
             EventData::PostToolUse {
-                tool: f.tool()?,
+                tool: f.tool(),
                 tool_response: f.any("tool_response"),
                 duration_ms,
             }
@@ -212,7 +224,7 @@ fn parse_data(kind: &EventKind, f: &mut Fields<'_>) -> Option<EventData> {
             let (error, is_interrupt) = (f.opt_str("error"), f.opt_bool("is_interrupt"));
             let duration_ms = f.opt_i64("duration_ms");
             EventData::PostToolUseFailure {
-                tool: f.tool()?,
+                tool: f.tool(),
                 error,
                 is_interrupt,
                 duration_ms,
@@ -228,11 +240,11 @@ fn parse_data(kind: &EventKind, f: &mut Fields<'_>) -> Option<EventData> {
             last_assistant_message: f.opt_str("last_assistant_message"),
         },
         EventKind::SubagentStart => EventData::SubagentStart {
-            agent_id: f.req_str("agent_id")?,
+            agent_id: f.opt_name("agent_id"),
             agent_type: f.opt_str("agent_type"),
         },
         EventKind::SubagentStop => EventData::SubagentStop {
-            agent_id: f.req_str("agent_id")?,
+            agent_id: f.opt_name("agent_id"),
             agent_type: f.opt_str("agent_type"),
             stop_hook_active: f.opt_bool("stop_hook_active"),
             last_assistant_message: f.opt_str("last_assistant_message"),
@@ -246,5 +258,5 @@ fn parse_data(kind: &EventKind, f: &mut Fields<'_>) -> Option<EventData> {
             reason: f.opt_str("reason"),
         },
         EventKind::Other(_) => EventData::Other,
-    })
+    }
 }

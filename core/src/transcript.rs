@@ -10,6 +10,11 @@ use serde_json::Value;
 use crate::validate::FieldError;
 
 /// Token usage of one API response, counted once per (`message.id`, `requestId`).
+///
+/// Claude Code writes a response as one entry per content block, each with
+/// the usage as it stood when the block was written: `output_tokens` grows
+/// from entry to entry and only the last has the final figure (see
+/// [`Usage::rank`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     #[serde(default)]
@@ -20,6 +25,45 @@ pub struct Usage {
     pub cache_creation_input_tokens: i64,
     #[serde(default)]
     pub cache_read_input_tokens: i64,
+    /// Cache writes by lifetime (`cache_creation.ephemeral_5m_input_tokens`
+    /// / `ephemeral_1h_input_tokens`), priced differently; absent in older
+    /// transcripts.
+    #[serde(default)]
+    pub cache_creation: Option<CacheCreation>,
+}
+
+/// `usage.cache_creation`: cache writes by lifetime.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheCreation {
+    #[serde(default)]
+    pub ephemeral_5m_input_tokens: i64,
+    #[serde(default)]
+    pub ephemeral_1h_input_tokens: i64,
+}
+
+impl Usage {
+    /// Which of two usages of the same message is the final one: the
+    /// greater rank. Usage only grows while a response streams, so the
+    /// entry with the most output tokens is the last; the other fields
+    /// break ties so that the choice never depends on arrival order.
+    ///
+    /// The rank is a text of fixed-width digits (19 per field, negative
+    /// values as 0), so both stores compare it as one column
+    /// (`messages.usage_rank`): text order is tuple order.
+    pub fn rank(&self) -> String {
+        let c = self.cache_creation.unwrap_or_default();
+        [
+            self.output_tokens,
+            self.input_tokens,
+            self.cache_creation_input_tokens,
+            self.cache_read_input_tokens,
+            c.ephemeral_5m_input_tokens,
+            c.ephemeral_1h_input_tokens,
+        ]
+        .iter()
+        .map(|n| format!("{:019}", n.max(&0)))
+        .collect()
+    }
 }
 
 /// One transcript entry.
@@ -109,4 +153,22 @@ pub fn text_of(blocks: &[Value]) -> String {
         .filter_map(|b| b.get("text").and_then(Value::as_str))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Usage;
+
+    #[test]
+    fn the_rank_orders_usages_by_output_tokens_first() {
+        let u = |output, input| Usage {
+            output_tokens: output,
+            input_tokens: input,
+            ..Usage::default()
+        };
+        assert!(u(441, 3).rank() > u(10, 3).rank());
+        assert!(u(100, 1).rank() > u(99, 1_000_000).rank());
+        assert!(u(10, 4).rank() > u(10, 3).rank());
+        assert_eq!(u(10, 3).rank().len(), 6 * 19);
+    }
 }

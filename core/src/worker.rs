@@ -169,6 +169,9 @@ pub enum Disposition {
 enum Job {
     /// A valid event and the rows it maps to.
     Apply(Box<Plan>),
+    /// A valid event that writes its audit row only
+    /// ([`crate::event::AUDIT_ONLY_EVENTS`]).
+    AuditOnly,
     /// An INVALID audit row with these reasons.
     Invalid {
         code: &'static str,
@@ -180,6 +183,7 @@ impl Job {
     fn work(&self) -> Work<'_> {
         match self {
             Job::Apply(plan) => Work::Apply(plan),
+            Job::AuditOnly => Work::AuditOnly,
             Job::Invalid { code, errors } => Work::Invalid { code, errors },
         }
     }
@@ -315,6 +319,7 @@ fn job_of(decoded: Result<QueueMessage, EnvelopeError>) -> Job {
         return invalid("VALIDATION", "$", "not_json", "the body is not JSON".into());
     };
     match HookEvent::parse(body.clone()) {
+        Ok(event) if event.kind.is_audit_only() => Job::AuditOnly,
         Ok(event) => {
             let at = event
                 .meta

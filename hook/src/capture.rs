@@ -18,6 +18,7 @@ use crate::identity::{self, Identity};
 use crate::log::{Logger, err_field};
 use crate::net::{CLIENT_NAME, Client, Outcome};
 use crate::redact::Redactor;
+use crate::settings::hooks;
 use crate::split::{self, Planned};
 use crate::spool::{EntryName, Spool};
 use crate::{heartbeat, lock, transcript};
@@ -140,6 +141,20 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant) {
         );
         return;
     };
+    if input
+        .peek
+        .event_name()
+        .is_some_and(|e| hooks::RUN_INLINE.contains(&e))
+    {
+        // Claude Code waits for this one: the next event sends it.
+        let mut fields = summary.to_vec();
+        fields.push(("ms", json!(started.elapsed().as_millis() as u64)));
+        log.info(
+            "event spooled; sent with the next event (Claude Code runs this event inline)",
+            &fields,
+        );
+        return;
+    }
     // While the circuit is open, do not even wait for the lock.
     let (report, stopped) = match Breaker::load(&state_dir).filter(|b| b.blocks(Utc::now())) {
         Some(b) => (None, format!("circuit open until {}", b.next_probe_at)),

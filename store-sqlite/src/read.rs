@@ -51,7 +51,7 @@ impl Reader for SqliteStore {
         let (user, host) = (filter.user.as_deref(), filter.host.as_deref());
         let rows = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
-                      message_count, tool_use_count, input_tokens, output_tokens
+                      message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
                FROM conversations
                WHERE (?2 IS NULL OR user_name = ?2) AND (?3 IS NULL OR host = ?3)
                ORDER BY started_at DESC, session_id LIMIT ?1"#,
@@ -77,6 +77,7 @@ impl Reader for SqliteStore {
                     tool_use_count: r.tool_use_count,
                     input_tokens: r.input_tokens,
                     output_tokens: r.output_tokens,
+                    last_activity_at: r.last_activity_at.as_deref().map(time).transpose()?,
                 })
             })
             .collect()
@@ -91,7 +92,8 @@ impl Reader for SqliteStore {
         );
         let found = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
-                      message_count, tool_use_count, input_tokens, output_tokens, start_source, model
+                      message_count, tool_use_count, input_tokens, output_tokens, start_source, model,
+                      last_activity_at
                FROM conversations WHERE session_id = ?1 OR session_id LIKE ?2 ESCAPE '\'
                ORDER BY (session_id = ?1) DESC LIMIT 2"#,
             id,
@@ -127,8 +129,9 @@ impl Reader for SqliteStore {
             });
         }
         for t in sqlx::query!(
-            r#"SELECT tool_use_id, tool_name, status, input, response, error, duration_ms, agent_id,
-                      COALESCE(pre_at, post_at) AS "at: String"
+            r#"SELECT tool_use_id, tool_name, status, input, error, duration_ms, agent_id,
+                      COALESCE(response, transcript_result -> '$.content') AS "response?: String",
+                      COALESCE(used_at, pre_at, result_at, post_at) AS "at: String"
                FROM tool_uses WHERE session_id = ?1"#,
             r.session_id
         )
@@ -163,6 +166,7 @@ impl Reader for SqliteStore {
                 tool_use_count: r.tool_use_count,
                 input_tokens: r.input_tokens,
                 output_tokens: r.output_tokens,
+                last_activity_at: r.last_activity_at.as_deref().map(time).transpose()?,
             },
             start_source: r.start_source.clone(),
             model: r.model.clone(),

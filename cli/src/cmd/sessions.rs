@@ -111,12 +111,14 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// From start to end; to the last activity (marked `+`) when no SessionEnd came.
 fn duration(s: &SessionSummary) -> String {
+    let open = if s.ended_at.is_none() { "+" } else { "" };
     match s.duration_seconds() {
         None => "open".into(),
-        Some(d) if d < 60 => format!("{d}s"),
-        Some(d) if d < 3600 => format!("{}m{:02}s", d / 60, d % 60),
-        Some(d) => format!("{}h{:02}m", d / 3600, (d % 3600) / 60),
+        Some(d) if d < 60 => format!("{d}s{open}"),
+        Some(d) if d < 3600 => format!("{}m{:02}s{open}", d / 60, d % 60),
+        Some(d) => format!("{}h{:02}m{open}", d / 3600, (d % 3600) / 60),
     }
 }
 
@@ -201,8 +203,11 @@ pub fn transcript(v: &SessionView) -> String {
         "  started  {} ({})   ended {} ({})   duration {}\n",
         s.started_at.format("%Y-%m-%d %H:%M:%S"),
         v.start_source.as_deref().unwrap_or("-"),
-        s.ended_at
-            .map_or("-".into(), |e| e.format("%H:%M:%S").to_string()),
+        match (s.ended_at, s.last_activity_at) {
+            (Some(e), _) => e.format("%H:%M:%S").to_string(),
+            (None, Some(l)) => format!("- (last activity {})", l.format("%Y-%m-%d %H:%M:%S")),
+            (None, None) => "-".into(),
+        },
         s.end_reason.as_deref().unwrap_or("-"),
         duration(s)
     );

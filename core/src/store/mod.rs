@@ -96,6 +96,9 @@ pub struct AuditRecord {
 pub enum Work<'a> {
     /// A valid event: write its rows.
     Apply(&'a Plan),
+    /// A valid event that writes no domain rows (`hookline-hook doctor`'s
+    /// probe): a SUCCESS audit row only.
+    AuditOnly,
     /// An invalid one: an INVALID audit row with the reasons, no domain rows.
     Invalid {
         code: &'a str,

@@ -29,11 +29,11 @@ pub(super) async fn upsert_conversation(
         Some((at, reason)) => (Some(*at), e(reason)),
         None => (None, None),
     };
-    let title_at = c.title.as_ref().map(|_| c.at);
+    let title_at = c.title.as_ref().map(|_| c.title_at.unwrap_or(c.at));
     // "First" fields take the value of the earliest event that has one.
     sqlx::query!(
         r#"INSERT INTO conversations AS c (session_id, principal, user_name, host, cwd,
-               transcript_path, model, permission_mode, start_source, started_at, ended_at,
+               transcript_path, event_model, permission_mode, start_source, started_at, ended_at,
                end_reason, title, title_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            ON CONFLICT (session_id) DO UPDATE SET
@@ -48,8 +48,8 @@ pub(super) async fn upsert_conversation(
              transcript_path = CASE WHEN EXCLUDED.started_at < c.started_at
                  THEN COALESCE(EXCLUDED.transcript_path, c.transcript_path)
                  ELSE COALESCE(c.transcript_path, EXCLUDED.transcript_path) END,
-             model = CASE WHEN EXCLUDED.started_at < c.started_at
-                 THEN COALESCE(EXCLUDED.model, c.model) ELSE COALESCE(c.model, EXCLUDED.model) END,
+             event_model = CASE WHEN EXCLUDED.started_at < c.started_at
+                 THEN COALESCE(EXCLUDED.event_model, c.event_model) ELSE COALESCE(c.event_model, EXCLUDED.event_model) END,
              permission_mode = CASE WHEN EXCLUDED.started_at < c.started_at
                  THEN COALESCE(EXCLUDED.permission_mode, c.permission_mode)
                  ELSE COALESCE(c.permission_mode, EXCLUDED.permission_mode) END,
@@ -117,18 +117,32 @@ pub(super) async fn upsert_message(
 ) -> Result<(), StoreError> {
     let key = escape_str(&m.message_key).into_owned();
     let u = m.usage;
+    let c = u.and_then(|u| u.cache_creation);
+    // Usage: the entry with the greatest rank holds the final figures
+    // (`Usage::rank`), whatever order the entries arrive in.
     sqlx::query!(
         r#"INSERT INTO messages AS m (session_id, message_key, role, source, content, text, model,
                agent_id, input_tokens, output_tokens, cache_creation_input_tokens,
-               cache_read_input_tokens, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+               cache_read_input_tokens, created_at, usage_rank, cache_creation_5m_tokens,
+               cache_creation_1h_tokens)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
            ON CONFLICT (session_id, message_key) DO UPDATE SET
              model = COALESCE(m.model, EXCLUDED.model),
              agent_id = COALESCE(m.agent_id, EXCLUDED.agent_id),
-             input_tokens = COALESCE(m.input_tokens, EXCLUDED.input_tokens),
-             output_tokens = COALESCE(m.output_tokens, EXCLUDED.output_tokens),
-             cache_creation_input_tokens = COALESCE(m.cache_creation_input_tokens, EXCLUDED.cache_creation_input_tokens),
-             cache_read_input_tokens = COALESCE(m.cache_read_input_tokens, EXCLUDED.cache_read_input_tokens),
+             input_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.input_tokens ELSE m.input_tokens END,
+             output_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.output_tokens ELSE m.output_tokens END,
+             cache_creation_input_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.cache_creation_input_tokens ELSE m.cache_creation_input_tokens END,
+             cache_read_input_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.cache_read_input_tokens ELSE m.cache_read_input_tokens END,
+             cache_creation_5m_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.cache_creation_5m_tokens ELSE m.cache_creation_5m_tokens END,
+             cache_creation_1h_tokens = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.cache_creation_1h_tokens ELSE m.cache_creation_1h_tokens END,
+             usage_rank = CASE WHEN EXCLUDED.usage_rank COLLATE "C" > COALESCE(m.usage_rank, '') COLLATE "C"
+                 THEN EXCLUDED.usage_rank ELSE m.usage_rank END,
              created_at = LEAST(m.created_at, EXCLUDED.created_at)"#,
         sid,
         key,
@@ -143,6 +157,9 @@ pub(super) async fn upsert_message(
         u.map(|u| u.cache_creation_input_tokens),
         u.map(|u| u.cache_read_input_tokens),
         m.created_at,
+        u.map(|u| u.rank()),
+        c.map(|c| c.ephemeral_5m_input_tokens),
+        c.map(|c| c.ephemeral_1h_input_tokens),
     )
     .execute(&mut **tx)
     .await?;
@@ -175,8 +192,9 @@ pub(super) async fn upsert_tool_use(
     let id = escape_str(&t.tool_use_id).into_owned();
     sqlx::query!(
         r#"INSERT INTO tool_uses AS t (tool_use_id, session_id, tool_name, input, response, error,
-               status, pre_at, post_at, duration_ms, transcript_result, agent_id, input_source)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+               status, pre_at, post_at, duration_ms, transcript_result, agent_id, input_source,
+               used_at, result_at, entry_uuid)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
            ON CONFLICT (tool_use_id) DO UPDATE SET
              tool_name = COALESCE(t.tool_name, EXCLUDED.tool_name),
              input = CASE WHEN t.input IS NULL OR source_rank(EXCLUDED.input_source) > source_rank(t.input_source)
@@ -185,12 +203,17 @@ pub(super) async fn upsert_tool_use(
                  THEN COALESCE(EXCLUDED.input_source, t.input_source) ELSE t.input_source END,
              response = COALESCE(t.response, EXCLUDED.response),
              error = COALESCE(t.error, EXCLUDED.error),
-             status = CASE WHEN EXCLUDED.status = 'pending' THEN t.status ELSE EXCLUDED.status END,
+             status = CASE WHEN (CASE EXCLUDED.status WHEN 'interrupted' THEN 3 WHEN 'failed' THEN 2 WHEN 'succeeded' THEN 1 ELSE 0 END)
+                      > (CASE t.status WHEN 'interrupted' THEN 3 WHEN 'failed' THEN 2 WHEN 'succeeded' THEN 1 ELSE 0 END)
+                 THEN EXCLUDED.status ELSE t.status END,
              pre_at = LEAST(t.pre_at, EXCLUDED.pre_at),
              post_at = GREATEST(t.post_at, EXCLUDED.post_at),
              duration_ms = COALESCE(t.duration_ms, EXCLUDED.duration_ms),
              transcript_result = COALESCE(t.transcript_result, EXCLUDED.transcript_result),
-             agent_id = COALESCE(t.agent_id, EXCLUDED.agent_id)"#,
+             agent_id = COALESCE(t.agent_id, EXCLUDED.agent_id),
+             used_at = LEAST(t.used_at, EXCLUDED.used_at),
+             result_at = GREATEST(t.result_at, EXCLUDED.result_at),
+             entry_uuid = COALESCE(t.entry_uuid, EXCLUDED.entry_uuid)"#,
         id,
         sid,
         e(&t.tool_name),
@@ -204,6 +227,9 @@ pub(super) async fn upsert_tool_use(
         ej(&t.transcript_result),
         e(&t.agent_id),
         t.input_source,
+        t.used_at,
+        t.result_at,
+        e(&t.entry_uuid),
     )
     .execute(&mut **tx)
     .await?;
@@ -217,14 +243,15 @@ pub(super) async fn upsert_subagent(
 ) -> Result<(), StoreError> {
     sqlx::query!(
         r#"INSERT INTO subagents AS s (session_id, agent_id, agent_type, started_at, stopped_at,
-               transcript_path, last_message)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+               transcript_path, last_message, tool_use_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (session_id, agent_id) DO UPDATE SET
              agent_type = COALESCE(s.agent_type, EXCLUDED.agent_type),
              started_at = LEAST(s.started_at, EXCLUDED.started_at),
              stopped_at = GREATEST(s.stopped_at, EXCLUDED.stopped_at),
              transcript_path = COALESCE(s.transcript_path, EXCLUDED.transcript_path),
-             last_message = COALESCE(s.last_message, EXCLUDED.last_message)"#,
+             last_message = COALESCE(s.last_message, EXCLUDED.last_message),
+             tool_use_id = COALESCE(s.tool_use_id, EXCLUDED.tool_use_id)"#,
         sid,
         escape_str(&s.agent_id).into_owned(),
         e(&s.agent_type),
@@ -232,6 +259,7 @@ pub(super) async fn upsert_subagent(
         s.stopped_at,
         e(&s.transcript_path),
         e(&s.last_message),
+        e(&s.tool_use_id),
     )
     .execute(&mut **tx)
     .await?;
@@ -283,6 +311,34 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
     )
     .execute(&mut **tx)
     .await?;
+    // A prompt the UserPromptSubmit hook gave and the transcript holds too
+    // (the same text within a minute) is kept once, as the transcript's.
+    sqlx::query!(
+        r#"DELETE FROM messages s
+           WHERE s.session_id = $1 AND s.source = 'hook' AND s.role = 'user' AND EXISTS (
+             SELECT 1 FROM messages t
+             WHERE t.session_id = s.session_id AND t.role = 'user' AND t.message_key LIKE 'entry:%'
+               AND btrim(t.text) = btrim(s.text)
+               AND t.created_at BETWEEN s.created_at - interval '60 seconds'
+                                    AND s.created_at + interval '60 seconds')"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    // A queued prompt that was then submitted (the same text within the
+    // hour after it was queued) is that prompt.
+    sqlx::query!(
+        r#"DELETE FROM messages q
+           WHERE q.session_id = $1 AND q.message_key LIKE 'queue:%' AND EXISTS (
+             SELECT 1 FROM messages t
+             WHERE t.session_id = q.session_id AND t.role = 'user'
+               AND (t.message_key LIKE 'entry:%' OR t.source = 'hook')
+               AND btrim(t.text) = btrim(q.text)
+               AND t.created_at >= q.created_at AND t.created_at <= q.created_at + interval '1 hour')"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
     sqlx::query!(
         r#"UPDATE tool_uses SET duration_ms = (EXTRACT(EPOCH FROM post_at - pre_at) * 1000)::bigint
            WHERE session_id = $1 AND duration_ms IS NULL AND pre_at IS NOT NULL AND post_at IS NOT NULL"#,
@@ -290,17 +346,70 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
     )
     .execute(&mut **tx)
     .await?;
+    // A call copied into a fork or resume belongs to the session it came
+    // from: the parent holding the entry of its tool_use block.
+    sqlx::query!(
+        r#"UPDATE tool_uses t SET session_id = c.parent_session_id
+           FROM conversations c
+           WHERE t.session_id = c.session_id AND (c.session_id = $1 OR c.parent_session_id = $1)
+             AND c.parent_session_id IS NOT NULL AND t.entry_uuid IS NOT NULL
+             AND EXISTS (SELECT 1 FROM transcript_entries te
+                         WHERE te.session_id = c.parent_session_id AND te.uuid = t.entry_uuid)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
     sqlx::query!(
         r#"UPDATE conversations c SET
-             message_count = (SELECT count(*) FROM messages WHERE session_id = $1),
-             tool_use_count = (SELECT count(*) FROM tool_uses WHERE session_id = $1),
-             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages WHERE session_id = $1),
-             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages WHERE session_id = $1),
+             message_count = (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             tool_use_count = (SELECT count(*) FROM tool_uses WHERE session_id = c.session_id),
+             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0)
-                                            FROM messages WHERE session_id = $1),
+                                            FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0)
-                                        FROM messages WHERE session_id = $1)
-           WHERE c.session_id = $1"#,
+                                        FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             cache_creation_5m_tokens = (SELECT COALESCE(sum(cache_creation_5m_tokens), 0)
+                                         FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
+                                         FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             model = COALESCE(c.event_model,
+                 (SELECT m.model FROM messages m
+                  WHERE m.session_id = c.session_id AND m.role = 'assistant' AND m.agent_id IS NULL
+                    AND m.model IS NOT NULL AND m.model <> '<synthetic>'
+                  ORDER BY m.created_at, m.message_key LIMIT 1)),
+             last_activity_at = GREATEST(c.started_at, c.ended_at,
+                 (SELECT max(created_at) FROM messages WHERE session_id = c.session_id),
+                 (SELECT max(ts) FROM transcript_entries WHERE session_id = c.session_id),
+                 (SELECT max(GREATEST(pre_at, post_at, used_at, result_at)) FROM tool_uses
+                  WHERE session_id = c.session_id))
+           WHERE c.session_id = $1 OR c.parent_session_id = $1"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE subagents s SET
+             message_count = (SELECT count(*) FROM messages m
+                              WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages m
+                             WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages m
+                              WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0) FROM messages m
+                                            WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0) FROM messages m
+                                        WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             agent_type = COALESCE(s.agent_type,
+                 (SELECT t.input->>'subagent_type' FROM tool_uses t WHERE t.tool_use_id = s.tool_use_id))
+           WHERE s.session_id = $1"#,
         sid
     )
     .execute(&mut **tx)
@@ -319,15 +428,17 @@ pub(super) async fn stitch(
     c: &ConversationOp,
     has_entries: bool,
 ) -> Result<(), StoreError> {
-    if c.parent_session_id.is_some() || c.continues_uuid.is_some() {
+    if c.parent_session_id.is_some() || c.continues_uuid.is_some() || c.first_uuid.is_some() {
         sqlx::query(
             "UPDATE conversations SET parent_session_id = COALESCE(parent_session_id, $2),
-                    continues_uuid = COALESCE(continues_uuid, $3)
+                    continues_uuid = COALESCE(continues_uuid, $3),
+                    first_uuid = COALESCE(first_uuid, $4)
              WHERE session_id = $1",
         )
         .bind(sid)
         .bind(e(&c.parent_session_id))
         .bind(e(&c.continues_uuid))
+        .bind(e(&c.first_uuid))
         .execute(&mut **tx)
         .await?;
     }
@@ -346,12 +457,36 @@ pub(super) async fn stitch(
         .execute(&mut **tx)
         .await?;
     }
+    if has_entries || c.first_uuid.is_some() {
+        // A fork's transcript starts with copies of its parent's entries
+        // under its own id: of two sessions whose first entries share a
+        // uuid, the one that started later (then: has more entries, then
+        // the greater id) continues the other.
+        sqlx::query(
+            "UPDATE conversations AS c SET parent_session_id = (
+                 SELECT o.session_id FROM conversations o
+                 WHERE o.session_id <> c.session_id
+                   AND EXISTS (SELECT 1 FROM transcript_entries te
+                               WHERE te.session_id = o.session_id AND te.uuid = c.first_uuid)
+                   AND (o.started_at, (SELECT count(*) FROM transcript_entries x WHERE x.session_id = o.session_id), o.session_id)
+                     < (c.started_at, (SELECT count(*) FROM transcript_entries x WHERE x.session_id = c.session_id), c.session_id)
+                 ORDER BY o.started_at, o.session_id
+                 LIMIT 1)
+             WHERE c.first_uuid IS NOT NULL
+               AND (c.session_id = $1
+                    OR c.first_uuid IN (SELECT uuid FROM transcript_entries WHERE session_id = $1))",
+        )
+        .bind(sid)
+        .execute(&mut **tx)
+        .await?;
+    }
     sqlx::query(
         "UPDATE conversations SET link_kind = CASE
              WHEN parent_session_id IS NULL THEN NULL
              WHEN start_source IN ('resume', 'fork', 'clear', 'compact') THEN start_source
              ELSE 'continued' END
-         WHERE session_id = $1 OR parent_session_id = $1",
+         WHERE session_id = $1 OR parent_session_id = $1
+            OR (parent_session_id IS NULL AND link_kind IS NOT NULL)",
     )
     .bind(sid)
     .execute(&mut **tx)

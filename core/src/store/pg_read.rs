@@ -46,7 +46,7 @@ impl Reader for PgStore {
         let esc = |s: &Option<String>| s.as_deref().map(|s| escape_str(s).into_owned());
         let rows = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
-                      message_count, tool_use_count, input_tokens, output_tokens
+                      message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
                FROM conversations
                WHERE ($2::text IS NULL OR user_name = $2) AND ($3::text IS NULL OR host = $3)
                ORDER BY started_at DESC, session_id LIMIT $1"#,
@@ -71,6 +71,7 @@ impl Reader for PgStore {
                 tool_use_count: r.tool_use_count.into(),
                 input_tokens: r.input_tokens,
                 output_tokens: r.output_tokens,
+                last_activity_at: r.last_activity_at,
             })
             .collect())
     }
@@ -84,7 +85,8 @@ impl Reader for PgStore {
         );
         let found = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
-                      message_count, tool_use_count, input_tokens, output_tokens, start_source, model
+                      message_count, tool_use_count, input_tokens, output_tokens, start_source, model,
+                      last_activity_at
                FROM conversations WHERE session_id = $1 OR session_id LIKE $2
                ORDER BY (session_id = $1) DESC LIMIT 2"#,
             id,
@@ -119,8 +121,9 @@ impl Reader for PgStore {
             });
         }
         for t in sqlx::query!(
-            r#"SELECT tool_use_id, tool_name, status, input, response, error, duration_ms, agent_id,
-                      COALESCE(pre_at, post_at) AS "at: chrono::DateTime<chrono::Utc>"
+            r#"SELECT tool_use_id, tool_name, status, input, error, duration_ms, agent_id,
+                      COALESCE(response, transcript_result->'content') AS response,
+                      COALESCE(used_at, pre_at, result_at, post_at) AS "at: chrono::DateTime<chrono::Utc>"
                FROM tool_uses WHERE session_id = $1"#,
             sid
         )
@@ -154,6 +157,7 @@ impl Reader for PgStore {
                 tool_use_count: r.tool_use_count.into(),
                 input_tokens: r.input_tokens,
                 output_tokens: r.output_tokens,
+                last_activity_at: r.last_activity_at,
             },
             start_source: un(r.start_source.clone()),
             model: un(r.model.clone()),

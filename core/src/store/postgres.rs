@@ -161,6 +161,11 @@ async fn apply_in<'p>(
             PgStore::finish(tx, audit, Status::Success, ms, None, None).await?;
             Ok((Outcome::Success, Some(plan.session_id.as_str())))
         }
+        Work::AuditOnly => {
+            let ms = ms_since(started);
+            PgStore::finish(tx, audit, Status::Success, ms, None, None).await?;
+            Ok((Outcome::Success, None))
+        }
         Work::Invalid { code, errors } => {
             let first = errors.first().map(ToString::to_string).unwrap_or_default();
             let json = serde_json::to_value(errors).ok();

@@ -22,12 +22,17 @@ pub struct SessionSummary {
     pub tool_use_count: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,
+    /// The latest time of any of the session's rows (messages, entries,
+    /// tool uses, its end): where a session without SessionEnd stopped.
+    pub last_activity_at: Option<DateTime<Utc>>,
 }
 
 impl SessionSummary {
-    /// From start to end, when it ended.
+    /// From start to end, or to its last activity when no SessionEnd came.
     pub fn duration_seconds(&self) -> Option<i64> {
-        self.ended_at.map(|e| (e - self.started_at).num_seconds())
+        self.ended_at
+            .or(self.last_activity_at)
+            .map(|e| (e - self.started_at).num_seconds())
     }
 }
 

@@ -188,6 +188,17 @@ fn check_settings(c: &mut Checks, opts: &Opts) {
                     ),
                 );
             }
+            for (event, why) in events
+                .iter()
+                .filter_map(|e| Some((e, hooks::not_registered(e)?)))
+            {
+                c.warn(
+                    "settings",
+                    &format!(
+                        "hookline is registered on {event}, which it no longer registers ({why}): run `hookline-hook install` again"
+                    ),
+                );
+            }
         }
     }
 }

@@ -8,18 +8,78 @@
 
 use super::ordered::Json;
 
-/// Claude Code events hookline does not register:
-/// `WorktreeCreate`/`WorktreeRemove` (a hook there replaces Claude Code's
-/// own git worktree handling and must print a path) and `FileChanged` (its
-/// matcher names files to watch; registering it starts a file watcher).
-pub const NOT_REGISTERED: [&str; 3] = ["WorktreeCreate", "WorktreeRemove", "FileChanged"];
+/// Claude Code events hookline does not register, each with the reason,
+/// read from the CLI's bundle (2.1.197 and 2.1.332) and its docs.
+///
+/// Every other event of `hookline_core::event::KNOWN_EVENTS` is registered
+/// as an `async` command hook that prints nothing and exits 0: Claude Code
+/// moves it to the background at once ("moved to the background" in its
+/// `--debug` log), and a hook without output and exit status 0 is no
+/// decision on the events that take one (PreToolUse, UserPromptSubmit,
+/// Stop, SubagentStop, PreCompact, PermissionRequest, …), so registering
+/// them changes nothing Claude Code does. Claude Code before an event
+/// existed ignores its key in settings.json (2.1.197 has no DirectoryAdded).
+/// An event this list does not know yet (a later Claude Code) is not
+/// registered, since it may be a decision hook; ingest still accepts it.
+pub const NOT_REGISTERED: [(&str, &str); 7] = [
+    (
+        "WorktreeCreate",
+        "a hook there replaces Claude Code's own git worktree handling and must print the worktree path",
+    ),
+    (
+        "WorktreeRemove",
+        "a hook there replaces Claude Code's own git worktree removal",
+    ),
+    (
+        "FileChanged",
+        "its matcher names the files to watch: registering it starts a file watcher",
+    ),
+    (
+        "MessageDisplay",
+        "Claude Code runs it inline whatever `async` says (forceSyncExecution, 2.1.197 and 2.1.332): \
+         a hook there delays every assistant message on screen; its text is in the transcript anyway",
+    ),
+    (
+        "PreModelSwitch",
+        "a decision hook (2.1.332: the switch's `decision` and `skipConfirm` come from its hooks; \
+         without one Claude Code proceeds at once): a hook there sits in the path of every model switch; \
+         the model is in the transcript",
+    ),
+    (
+        "PostModelSwitch",
+        "new in 2.1.332 and not in the docs: not known to run in the background; the model is in the transcript",
+    ),
+    (
+        "PreSkillShellCommand",
+        "a decision hook (2.1.332): its verdict allows or blocks a skill's shell command",
+    ),
+];
 
-/// Every Claude Code event hookline captures: the documented events of
+/// Events Claude Code runs inline whatever `async` says
+/// (`forceSyncExecution` in its bundle): the hook only spools them (no lock
+/// wait, no network; the next event sends them), so Claude Code waits for a
+/// few local writes at most (6 ms for a debug build). MessageDisplay is
+/// always inline, and not registered (should an older install have left
+/// hookline there). Setup is inline under `claude --init`/`--init-only`,
+/// where it fires; it stays registered. (SessionStart is inline under
+/// `--init` too, but in the background in every other mode, so it is sent
+/// as usual: under `--init` Claude Code waits for it up to `timeout_ms`.)
+pub const RUN_INLINE: [&str; 2] = ["MessageDisplay", "Setup"];
+
+/// Why hookline does not register `event`, if it does not.
+pub fn not_registered(event: &str) -> Option<&'static str> {
+    NOT_REGISTERED
+        .iter()
+        .find(|(e, _)| *e == event)
+        .map(|(_, why)| *why)
+}
+
+/// Every Claude Code event hookline captures: the events of
 /// `hookline_core::event::KNOWN_EVENTS` but [`NOT_REGISTERED`].
 pub fn events() -> impl Iterator<Item = &'static str> {
     hookline_core::event::KNOWN_EVENTS
         .into_iter()
-        .filter(|e| !NOT_REGISTERED.contains(e))
+        .filter(|e| not_registered(e).is_none())
 }
 
 /// Events whose hooks can only be commands (no `http`).
@@ -222,6 +282,18 @@ mod tests {
             r#"{"model":"x","hooks":{"Stop":[{"matcher":"","hooks":[{"type":"command","command":"/bin/mine"}]}]}}"#
         );
         Ok(())
+    }
+
+    #[test]
+    fn every_event_not_registered_is_a_known_one() {
+        for (e, why) in NOT_REGISTERED {
+            assert!(hookline_core::event::KNOWN_EVENTS.contains(&e), "{e}");
+            assert!(!why.is_empty());
+        }
+        assert_eq!(
+            events().count(),
+            hookline_core::event::KNOWN_EVENTS.len() - NOT_REGISTERED.len()
+        );
     }
 
     #[test]

@@ -21,12 +21,37 @@ use crate::spool::entry::session_key;
 /// deletes transcripts after 30 days).
 const FORGET_AFTER: Duration = Duration::from_secs(35 * 24 * 3600);
 
+/// Reads of a subagent transcript that found nothing new before it is
+/// forgotten: Claude Code may still be writing the file when SubagentStop
+/// fires, so it is read again on the session's later transcript events
+/// until it stops growing.
+pub const AGENT_IDLE_READS: u32 = 2;
+
+/// Most subagent transcripts followed per session (the oldest go first).
+pub const MAX_AGENT_FILES: usize = 16;
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Offsets {
     session_id: String,
     files: BTreeMap<String, u64>,
+    /// Subagent transcripts a SubagentStop named, still followed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    agents: BTreeMap<String, AgentFile>,
     #[serde(default)]
     updated_at: Option<DateTime<Utc>>,
+}
+
+/// A followed subagent transcript.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct AgentFile {
+    #[serde(default)]
+    agent_id: Option<String>,
+    /// Later reads in a row that found nothing new.
+    #[serde(default)]
+    unchanged: u32,
+    /// When SubagentStop named it (the oldest is dropped past the cap).
+    #[serde(default)]
+    since: Option<DateTime<Utc>>,
 }
 
 /// A session's offsets, locked until dropped.
@@ -79,6 +104,52 @@ impl Cursor {
         self.offsets.files.insert(file.to_owned(), offset);
     }
 
+    /// Follows the subagent transcript `file` (named by a SubagentStop) on
+    /// the session's later events; at most [`MAX_AGENT_FILES`] are kept.
+    pub fn follow_agent(&mut self, file: &str, agent_id: Option<&str>) {
+        let agents = &mut self.offsets.agents;
+        agents.insert(
+            file.to_owned(),
+            AgentFile {
+                agent_id: agent_id.map(str::to_owned),
+                unchanged: 0,
+                since: Some(Utc::now()),
+            },
+        );
+        while agents.len() > MAX_AGENT_FILES {
+            let oldest = agents
+                .iter()
+                .min_by_key(|(_, a)| a.since)
+                .map(|(p, _)| p.clone());
+            match oldest {
+                Some(p) => agents.remove(&p),
+                None => break,
+            };
+        }
+    }
+
+    /// The followed subagent transcripts: (path, agent id).
+    pub fn followed_agents(&self) -> Vec<(String, Option<String>)> {
+        self.offsets
+            .agents
+            .iter()
+            .map(|(p, a)| (p.clone(), a.agent_id.clone()))
+            .collect()
+    }
+
+    /// Records a later read of a followed file: one that grew is followed
+    /// on; one that found nothing new [`AGENT_IDLE_READS`] times in a row
+    /// (or is gone) is forgotten.
+    pub fn agent_read(&mut self, file: &str, grew: bool) {
+        let Some(a) = self.offsets.agents.get_mut(file) else {
+            return;
+        };
+        a.unchanged = if grew { 0 } else { a.unchanged + 1 };
+        if a.unchanged >= AGENT_IDLE_READS {
+            self.offsets.agents.remove(file);
+        }
+    }
+
     /// Writes the offsets durably, then releases the lock.
     pub fn save(mut self) -> io::Result<()> {
         self.offsets.updated_at = Some(Utc::now());
@@ -125,6 +196,37 @@ mod tests {
         c.save()?;
         let c = Cursor::open(dir.path(), "s1", soon())?.ok_or(io::ErrorKind::WouldBlock)?;
         assert_eq!(c.offset("/t.jsonl"), 42);
+        Ok(())
+    }
+
+    #[test]
+    fn a_followed_agent_file_is_forgotten_once_it_stops_growing() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let soon = || Instant::now() + Duration::from_millis(20);
+        let mut c = Cursor::open(dir.path(), "s1", soon())?.ok_or(io::ErrorKind::WouldBlock)?;
+        assert!(
+            c.followed_agents().is_empty(),
+            "no agent files: no extra reads"
+        );
+        c.follow_agent("/a.jsonl", Some("a"));
+        c.save()?;
+        let mut c = Cursor::open(dir.path(), "s1", soon())?.ok_or(io::ErrorKind::WouldBlock)?;
+        assert_eq!(c.followed_agents(), [("/a.jsonl".into(), Some("a".into()))]);
+        c.agent_read("/a.jsonl", false);
+        c.agent_read("/a.jsonl", true);
+        c.agent_read("/a.jsonl", false);
+        assert_eq!(c.followed_agents().len(), 1, "it grew in between");
+        c.agent_read("/a.jsonl", false);
+        assert!(c.followed_agents().is_empty());
+        for i in 0..MAX_AGENT_FILES + 3 {
+            c.follow_agent(&format!("/agent-{i:02}.jsonl"), None);
+        }
+        let followed = c.followed_agents();
+        assert_eq!(followed.len(), MAX_AGENT_FILES);
+        assert!(
+            !followed.iter().any(|(p, _)| p == "/agent-00.jsonl"),
+            "the oldest go first"
+        );
         Ok(())
     }
 }

@@ -7,7 +7,11 @@
 //! the last reply is on disk), so what is missing is picked up by the next
 //! such event of the session; UserPromptSubmit is one of them, so the tail
 //! of a turn goes out when the next turn starts, and SessionEnd takes the
-//! rest.
+//! rest. The subagent transcripts SubagentStops named are read again on
+//! the session's later such events until they stop growing (SubagentStop
+//! can fire before Claude Code has finished writing the file), at most
+//! [`cursor::MAX_AGENT_FILES`] of them, each forgotten after
+//! [`cursor::AGENT_IDLE_READS`] reads that found nothing new.
 
 pub mod cursor;
 pub mod reader;
@@ -78,17 +82,11 @@ pub fn collect(
         return None;
     }
     let session = peek.session_id()?;
-    let mut sources = Vec::new();
-    if let Some(p) = peek.transcript_path() {
-        sources.push((TranscriptSource::Main, p, None));
-    }
-    if let Some(p) = peek.agent_transcript_path() {
-        sources.push((TranscriptSource::Agent, p, peek.agent_id()));
-    }
-    if sources.is_empty() {
+    let named_agent = peek.agent_transcript_path();
+    if peek.transcript_path().is_none() && named_agent.is_none() {
         return None;
     }
-    let cursor = match Cursor::open(state_dir, session, Instant::now() + CURSOR_WAIT) {
+    let mut cursor = match Cursor::open(state_dir, session, Instant::now() + CURSOR_WAIT) {
         Ok(Some(c)) => c,
         Ok(None) => {
             log.info(
@@ -105,11 +103,35 @@ pub fn collect(
             return None;
         }
     };
+    // The session's transcript, the subagent's this SubagentStop names,
+    // and those earlier SubagentStops named that may still be growing
+    // (Claude Code can fire SubagentStop before the file is complete).
+    let mut sources: Vec<(TranscriptSource, String, Option<String>)> = Vec::new();
+    if let Some(p) = peek.transcript_path() {
+        sources.push((TranscriptSource::Main, p.to_owned(), None));
+    }
+    if let Some(p) = named_agent {
+        cursor.follow_agent(p, peek.agent_id());
+    }
+    for (p, agent_id) in cursor.followed_agents() {
+        sources.push((TranscriptSource::Agent, p, agent_id));
+    }
     let mut files = Vec::new();
     for (source, path, agent_id) in sources {
+        let path = path.as_str();
         let from = cursor.offset(path);
         let full = crate::paths::expand_tilde(path);
-        match reader::read_delta(&full, from, cfg.transcript_max_bytes) {
+        let read = reader::read_delta(&full, from, cfg.transcript_max_bytes);
+        if source == TranscriptSource::Agent && Some(path) != named_agent {
+            // Still growing: new lines, or a last line not complete yet.
+            let grew = read.as_ref().is_ok_and(|d| {
+                d.end != d.start
+                    || d.reset
+                    || std::fs::metadata(&full).is_ok_and(|m| m.len() > d.end)
+            });
+            cursor.agent_read(path, grew);
+        }
+        match read {
             Ok(delta) => {
                 if delta.reset {
                     log.warn(
@@ -127,11 +149,18 @@ pub fn collect(
                     files.push(FileDelta {
                         source,
                         path: path.to_owned(),
-                        agent_id: agent_id.map(str::to_owned),
+                        agent_id,
                         delta,
                     });
                 }
             }
+            // Claude Code creates the file after the first events of a
+            // session (the first UserPromptSubmit comes before it): normal,
+            // not a problem worth a warning.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && from == 0 => log.debug(
+                "transcript not written yet; read on a later event",
+                &[("path", json!(path))],
+            ),
             Err(e) => log.warn(
                 "cannot read the transcript",
                 &[("path", json!(path)), crate::log::err_field(&e)],

@@ -36,6 +36,83 @@ fn ours(s: &Value) -> Vec<(String, Value)> {
     v
 }
 
+/// The events `install` registers: Claude Code 2.1.332's 34 but those a
+/// hook changes (WorktreeCreate/Remove, FileChanged), those it runs inline
+/// whatever `async` says (MessageDisplay) and the decision hooks new in
+/// 2.1.332 (PreModelSwitch, PreSkillShellCommand; PostModelSwitch with them).
+const REGISTERED: [&str; 27] = [
+    "ConfigChange",
+    "CwdChanged",
+    "DirectoryAdded",
+    "Elicitation",
+    "ElicitationResult",
+    "InstructionsLoaded",
+    "Notification",
+    "PermissionDenied",
+    "PermissionRequest",
+    "PostCompact",
+    "PostToolBatch",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PreCompact",
+    "PreToolUse",
+    "SessionEnd",
+    "SessionStart",
+    "Setup",
+    "Stop",
+    "StopFailure",
+    "SubagentStart",
+    "SubagentStop",
+    "TaskCompleted",
+    "TaskCreated",
+    "TeammateIdle",
+    "UserPromptExpansion",
+    "UserPromptSubmit",
+];
+
+/// Claude Code runs MessageDisplay hooks inline (it waited 9-64 ms per
+/// assistant message for hookline 0.1's): `install` does not register it,
+/// and installing again removes the entry an older install left there.
+#[test]
+fn events_claude_code_waits_for_are_not_registered_and_reinstall_removes_them() -> TestResult {
+    let sb = Sandbox::new(None)?;
+    let dir = sb.root().join("home/.claude");
+    std::fs::create_dir_all(&dir)?;
+    let ours_there =
+        json!({"type": "command", "command": "/opt/hookline-hook", "timeout": 10, "async": true});
+    let old = json!({"hooks": {
+        "MessageDisplay": [{"hooks": [ours_there]}],
+        "PreModelSwitch": [{"hooks": [ours_there]}],
+        "FileChanged": [{"matcher": "x", "hooks": [{"type": "command", "command": "/usr/bin/mine"}]}],
+    }});
+    std::fs::write(dir.join("settings.json"), old.to_string())?;
+    let out = sb.run(&["install", "--command", "/opt/hookline-hook"], b"")?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let s = settings(&sb)?;
+    for e in [
+        "MessageDisplay",
+        "PreModelSwitch",
+        "PostModelSwitch",
+        "PreSkillShellCommand",
+        "WorktreeCreate",
+        "WorktreeRemove",
+    ] {
+        assert!(s["hooks"].get(e).is_none(), "{e} registered: {s}");
+    }
+    assert_eq!(
+        s["hooks"]["FileChanged"][0]["hooks"][0]["command"], "/usr/bin/mine",
+        "the user's own hooks stay"
+    );
+    assert_eq!(
+        s["hooks"]["FileChanged"][0]["hooks"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(ours(&s).len(), REGISTERED.len());
+    Ok(())
+}
+
 #[test]
 fn install_twice_leaves_one_set_of_entries_and_keeps_the_users_own() -> TestResult {
     let sb = Sandbox::new(None)?;
@@ -57,14 +134,10 @@ fn install_twice_leaves_one_set_of_entries_and_keeps_the_users_own() -> TestResu
     }
     let s = settings(&sb)?;
     let handlers = ours(&s);
-    assert_eq!(handlers.len(), 28, "one handler per captured event");
-    let events: std::collections::HashSet<&String> = handlers.iter().map(|(e, _)| e).collect();
-    assert_eq!(events.len(), 28);
-    assert!(
-        !events
-            .iter()
-            .any(|e| e.starts_with("Worktree") || *e == "FileChanged")
-    );
+    assert_eq!(handlers.len(), 27, "one handler per captured event");
+    let events: std::collections::BTreeSet<&str> =
+        handlers.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(events, REGISTERED.into_iter().collect());
     for (_, h) in &handlers {
         assert_eq!(
             h,
@@ -132,7 +205,7 @@ fn install_http_writes_native_http_hooks_but_command_hooks_where_only_those_work
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let s = settings(&sb)?;
     let handlers = ours(&s);
-    assert_eq!(handlers.len(), 28);
+    assert_eq!(handlers.len(), 27);
     for (event, h) in handlers {
         if event == "SessionStart" || event == "Setup" {
             assert_eq!(h["type"], "command", "{event}");
@@ -189,7 +262,7 @@ fn install_project_and_dry_run() -> TestResult {
         b"",
     )?;
     let s: Value = serde_json::from_slice(&std::fs::read(project.join(".claude/settings.json"))?)?;
-    assert_eq!(ours(&s).len(), 28);
+    assert_eq!(ours(&s).len(), 27);
     assert!(
         !sb.root().join("home/.claude/settings.json").exists(),
         "the user's file is untouched"

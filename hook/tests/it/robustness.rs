@@ -140,3 +140,70 @@ fn a_caller_that_never_closes_stdin_does_not_make_the_hook_hang() -> TestResult 
     assert_eq!(server.accepted_ids().len(), 1);
     Ok(())
 }
+
+/// Claude Code runs MessageDisplay hooks inline whatever `async` says; with
+/// the server hung, hookline 0.1 made it wait 577-810 ms per assistant
+/// message (the hook waited for the drain lock a sending hook held). Should
+/// an older install have left the hook there, it only spools the event.
+#[test]
+fn an_event_claude_code_runs_inline_is_spooled_without_waiting_for_a_hung_server() -> TestResult {
+    let server = TestServer::start()?;
+    server.set_mode(Mode::BlackHole);
+    let mut sb = Sandbox::new(Some(&server.url()))?;
+    let deadline = Duration::from_millis(1500);
+    sb.set("HOOKLINE_TIMEOUT_MS", deadline.as_millis().to_string());
+    // A Stop hook takes the drain lock and waits for the black hole.
+    let started = Instant::now();
+    let mut holder = sb
+        .command(&[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    if let Some(mut i) = holder.stdin.take() {
+        i.write_all(&event("sess-md", "Stop", json!({})))?;
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 0..5 {
+        let out = sb.hook(&event(
+            "sess-md",
+            "MessageDisplay",
+            json!({"turn_id": "t1", "message_id": "msg_1", "index": i, "final": i == 4, "delta": "Hello"}),
+        ))?;
+        assert!(
+            out.elapsed < Duration::from_millis(250),
+            "MessageDisplay hook {i} took {:?}: Claude Code waits for it",
+            out.elapsed
+        );
+    }
+    // Setup runs inline under `claude --init`, where it fires.
+    let setup = sb.hook(&event("sess-md", "Setup", json!({"trigger": "init"})))?;
+    assert!(
+        setup.elapsed < Duration::from_millis(250),
+        "Setup took {:?}",
+        setup.elapsed
+    );
+    // The control: any other event waits for the lock meanwhile.
+    let other = sb.hook(&event("sess-md", "Notification", json!({"message": "m"})))?;
+    holder.wait()?;
+    assert!(
+        started.elapsed() > deadline * 9 / 10 && other.elapsed > Duration::from_millis(500),
+        "the lock was held while the server hung ({:?}, Notification {:?})",
+        started.elapsed(),
+        other.elapsed
+    );
+    assert_eq!(sb.pending().len(), 8, "every event is kept");
+    assert!(
+        sb.log().contains("Claude Code runs this event inline"),
+        "{}",
+        sb.log()
+    );
+    assert!(
+        server.events().iter().all(|r| !matches!(
+            r.body["hook_event_name"].as_str(),
+            Some("MessageDisplay" | "Setup")
+        )),
+        "no inline event sent anything"
+    );
+    Ok(())
+}

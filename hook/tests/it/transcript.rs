@@ -259,3 +259,129 @@ fn a_delta_over_the_body_limit_is_split_into_parts_that_cover_it_once() -> TestR
     );
     Ok(())
 }
+
+/// The log's lines at `level` (`WARN`, `DEBUG`, …).
+fn log_lines(sb: &Sandbox, level: &str) -> Vec<Value> {
+    sb.log()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["level"] == level)
+        .collect()
+}
+
+/// Claude Code 2.1.197 fired SubagentStop before it had finished writing
+/// the subagent's transcript (3 runs of 3), and no later event names that
+/// file: the session's later transcript events read it again until it
+/// stops growing. A real subagent transcript (2.1.39) is written in two
+/// steps around SubagentStop; every entry of it arrives exactly once.
+#[test]
+fn a_subagent_transcript_written_after_subagent_stop_is_read_on_later_events() -> TestResult {
+    let server = TestServer::start()?;
+    let sb = Sandbox::new(Some(&server.url()))?;
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../shared/transcripts/spotter/4d5611e5-241a-462a-8d15-5122611a9569/subagents/agent-a2898e3.jsonl",
+    );
+    let lines: Vec<String> = std::fs::read_to_string(&real)?
+        .lines()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let expected: HashMap<String, usize> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["uuid"].as_str().map(|u| (u.to_owned(), 1)))
+        .collect();
+    assert!(expected.len() > 100, "the real file has its entries");
+    let session = "4d5611e5-241a-462a-8d15-5122611a9569";
+    let main = sb.root().join("main.jsonl");
+    append(&main, "{\"uuid\":\"m1\",\"type\":\"user\"}\n")?;
+    let agent = sb.root().join("subagents/agent-a2898e3.jsonl");
+    std::fs::create_dir_all(sb.root().join("subagents"))?;
+    let cut = lines.len() * 2 / 3;
+    append(&agent, &lines[..cut].concat())?;
+    sb.hook(&event(
+        session,
+        "SubagentStop",
+        json!({
+            "transcript_path": main, "agent_id": "a2898e3", "agent_type": "Explore",
+            "agent_transcript_path": agent, "last_assistant_message": "found it",
+        }),
+    ))?;
+    // Claude Code writes the rest after the hook ran; then the turn ends.
+    append(&agent, &lines[cut..].concat())?;
+    sb.hook(&stop(session, &main))?;
+    sb.hook(&stop(session, &main))?;
+    sb.hook(&event(
+        session,
+        "SessionEnd",
+        json!({"transcript_path": main, "reason": "other"}),
+    ))?;
+    let mut seen = accepted_entries(&server);
+    assert_eq!(seen.remove("m1"), Some(1));
+    assert_eq!(seen, expected, "every subagent entry, each once");
+    let tail: Vec<Value> = server
+        .events()
+        .iter()
+        .filter(|r| r.body["hook_event_name"] == "Stop")
+        .flat_map(|r| {
+            r.body["hookline"]["transcript"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        tail.len(),
+        1,
+        "the tail comes with the first Stop: {tail:?}"
+    );
+    assert_eq!(
+        (&tail[0]["source"], &tail[0]["agent_id"]),
+        (&json!("agent"), &json!("a2898e3"))
+    );
+    assert_eq!(
+        tail[0]["entries"].as_array().map(Vec::len),
+        Some(lines.len() - cut)
+    );
+    assert!(log_lines(&sb, "WARN").is_empty(), "{}", sb.log());
+    Ok(())
+}
+
+/// The first UserPromptSubmit of a session comes before Claude Code has
+/// created the transcript: not a warning (docs/hook.md sends users to
+/// `cannot read the transcript` when something is wrong). A transcript
+/// that exists but cannot be read still is one.
+#[test]
+fn a_transcript_not_written_yet_is_no_warning_but_an_unreadable_one_is() -> TestResult {
+    let server = TestServer::start()?;
+    let sb = Sandbox::new(Some(&server.url()))?;
+    let main = sb.root().join("not-yet.jsonl");
+    let prompt = |p: &Path| {
+        event(
+            "sess-first",
+            "UserPromptSubmit",
+            json!({"transcript_path": p, "prompt": "hi"}),
+        )
+    };
+    sb.hook(&prompt(&main))?;
+    assert!(log_lines(&sb, "WARN").is_empty(), "{}", sb.log());
+    let debug = log_lines(&sb, "DEBUG");
+    assert!(
+        debug.iter().any(|l| l["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not written yet"))),
+        "{}",
+        sb.log()
+    );
+    // Once there, it is read.
+    append(&main, "{\"uuid\":\"u1\",\"type\":\"user\"}\n")?;
+    sb.hook(&stop("sess-first", &main))?;
+    assert_eq!(accepted_entries(&server).get("u1"), Some(&1));
+    // A path that is a folder cannot be read: that is a warning.
+    let folder = sb.root().join("a-folder.jsonl");
+    std::fs::create_dir_all(&folder)?;
+    sb.hook(&prompt(&folder))?;
+    let warns = log_lines(&sb, "WARN");
+    assert_eq!(warns.len(), 1, "{}", sb.log());
+    assert_eq!(warns[0]["message"], "cannot read the transcript");
+    Ok(())
+}

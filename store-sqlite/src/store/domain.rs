@@ -38,11 +38,14 @@ pub(super) async fn upsert_conversation(
         None => (None, None),
     };
     let at = to_text(c.at);
-    let title_at = c.title.as_ref().map(|_| at.clone());
+    let title_at = c
+        .title
+        .as_ref()
+        .map(|_| to_text(c.title_at.unwrap_or(c.at)));
     // "First" fields take the value of the earliest event that has one.
     sqlx::query!(
         r#"INSERT INTO conversations AS c (session_id, principal, user_name, host, cwd,
-               transcript_path, model, permission_mode, start_source, started_at, ended_at,
+               transcript_path, event_model, permission_mode, start_source, started_at, ended_at,
                end_reason, title, title_at)
            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
            ON CONFLICT (session_id) DO UPDATE SET
@@ -57,8 +60,8 @@ pub(super) async fn upsert_conversation(
              transcript_path = CASE WHEN excluded.started_at < c.started_at
                  THEN COALESCE(excluded.transcript_path, c.transcript_path)
                  ELSE COALESCE(c.transcript_path, excluded.transcript_path) END,
-             model = CASE WHEN excluded.started_at < c.started_at
-                 THEN COALESCE(excluded.model, c.model) ELSE COALESCE(c.model, excluded.model) END,
+             event_model = CASE WHEN excluded.started_at < c.started_at
+                 THEN COALESCE(excluded.event_model, c.event_model) ELSE COALESCE(c.event_model, excluded.event_model) END,
              permission_mode = CASE WHEN excluded.started_at < c.started_at
                  THEN COALESCE(excluded.permission_mode, c.permission_mode)
                  ELSE COALESCE(c.permission_mode, excluded.permission_mode) END,
@@ -123,20 +126,39 @@ pub(super) async fn upsert_message(tx: &mut Tx, sid: &str, m: &MessageOp) -> sql
     let (input, output) = (u.map(|u| u.input_tokens), u.map(|u| u.output_tokens));
     let cache_creation = u.map(|u| u.cache_creation_input_tokens);
     let cache_read = u.map(|u| u.cache_read_input_tokens);
+    let c = u.and_then(|u| u.cache_creation);
+    let (c5m, c1h) = (
+        c.map(|c| c.ephemeral_5m_input_tokens),
+        c.map(|c| c.ephemeral_1h_input_tokens),
+    );
+    let rank = u.map(|u| u.rank());
     let content = blocks(&m.content);
     let created_at = to_text(m.created_at);
+    // Usage: the entry with the greatest rank holds the final figures
+    // (`Usage::rank`), whatever order the entries arrive in.
     sqlx::query!(
         r#"INSERT INTO messages AS m (session_id, message_key, role, source, content, text, model,
                agent_id, input_tokens, output_tokens, cache_creation_input_tokens,
-               cache_read_input_tokens, created_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+               cache_read_input_tokens, created_at, usage_rank, cache_creation_5m_tokens,
+               cache_creation_1h_tokens)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
            ON CONFLICT (session_id, message_key) DO UPDATE SET
              model = COALESCE(m.model, excluded.model),
              agent_id = COALESCE(m.agent_id, excluded.agent_id),
-             input_tokens = COALESCE(m.input_tokens, excluded.input_tokens),
-             output_tokens = COALESCE(m.output_tokens, excluded.output_tokens),
-             cache_creation_input_tokens = COALESCE(m.cache_creation_input_tokens, excluded.cache_creation_input_tokens),
-             cache_read_input_tokens = COALESCE(m.cache_read_input_tokens, excluded.cache_read_input_tokens),
+             input_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.input_tokens ELSE m.input_tokens END,
+             output_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.output_tokens ELSE m.output_tokens END,
+             cache_creation_input_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.cache_creation_input_tokens ELSE m.cache_creation_input_tokens END,
+             cache_read_input_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.cache_read_input_tokens ELSE m.cache_read_input_tokens END,
+             cache_creation_5m_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.cache_creation_5m_tokens ELSE m.cache_creation_5m_tokens END,
+             cache_creation_1h_tokens = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.cache_creation_1h_tokens ELSE m.cache_creation_1h_tokens END,
+             usage_rank = CASE WHEN excluded.usage_rank > COALESCE(m.usage_rank, '')
+                 THEN excluded.usage_rank ELSE m.usage_rank END,
              created_at = min(m.created_at, excluded.created_at)"#,
         sid,
         m.message_key,
@@ -151,6 +173,9 @@ pub(super) async fn upsert_message(tx: &mut Tx, sid: &str, m: &MessageOp) -> sql
         cache_creation,
         cache_read,
         created_at,
+        rank,
+        c5m,
+        c1h,
     )
     .execute(&mut **tx)
     .await?;
@@ -185,10 +210,12 @@ pub(super) async fn upsert_tool_use(tx: &mut Tx, sid: &str, t: &ToolUseOp) -> sq
     let (input, response) = (json_opt(&t.input), json_opt(&t.response));
     let transcript_result = json_opt(&t.transcript_result);
     let (pre_at, post_at) = (to_text_opt(t.pre_at), to_text_opt(t.post_at));
+    let (used_at, result_at) = (to_text_opt(t.used_at), to_text_opt(t.result_at));
     sqlx::query!(
         r#"INSERT INTO tool_uses AS t (tool_use_id, session_id, tool_name, input, response, error,
-               status, pre_at, post_at, duration_ms, transcript_result, agent_id, input_source)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+               status, pre_at, post_at, duration_ms, transcript_result, agent_id, input_source,
+               used_at, result_at, entry_uuid)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
            ON CONFLICT (tool_use_id) DO UPDATE SET
              tool_name = COALESCE(t.tool_name, excluded.tool_name),
              input = CASE WHEN t.input IS NULL
@@ -201,12 +228,17 @@ pub(super) async fn upsert_tool_use(tx: &mut Tx, sid: &str, t: &ToolUseOp) -> sq
                  THEN COALESCE(excluded.input_source, t.input_source) ELSE t.input_source END,
              response = COALESCE(t.response, excluded.response),
              error = COALESCE(t.error, excluded.error),
-             status = CASE WHEN excluded.status = 'pending' THEN t.status ELSE excluded.status END,
+             status = CASE WHEN (CASE excluded.status WHEN 'interrupted' THEN 3 WHEN 'failed' THEN 2 WHEN 'succeeded' THEN 1 ELSE 0 END)
+                      > (CASE t.status WHEN 'interrupted' THEN 3 WHEN 'failed' THEN 2 WHEN 'succeeded' THEN 1 ELSE 0 END)
+                 THEN excluded.status ELSE t.status END,
              pre_at = min(COALESCE(t.pre_at, excluded.pre_at), COALESCE(excluded.pre_at, t.pre_at)),
              post_at = max(COALESCE(t.post_at, excluded.post_at), COALESCE(excluded.post_at, t.post_at)),
              duration_ms = COALESCE(t.duration_ms, excluded.duration_ms),
              transcript_result = COALESCE(t.transcript_result, excluded.transcript_result),
-             agent_id = COALESCE(t.agent_id, excluded.agent_id)"#,
+             agent_id = COALESCE(t.agent_id, excluded.agent_id),
+             used_at = min(COALESCE(t.used_at, excluded.used_at), COALESCE(excluded.used_at, t.used_at)),
+             result_at = max(COALESCE(t.result_at, excluded.result_at), COALESCE(excluded.result_at, t.result_at)),
+             entry_uuid = COALESCE(t.entry_uuid, excluded.entry_uuid)"#,
         t.tool_use_id,
         sid,
         t.tool_name,
@@ -220,6 +252,9 @@ pub(super) async fn upsert_tool_use(tx: &mut Tx, sid: &str, t: &ToolUseOp) -> sq
         transcript_result,
         t.agent_id,
         t.input_source,
+        used_at,
+        result_at,
+        t.entry_uuid,
     )
     .execute(&mut **tx)
     .await?;
@@ -230,14 +265,15 @@ pub(super) async fn upsert_subagent(tx: &mut Tx, sid: &str, s: &SubagentOp) -> s
     let (started_at, stopped_at) = (to_text_opt(s.started_at), to_text_opt(s.stopped_at));
     sqlx::query!(
         r#"INSERT INTO subagents AS s (session_id, agent_id, agent_type, started_at, stopped_at,
-               transcript_path, last_message)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+               transcript_path, last_message, tool_use_id)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
            ON CONFLICT (session_id, agent_id) DO UPDATE SET
              agent_type = COALESCE(s.agent_type, excluded.agent_type),
              started_at = min(COALESCE(s.started_at, excluded.started_at), COALESCE(excluded.started_at, s.started_at)),
              stopped_at = max(COALESCE(s.stopped_at, excluded.stopped_at), COALESCE(excluded.stopped_at, s.stopped_at)),
              transcript_path = COALESCE(s.transcript_path, excluded.transcript_path),
-             last_message = COALESCE(s.last_message, excluded.last_message)"#,
+             last_message = COALESCE(s.last_message, excluded.last_message),
+             tool_use_id = COALESCE(s.tool_use_id, excluded.tool_use_id)"#,
         sid,
         s.agent_id,
         s.agent_type,
@@ -245,6 +281,7 @@ pub(super) async fn upsert_subagent(tx: &mut Tx, sid: &str, s: &SubagentOp) -> s
         stopped_at,
         s.transcript_path,
         s.last_message,
+        s.tool_use_id,
     )
     .execute(&mut **tx)
     .await?;
@@ -296,6 +333,32 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
     )
     .execute(&mut **tx)
     .await?;
+    // Prompts given by both the hook and the transcript, and queued
+    // prompts then submitted, are kept once (as in Postgres, `refresh`).
+    sqlx::query!(
+        r#"DELETE FROM messages AS s
+           WHERE s.session_id = ?1 AND s.source = 'hook' AND s.role = 'user' AND EXISTS (
+             SELECT 1 FROM messages t
+             WHERE t.session_id = s.session_id AND t.role = 'user' AND t.message_key LIKE 'entry:%'
+               AND trim(t.text) = trim(s.text)
+               AND abs(unixepoch(substr(t.created_at, 1, 19)) - unixepoch(substr(s.created_at, 1, 19))) <= 60)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"DELETE FROM messages AS q
+           WHERE q.session_id = ?1 AND q.message_key LIKE 'queue:%' AND EXISTS (
+             SELECT 1 FROM messages t
+             WHERE t.session_id = q.session_id AND t.role = 'user'
+               AND (t.message_key LIKE 'entry:%' OR t.source = 'hook')
+               AND trim(t.text) = trim(q.text)
+               AND t.created_at >= q.created_at
+               AND unixepoch(substr(t.created_at, 1, 19)) <= unixepoch(substr(q.created_at, 1, 19)) + 3600)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
     sqlx::query!(
         r#"UPDATE tool_uses SET duration_ms = CAST(round((
                (unixepoch(substr(post_at, 1, 19)) - unixepoch(substr(pre_at, 1, 19))) * 1000000
@@ -306,17 +369,71 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
     )
     .execute(&mut **tx)
     .await?;
+    // A call copied into a fork or resume belongs to the session it came
+    // from (as in Postgres, `refresh`).
     sqlx::query!(
-        r#"UPDATE conversations SET
-             message_count = (SELECT count(*) FROM messages WHERE session_id = ?1),
-             tool_use_count = (SELECT count(*) FROM tool_uses WHERE session_id = ?1),
-             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages WHERE session_id = ?1),
-             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages WHERE session_id = ?1),
+        r#"UPDATE tool_uses AS t SET session_id = c.parent_session_id
+           FROM conversations c
+           WHERE t.session_id = c.session_id AND (c.session_id = ?1 OR c.parent_session_id = ?1)
+             AND c.parent_session_id IS NOT NULL AND t.entry_uuid IS NOT NULL
+             AND EXISTS (SELECT 1 FROM transcript_entries te
+                         WHERE te.session_id = c.parent_session_id AND te.uuid = t.entry_uuid)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE conversations AS c SET
+             message_count = (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             tool_use_count = (SELECT count(*) FROM tool_uses WHERE session_id = c.session_id),
+             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0)
-                                            FROM messages WHERE session_id = ?1),
+                                            FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
              cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0)
-                                        FROM messages WHERE session_id = ?1)
-           WHERE session_id = ?1"#,
+                                        FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             cache_creation_5m_tokens = (SELECT COALESCE(sum(cache_creation_5m_tokens), 0)
+                                         FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
+                                         FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
+                     WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
+             model = COALESCE(c.event_model,
+                 (SELECT m.model FROM messages m
+                  WHERE m.session_id = c.session_id AND m.role = 'assistant' AND m.agent_id IS NULL
+                    AND m.model IS NOT NULL AND m.model <> '<synthetic>'
+                  ORDER BY m.created_at, m.message_key LIMIT 1)),
+             last_activity_at = max(c.started_at, COALESCE(c.ended_at, c.started_at),
+                 COALESCE((SELECT max(created_at) FROM messages WHERE session_id = c.session_id), c.started_at),
+                 COALESCE((SELECT max(ts) FROM transcript_entries WHERE session_id = c.session_id), c.started_at),
+                 COALESCE((SELECT max(max(COALESCE(pre_at, ''), COALESCE(post_at, ''), COALESCE(used_at, ''),
+                                          COALESCE(result_at, '')))
+                           FROM tool_uses WHERE session_id = c.session_id), c.started_at))
+           WHERE c.session_id = ?1 OR c.parent_session_id = ?1"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE subagents AS s SET
+             message_count = (SELECT count(*) FROM messages m
+                              WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             input_tokens = (SELECT COALESCE(sum(input_tokens), 0) FROM messages m
+                             WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             output_tokens = (SELECT COALESCE(sum(output_tokens), 0) FROM messages m
+                              WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             cache_creation_input_tokens = (SELECT COALESCE(sum(cache_creation_input_tokens), 0) FROM messages m
+                                            WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             cache_read_input_tokens = (SELECT COALESCE(sum(cache_read_input_tokens), 0) FROM messages m
+                                        WHERE m.session_id = s.session_id AND m.agent_id = s.agent_id),
+             agent_type = COALESCE(s.agent_type,
+                 (SELECT t.input ->> '$.subagent_type' FROM tool_uses t WHERE t.tool_use_id = s.tool_use_id))
+           WHERE s.session_id = ?1"#,
         sid
     )
     .execute(&mut **tx)
@@ -334,15 +451,17 @@ pub(super) async fn stitch(
     c: &ConversationOp,
     has_entries: bool,
 ) -> sqlx::Result<()> {
-    if c.parent_session_id.is_some() || c.continues_uuid.is_some() {
+    if c.parent_session_id.is_some() || c.continues_uuid.is_some() || c.first_uuid.is_some() {
         sqlx::query(
             "UPDATE conversations SET parent_session_id = COALESCE(parent_session_id, ?2),
-                    continues_uuid = COALESCE(continues_uuid, ?3)
+                    continues_uuid = COALESCE(continues_uuid, ?3),
+                    first_uuid = COALESCE(first_uuid, ?4)
              WHERE session_id = ?1",
         )
         .bind(sid)
         .bind(&c.parent_session_id)
         .bind(&c.continues_uuid)
+        .bind(&c.first_uuid)
         .execute(&mut **tx)
         .await?;
     }
@@ -361,12 +480,36 @@ pub(super) async fn stitch(
         .execute(&mut **tx)
         .await?;
     }
+    if has_entries || c.first_uuid.is_some() {
+        // A fork's transcript starts with copies of its parent's entries
+        // under its own id: of two sessions whose first entries share a
+        // uuid, the one that started later (then: has more entries, then
+        // the greater id) continues the other.
+        sqlx::query(
+            "UPDATE conversations AS c SET parent_session_id = (
+                 SELECT o.session_id FROM conversations o
+                 WHERE o.session_id <> c.session_id
+                   AND EXISTS (SELECT 1 FROM transcript_entries te
+                               WHERE te.session_id = o.session_id AND te.uuid = c.first_uuid)
+                   AND (o.started_at, (SELECT count(*) FROM transcript_entries x WHERE x.session_id = o.session_id), o.session_id)
+                     < (c.started_at, (SELECT count(*) FROM transcript_entries x WHERE x.session_id = c.session_id), c.session_id)
+                 ORDER BY o.started_at, o.session_id
+                 LIMIT 1)
+             WHERE c.first_uuid IS NOT NULL
+               AND (c.session_id = ?1
+                    OR c.first_uuid IN (SELECT uuid FROM transcript_entries WHERE session_id = ?1))",
+        )
+        .bind(sid)
+        .execute(&mut **tx)
+        .await?;
+    }
     sqlx::query(
         "UPDATE conversations SET link_kind = CASE
              WHEN parent_session_id IS NULL THEN NULL
              WHEN start_source IN ('resume', 'fork', 'clear', 'compact') THEN start_source
              ELSE 'continued' END
-         WHERE session_id = ?1 OR parent_session_id = ?1",
+         WHERE session_id = ?1 OR parent_session_id = ?1
+            OR (parent_session_id IS NULL AND link_kind IS NOT NULL)",
     )
     .bind(sid)
     .execute(&mut **tx)

@@ -190,6 +190,10 @@ async fn apply_in<'p>(
             finish(tx, audit, Status::Success, ms_since(started), None, None).await?;
             Ok((Outcome::Success, Some(plan.session_id.as_str())))
         }
+        Work::AuditOnly => {
+            finish(tx, audit, Status::Success, ms_since(started), None, None).await?;
+            Ok((Outcome::Success, None))
+        }
         Work::Invalid { code, errors } => {
             let first = errors.first().map(ToString::to_string).unwrap_or_default();
             let errors = serde_json::to_value(errors).ok();

@@ -18,6 +18,7 @@
 pub mod db;
 pub mod fixtures;
 pub mod queue_suite;
+pub mod spotter;
 
 /// For the macros' expansions.
 pub use anyhow;

@@ -26,8 +26,8 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Executor, PgPool, SqlitePool};
 
 mod rows;
 
-pub use rows::quote;
-use rows::{normalized, sqlite_row};
+use rows::normalized;
+pub use rows::{quote, sqlite_row};
 
 /// A database behind a `Store`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,7 +22,8 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-pub(super) fn sqlite_row(row: &SqliteRow) -> anyhow::Result<Map<String, Value>> {
+/// A SQLite row as a JSON object (JSON columns parsed, times normalized).
+pub fn sqlite_row(row: &SqliteRow) -> anyhow::Result<Map<String, Value>> {
     let mut out = Map::new();
     for col in row.columns() {
         let raw = row.try_get_raw(col.ordinal())?;

@@ -29,6 +29,7 @@ mod cross_backend;
 mod purge;
 mod queue_sqlite;
 mod queue_sqs;
+mod spotter;
 mod worker_faults;
 mod worker_mapping;
 mod worker_order;

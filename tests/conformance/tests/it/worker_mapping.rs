@@ -11,6 +11,8 @@ on_both!(
     nul_in_a_tool_response_is_stored_and_read_back_equal,
     a_validation_failure_is_invalid_with_the_field_named,
     an_unreadable_queue_message_is_recorded_invalid_not_retried,
+    events_of_older_claude_code_missing_fields_give_partial_rows,
+    the_doctor_probe_leaves_an_audit_row_only,
 );
 
 async fn every_event_kind_maps_to_the_right_rows(db: TestDb) -> anyhow::Result<()> {
@@ -61,7 +63,12 @@ async fn every_event_kind_maps_to_the_right_rows(db: TestDb) -> anyhow::Result<(
     assert_eq!(
         keys,
         [
-            ("prompt:r02", "user", "hook"),
+            // The prompt once: the transcript's entry replaces the hook's.
+            (
+                "entry:9a1c0001-0000-4000-8000-000000000001",
+                "user",
+                "transcript"
+            ),
             (
                 "msg_01H4wg8bFy2psdmQvJMU6kpD/req_011CVJ517iGrQqjVFtrWsUgP",
                 "assistant",
@@ -69,7 +76,7 @@ async fn every_event_kind_maps_to_the_right_rows(db: TestDb) -> anyhow::Result<(
             ),
             ("msg_02XYZ/req_022", "assistant", "transcript"),
         ],
-        "Stop's last_assistant_message is dropped because the transcript holds it"
+        "Stop's last_assistant_message and UserPromptSubmit's prompt are dropped because the transcript holds them"
     );
     let merged = &messages[1]["content"];
     assert_eq!(
@@ -151,7 +158,7 @@ async fn nul_in_a_tool_response_is_stored_and_read_back_equal(db: TestDb) -> any
 
 async fn a_validation_failure_is_invalid_with_the_field_named(db: TestDb) -> anyhow::Result<()> {
     let mut body = event("UserPromptSubmit")?;
-    body.as_object_mut().map(|o| o.remove("prompt"));
+    body["prompt"] = json!(42);
     body["session_id"] = json!("not a valid id!");
     let recs = [record("v1", stamped(body, "v1", 1))?];
     let failed = process_batch(db.store(), &WorkerConfig::default(), &recs).await;
@@ -196,5 +203,94 @@ async fn an_unreadable_queue_message_is_recorded_invalid_not_retried(
     assert_eq!(row["status"], "INVALID");
     assert_eq!(row["error_code"], "ENVELOPE");
     assert_eq!(row["payload_text"], Value::from("{not json"));
+    Ok(())
+}
+
+/// Only `session_id` and `hook_event_name` are required: a SubagentStop of
+/// Claude Code before 2.0.42 (no `agent_id`), a tool event before 2.0.43
+/// (no `tool_use_id`) and a prompt event without `prompt` are stored as
+/// far as they go, never refused.
+async fn events_of_older_claude_code_missing_fields_give_partial_rows(
+    db: TestDb,
+) -> anyhow::Result<()> {
+    let without = |name: &str, fields: &[&str]| -> anyhow::Result<Value> {
+        let mut body = event(name)?;
+        if let Some(o) = body.as_object_mut() {
+            for f in fields {
+                o.remove(*f);
+            }
+        }
+        Ok(body)
+    };
+    let bodies = [
+        (
+            "o1",
+            without(
+                "SubagentStop",
+                &["agent_id", "agent_type", "agent_transcript_path"],
+            )?,
+        ),
+        ("o2", without("SubagentStart", &["agent_id"])?),
+        ("o3", without("PreToolUse", &["tool_use_id"])?),
+        ("o4", without("PostToolUse", &["tool_use_id", "tool_name"])?),
+        ("o5", without("UserPromptSubmit", &["prompt"])?),
+        ("o6", without("PostToolUseFailure", &["tool_name"])?),
+    ];
+    let recs = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, (id, b))| record(id, stamped(b, id, i as i64 + 1)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let failed = process_batch(db.store(), &WorkerConfig::default(), &recs).await;
+    assert!(failed.is_empty(), "{failed:?}");
+    for id in ["o1", "o2", "o3", "o4", "o5", "o6"] {
+        assert_eq!(db.status_of(id).await?, "SUCCESS", "{id}");
+    }
+    assert_eq!(
+        db.value("SELECT session_id FROM conversations").await?,
+        SESSION,
+        "the events are attached to their conversation"
+    );
+    assert_eq!(
+        db.count("subagents", "true").await?,
+        0,
+        "no agent id, no row"
+    );
+    assert_eq!(
+        db.count("messages", "true").await?,
+        0,
+        "no prompt, no message"
+    );
+    // Only the failure kept its tool_use_id: one row, without a tool name.
+    let t = db
+        .row("SELECT tool_use_id, tool_name, status FROM tool_uses")
+        .await?;
+    assert_eq!(
+        (&t["tool_use_id"], &t["tool_name"], &t["status"]),
+        (&json!("toolu_01ABC123"), &Value::Null, &json!("failed"))
+    );
+    Ok(())
+}
+
+/// `hookline-hook doctor`'s test event (HooklineDoctor) is audited and
+/// writes nothing else: `sessions list` shows no conversation for it.
+async fn the_doctor_probe_leaves_an_audit_row_only(db: TestDb) -> anyhow::Result<()> {
+    let body = json!({"session_id": "hookline-doctor-0193", "hook_event_name": "HooklineDoctor", "cwd": "/w"});
+    let recs = [record("d1", stamped(body, "d1", 1))?];
+    let failed = process_batch(db.store(), &WorkerConfig::default(), &recs).await;
+    assert!(failed.is_empty(), "{failed:?}");
+    let row = db
+        .row("SELECT status, event_type, session_id FROM webhook_events WHERE request_id = 'd1'")
+        .await?;
+    assert_eq!(
+        (&row["status"], &row["event_type"], &row["session_id"]),
+        (
+            &json!("SUCCESS"),
+            &json!("HooklineDoctor"),
+            &json!("hookline-doctor-0193")
+        )
+    );
+    assert_eq!(db.count("conversations", "true").await?, 0);
+    assert_eq!(db.count("hosts", "true").await?, 0);
     Ok(())
 }

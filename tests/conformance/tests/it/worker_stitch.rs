@@ -3,7 +3,7 @@
 //! hangs from a uuid of the previous session) are linked, whatever the
 //! order the events arrive in, and `thread` gives the chain in order.
 
-use hookline_conformance::db::TestDb;
+use hookline_conformance::db::{TestDb, quote};
 use hookline_conformance::fixtures::{record, stamped, with_transcript};
 use hookline_core::store::thread;
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
@@ -127,4 +127,144 @@ async fn a_resumed_session_is_linked_to_the_one_it_continues(db: TestDb) -> anyh
     assert!(process_batch(store, &cfg, &reversed).await.is_empty());
     assert_same(&db.dump().await?, &forward, "reversed");
     Ok(())
+}
+
+on_both!(a_fork_is_linked_through_its_copies_and_counts_only_its_own_messages);
+
+const F1: &str = "5717c400-0000-4000-8000-0000000000f1";
+
+/// An entry of `session` with uuid `n`: a prompt, a reply with a tool call
+/// (`tool` set) and usage, or the tool's result.
+fn fork_entry(session: &str, n: u32, parent: Option<u32>, kind: &str) -> Value {
+    let mut e = json!({
+        "parentUuid": parent.map(uuid), "isSidechain": false, "sessionId": session,
+        "uuid": uuid(n), "timestamp": format!("2026-11-29T04:{:02}:00.000Z", n),
+        "type": if kind == "result" { "user" } else { kind }, "cwd": "/w",
+    });
+    e["message"] = match kind {
+        "user" => json!({"role": "user", "content": format!("prompt {n}")}),
+        "result" => json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": format!("toolu_{}", n - 1), "content": "ok"}]}),
+        _ => json!({"id": format!("msg_{n}"), "role": "assistant", "model": "claude-sonnet-5",
+                    "content": [{"type": "text", "text": format!("reply {n}")},
+                                {"type": "tool_use", "id": format!("toolu_{n}"), "name": "Bash",
+                                 "input": {"command": "true"}}],
+                    "usage": {"input_tokens": 100, "output_tokens": n}}),
+    };
+    e["requestId"] = json!(format!("req_{n}"));
+    e
+}
+
+/// `claude --resume S1 --fork-session`: the fork's transcript starts with
+/// copies of S1's entries (same uuids, the fork's session id, the first
+/// with `parentUuid: null`). The fork is linked to S1; each message, token
+/// and tool call counts once, in S1 where it happened; the order of arrival
+/// changes nothing.
+async fn a_fork_is_linked_through_its_copies_and_counts_only_its_own_messages(
+    db: TestDb,
+) -> anyhow::Result<()> {
+    let store = db.store();
+    let cfg = WorkerConfig::default();
+    let s1 = |sid: &str| {
+        vec![
+            fork_entry(sid, 1, None, "user"),
+            fork_entry(sid, 2, Some(1), "assistant"),
+            fork_entry(sid, 3, Some(2), "result"),
+        ]
+    };
+    let mut fork = s1(F1);
+    fork.extend([
+        fork_entry(F1, 4, Some(3), "user"),
+        fork_entry(F1, 5, Some(4), "assistant"),
+    ]);
+    let records = vec![stop(S1, "fk-1", 1, s1(S1))?, stop(F1, "fk-2", 300, fork)?];
+    let mut dumps = Vec::new();
+    for order in [records.clone(), records.iter().rev().cloned().collect()] {
+        db.reset().await?;
+        for r in &order {
+            assert!(
+                process_batch(store, &cfg, std::slice::from_ref(r))
+                    .await
+                    .is_empty()
+            );
+        }
+        let rows = db
+            .rows(&format!(
+                "SELECT session_id, parent_session_id, link_kind, message_count, tool_use_count,
+                        input_tokens, output_tokens
+                 FROM conversations WHERE session_id IN ({}, {}) ORDER BY session_id",
+                quote(S1),
+                quote(F1)
+            ))
+            .await?;
+        let rows: Vec<Value> = rows.into_iter().map(Value::Object).collect();
+        assert_eq!(
+            rows,
+            [
+                // S1: its prompt and reply (2 out), the call.
+                json!({"session_id": S1, "parent_session_id": null, "link_kind": null,
+                       "message_count": 2, "tool_use_count": 1, "input_tokens": 100, "output_tokens": 2}),
+                // The fork: only its own prompt and reply (5 out) and call.
+                json!({"session_id": F1, "parent_session_id": S1, "link_kind": "continued",
+                       "message_count": 2, "tool_use_count": 1, "input_tokens": 100, "output_tokens": 5}),
+            ]
+        );
+        let t = thread(db.reader().as_ref(), S1).await?;
+        let ids: Vec<&str> = t.iter().map(|l| l.session_id.as_str()).collect();
+        assert_eq!(ids, [S1, F1], "sessions show S1 --thread shows the fork");
+        dumps.push(db.dump().await?);
+    }
+    assert_same(&dumps[1], &dumps[0], "the fork first");
+    Ok(())
+}
+
+on_both!(the_title_is_the_first_prompt_or_claude_codes_summary);
+
+/// A backfilled session's title is its first prompt (not the last one the
+/// batch holds); a `summary` line, Claude Code's own title, wins over the
+/// prompts whichever request brings it first.
+async fn the_title_is_the_first_prompt_or_claude_codes_summary(db: TestDb) -> anyhow::Result<()> {
+    let store = db.store();
+    let cfg = WorkerConfig::default();
+    let prompts = vec![
+        entry(S1, 1, None, "user"),
+        entry(S1, 2, Some(1), "assistant"),
+        entry(S1, 3, Some(2), "user"),
+    ];
+    assert!(
+        process_batch(store, &cfg, &[stop(S1, "tt-1", 1, prompts.clone())?])
+            .await
+            .is_empty()
+    );
+    let title = |db: TestDb| async move {
+        db.value(&format!(
+            "SELECT title FROM conversations WHERE session_id = {}",
+            quote(S1)
+        ))
+        .await
+    };
+    assert_eq!(title(db.clone()).await?, "prompt 1");
+    let summary =
+        json!({"type": "summary", "summary": "Fix the login bug\nand more", "leafUuid": uuid(3)});
+    let first = stop(S1, "tt-1", 1, prompts)?;
+    let later = appended(S1, summary)?;
+    for order in [[first.clone(), later.clone()], [later, first]] {
+        db.reset().await?;
+        assert!(process_batch(store, &cfg, &order).await.is_empty());
+        assert_eq!(title(db.clone()).await?, "Fix the login bug");
+    }
+    Ok(())
+}
+
+/// A Stop of `sid` carrying only `line`, at a later offset of the main
+/// transcript (the end of the file, where Claude Code appends summaries).
+fn appended(sid: &str, line: Value) -> anyhow::Result<QueueRecord> {
+    let rid = "tt-2";
+    let body = json!({"session_id": sid, "transcript_path": format!("/p/{sid}.jsonl"),
+                      "cwd": "/w", "hook_event_name": "Stop", "stop_hook_active": false});
+    let mut body = stamped(body, rid, 50);
+    body["hookline"]["transcript"] = json!([{
+        "source": "main", "path": "/t.jsonl", "start_offset": 500, "end_offset": 600, "entries": [line]
+    }]);
+    record(rid, body)
 }
