@@ -608,10 +608,11 @@ pub fn no_wait(run: &Run, fired: &[Value], registered: &[String], command: &str)
     bad
 }
 
-/// Claude Code cancelled no hookline hook: 2.1.332 kills the async hooks
+/// The hookline hooks Claude Code cancelled: 2.1.332 kills the async hooks
 /// still running when a print-mode turn ends and logs `Hook EVENT (LABEL)
-/// cancelled` (the recorder, synchronous, always finishes first), so an
-/// event whose hook had not spooled it yet is lost.
+/// cancelled` (the recorder, synchronous, always finishes first). Reported
+/// in the table, not a check: the `events` and `transcript` checks say
+/// whether anything was lost by it.
 pub fn not_cancelled(run: &Run) -> Vec<String> {
     run.debug
         .lines()
