@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use hookline_core::ops::stats::Percentiles;
 use hookline_core::ops::{HostReport, Stats, host_report};
 
-use super::opsctx::{self, Target, parse_duration, parse_since};
+use super::opsctx::{self, Target};
+use hookline_core::ops::since::{parse_duration, parse_since};
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {

@@ -10,9 +10,9 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_sdk_cloudwatchlogs::Client;
 use chrono::{DateTime, Utc};
-use hookline_core::ops::logs::{Level, LogFilter, LogLine, format_line, parse_line};
-
-use super::opsctx::parse_since;
+use hookline_core::ops::OpsError;
+use hookline_core::ops::logs::{Level, LogFilter, LogLine, LogSearch, format_line, parse_line};
+use hookline_core::ops::since::parse_since;
 
 /// The log groups AWS gives the functions.
 pub const DEFAULT_GROUPS: [&str; 2] =
@@ -95,6 +95,18 @@ pub async fn client() -> Client {
         ));
     }
     Client::new(&loader.load().await)
+}
+
+/// A fresh [`Reader`] per search: every line since the filter's time.
+#[async_trait::async_trait]
+impl LogSearch for Sources {
+    async fn search(&self, filter: &LogFilter) -> Result<Vec<LogLine>, OpsError> {
+        let mut reader = Reader::new(self.clone()).await;
+        reader
+            .read(filter)
+            .await
+            .map_err(|e| OpsError::Logs(e.into()))
+    }
 }
 
 /// Reads lines from every source, keeping those `filter` selects. `seen`

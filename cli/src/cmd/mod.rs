@@ -1,7 +1,6 @@
 pub mod dashboard;
 pub mod dev;
 pub mod dlq;
-pub mod dlq_move;
 pub mod events;
 pub mod logs;
 pub mod logs_ship;

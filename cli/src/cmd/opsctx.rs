@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 use hookline_core::ops::Ops;
-use hookline_core::queue::Queue;
+pub use hookline_core::ops::replay::Queues;
+pub use hookline_core::ops::since::parse_since;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::store::{PgStore, Reader};
 use hookline_store_sqlite::SqliteStore;
@@ -94,14 +94,6 @@ async fn sqlite(
     Ok((store.clone(), store))
 }
 
-/// The source queue and its DLQ; the SQS handles when they are SQS queues
-/// (for StartMessageMoveTask).
-pub struct Queues {
-    pub source: Arc<dyn Queue>,
-    pub dlq: Arc<dyn Queue>,
-    pub sqs: Option<(SqsQueue, SqsQueue)>,
-}
-
 pub async fn open_queues(t: &Target) -> anyhow::Result<Queues> {
     if let Some(url) = t.queue_url.as_deref().filter(|u| !u.is_empty()) {
         let dlq_url = t
@@ -131,33 +123,6 @@ pub async fn open_queues(t: &Target) -> anyhow::Result<Queues> {
         dlq: q.dlq.context("the embedded queue has no DLQ")?,
         sqs: None,
     })
-}
-
-/// A duration: `90s`, `30m`, `24h`, `7d` (a bare number is minutes).
-pub fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("{s:?}: expected e.g. 30m, 24h or 7d"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" | "" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("{s:?}: unit must be s, m, h or d")),
-    };
-    Ok(chrono::Duration::seconds(secs))
-}
-
-/// `--since`: a duration back from now (`90s`, `30m`, `24h`, `7d`) or an
-/// RFC 3339 time.
-pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let d = parse_duration(s)
-        .map_err(|_| format!("{s:?}: expected e.g. 30m, 24h, 7d or an RFC 3339 time"))?;
-    Ok(Utc::now() - d)
 }
 
 /// A single line of progress on stderr, rewritten in place.
