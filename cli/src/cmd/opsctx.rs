@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use hookline_core::ops::Ops;
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
-use hookline_core::store::{PgStore, Reader};
+use hookline_core::store::Reader;
+use hookline_store_postgres::PgStore;
 use hookline_store_sqlite::SqliteStore;
 use sqlx::postgres::PgPoolOptions;
 

@@ -14,8 +14,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use hookline_core::store::PgStore;
 use hookline_core::worker::WorkerConfig;
+use hookline_store_postgres::PgStore;
 use hookline_worker::{Invocation, check_silent_hosts};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
