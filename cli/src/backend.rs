@@ -14,8 +14,10 @@ use anyhow::Context;
 use hookline_core::ops::Ops;
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
-use hookline_core::store::{PgStore, Reader, Store};
-use hookline_store_sqlite::{QueueDb, SqliteStore};
+use hookline_core::store::{Reader, Store};
+use hookline_queue_sqlite::QueueDb;
+use hookline_store_postgres::PgStore;
+use hookline_store_sqlite::SqliteStore;
 use sqlx::postgres::PgPoolOptions;
 
 /// Name of the embedded queue (its DLQ is `<name>-dlq`).

@@ -191,7 +191,7 @@ fn check_stats(v: &Value) {
     assert_eq!(v["errors"][1]["error_code"], "VALIDATION");
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn events_stats_agree_on_postgres_and_sqlite(pool: PgPool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let lite = hookline_store_sqlite::open(&dir.path().join("hookline.db")).await?;

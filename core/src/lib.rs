@@ -24,7 +24,8 @@
 //! - [`ops`]: the operator use cases: DLQ list/replay/purge, trace, health,
 //!   statistics, log lines (server).
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
-//! - [`store`]: the `Store` trait and its Postgres implementation (server).
+//! - [`store`]: the `Store` and `Reader` traits, implemented by
+//!   `hookline-store-postgres` and `hookline-store-sqlite` (server).
 //! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
 //! - [`telemetry`]: JSON log lines in Lambda's format (server).
 //! - [`error`]: typed errors (invalid vs unexpected, transient vs permanent).

@@ -10,8 +10,8 @@ use anyhow::Context;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hookline_core::poller::{InProcess, Invoker, Poller};
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
-use hookline_core::store::PgStore;
 use hookline_core::worker::WorkerConfig;
+use hookline_store_postgres::PgStore;
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {

@@ -1,7 +1,7 @@
 //! `hookline migrate`: apply the embedded migrations to the database.
 
 use anyhow::Context;
-use hookline_core::store::PG_MIGRATOR;
+use hookline_store_postgres::MIGRATOR as PG_MIGRATOR;
 use sqlx::postgres::PgPoolOptions;
 
 #[derive(Debug, clap::Args)]

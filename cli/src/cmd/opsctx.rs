@@ -12,7 +12,8 @@ use hookline_core::ops::Ops;
 pub use hookline_core::ops::replay::Queues;
 pub use hookline_core::ops::since::parse_since;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
-use hookline_core::store::{PgStore, Reader};
+use hookline_core::store::Reader;
+use hookline_store_postgres::PgStore;
 use hookline_store_sqlite::SqliteStore;
 use sqlx::postgres::PgPoolOptions;
 

@@ -8,7 +8,7 @@
 //!   beyond [`crate::store::Store`] and [`crate::store::Reader`] (audit rows
 //!   and their history, marking REPLAYED, the rows behind the statistics),
 //!   with the types they return. Postgres implements it in
-//!   `store::pg_ops`, SQLite in `hookline_store_sqlite::ops`.
+//!   `hookline_store_postgres::ops`, SQLite in `hookline_store_sqlite::ops`.
 //! - [`dlq`]: listing, replaying and purging a dead-letter queue, generic
 //!   over [`crate::queue::Queue`] (SQS and the embedded queue alike);
 //!   `dlq_message.rs`: a DLQ message with its audit row, and the replay

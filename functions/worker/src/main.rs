@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use hookline_core::config::WorkerConfig;
-use hookline_core::store::PgStore;
+use hookline_store_postgres::PgStore;
 use hookline_worker::Function;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -14,10 +14,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     hookline_core::telemetry::init("hookline-worker", "info");
     let cfg = WorkerConfig::from_env()?;
     // Built once per cold start; connections open on first use.
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(cfg.pool_size)
-        .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect_lazy(&cfg.database_url)
+    let pool = hookline_store_postgres::pool(&cfg.database_url, cfg.pool_size)
         .context("DATABASE_URL is not a valid Postgres URL")?;
     let function = &Function::new(PgStore::new(pool), cfg);
     let handler =
