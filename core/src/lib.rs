@@ -15,6 +15,7 @@
 //! - [`mapping`]: which rows an event writes (pure, order-independent).
 //! - [`envelope`]: the versioned queue message (server).
 //! - [`text`]: reversible escaping of what Postgres cannot hold (NUL).
+//! - [`aws`]: the one AWS configuration loader (server).
 //! - [`config`]: the Lambda functions' configuration, read from the
 //!   environment once (server).
 //! - [`http`]: the ingest API as an axum `Router` (server).
@@ -40,6 +41,8 @@ pub mod text;
 pub mod transcript;
 pub mod validate;
 
+#[cfg(feature = "server")]
+pub mod aws;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "envelope")]

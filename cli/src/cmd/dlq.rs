@@ -6,8 +6,11 @@ use chrono::{DateTime, Utc};
 use hookline_core::ops::dlq::{self, DlqMessage, Filter};
 use hookline_core::ops::replay::{Replay, replay};
 
-use super::opsctx::{self, Target, parse_since, progress};
+use hookline_core::ops::since::parse_since;
+
+use crate::config::{Role, Target};
 use crate::text::one_line;
+use crate::text::progress;
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -85,8 +88,8 @@ struct ReplayArgs {
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    let ops = opsctx::open_ops(&opts.target).await?;
-    let queues = opsctx::open_queues(&opts.target).await?;
+    let ops = opts.target.store.open(Role::Operator).await?.ops;
+    let queues = opts.target.queues().await?;
     let (source, dlq_q) = (queues.source.as_ref(), queues.dlq.as_ref());
     match opts.command {
         Command::List { limit, json } => {

@@ -78,23 +78,7 @@ enum Ship {
 /// Builds a CloudWatch Logs client from the environment (region,
 /// credentials, `AWS_ENDPOINT_URL`), as the SQS client is built.
 pub async fn client() -> Client {
-    let region = std::env::var("AWS_REGION")
-        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|_| "us-east-1".into());
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region));
-    if std::env::var_os("AWS_ENDPOINT_URL").is_some()
-        && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
-    {
-        loader = loader.credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "localstack",
-        ));
-    }
-    Client::new(&loader.load().await)
+    Client::new(&hookline_core::aws::loader(None).load().await)
 }
 
 /// A fresh [`Reader`] per search: every line since the filter's time.

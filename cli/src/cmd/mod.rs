@@ -5,7 +5,6 @@ pub mod events;
 pub mod logs;
 pub mod logs_ship;
 pub mod migrate;
-pub mod opsctx;
 pub mod purge;
 pub mod serve;
 pub mod sessions;

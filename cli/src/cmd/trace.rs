@@ -11,7 +11,9 @@ use hookline_core::ops::trace::{Gathered, gather, stage_of};
 use serde_json::json;
 
 use super::logs::Sources;
-use super::opsctx::{self, Target, parse_since};
+use hookline_core::ops::since::parse_since;
+
+use crate::config::{Role, Target};
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -34,10 +36,8 @@ pub struct Opts {
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let id = opts.request_id.clone();
-    let ops = opsctx::open_ops(&opts.target).await?;
-    let queues = opsctx::open_queues(&opts.target)
-        .await
-        .map_err(|e| format!("{e:#}"));
+    let ops = opts.target.store.open(Role::Operator).await?.ops;
+    let queues = opts.target.queues().await.map_err(|e| format!("{e:#}"));
     let dlq_q = match &queues {
         Ok(q) => Ok(q.dlq.as_ref()),
         Err(e) => Err(e.clone()),
