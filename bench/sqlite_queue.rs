@@ -1,8 +1,8 @@
-//! Throughput of the embedded SQLite queue (`hookline_store_sqlite::queue`)
+//! Throughput of the embedded SQLite queue (`hookline_queue_sqlite`)
 //! with its durability settings (WAL, synchronous=FULL: every acknowledged
 //! send is fsync'd). Prints each figure beside the limit it is held to.
 //!
-//!   cargo bench -p hookline-store-sqlite --bench sqlite_queue
+//!   cargo bench -p hookline-queue-sqlite --bench sqlite_queue
 //!
 //! `HOOKLINE_BENCH_DIR` chooses where the database file goes (default: the
 //! system temp dir; it must be a real disk, not tmpfs, for fsync to count);
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hookline_core::queue::{OutMessage, Queue, attr};
-use hookline_store_sqlite::{QueueDb, SqliteQueue};
+use hookline_queue_sqlite::{QueueDb, SqliteQueue};
 
 /// What `hookline serve` must sustain (issue 5).
 const SEND_TARGET: f64 = 5_000.0;

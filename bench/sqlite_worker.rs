@@ -17,8 +17,9 @@ use hookline_conformance::fixtures::{event, record, stamped};
 use hookline_core::poller::{InProcess, Poller};
 use hookline_core::queue::{OutMessage, Queue, attr};
 use hookline_core::worker::WorkerConfig;
+use hookline_queue_sqlite::QueueDb;
+use hookline_store_sqlite::SqliteStore;
 use hookline_store_sqlite::time::to_text;
-use hookline_store_sqlite::{QueueDb, SqliteStore};
 
 fn now() -> String {
     to_text(chrono::Utc::now())

@@ -47,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(opts) => cmd::migrate::run(opts).await,
         Command::Dev(opts) => cmd::dev::run(opts).await,
         Command::Sessions(opts) => cmd::sessions::run(opts).await,
-        Command::Serve(opts) => cmd::serve::run(opts).await,
+        Command::Serve(opts) => cmd::serve::main(opts).await,
         Command::Dlq(opts) => cmd::dlq::run(opts).await,
         Command::Events(opts) => cmd::events::run(opts).await,
         Command::Logs(opts) => cmd::logs::run(opts).await,

@@ -1,4 +1,4 @@
-//! Text helpers for the CLI's tables.
+//! Text helpers for the CLI's tables and progress lines.
 
 /// `s` on one line (white space runs folded to one space), cut to `max`
 /// characters with an ellipsis.
@@ -10,6 +10,26 @@ pub fn one_line(s: &str, max: usize) -> String {
     } else {
         line
     }
+}
+
+/// A single line of progress on stderr, rewritten in place.
+pub fn progress(label: &str, done: usize, total: Option<usize>) {
+    use std::io::Write as _;
+    let line = match total {
+        Some(t) if t > 0 => {
+            let width = 30;
+            let filled = (done.min(t) * width) / t;
+            format!(
+                "\r{label} [{}{}] {done}/{t}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            )
+        }
+        _ => format!("\r{label} {done}"),
+    };
+    let mut err = std::io::stderr();
+    let _ = err.write_all(line.as_bytes());
+    let _ = err.flush();
 }
 
 #[cfg(test)]

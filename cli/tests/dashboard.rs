@@ -13,8 +13,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use hookline_cli::backend;
-use hookline_cli::cmd::opsctx::Queues;
+use hookline_cli::config::{QueueArgs, Role, StoreArgs};
 use hookline_cli::dashboard::{self, Config, Dashboard};
 use hookline_core::http::{DEFAULT_MAX_BODY, IngestState, TokenSet, app, hash_hex};
 use hookline_core::ops::Ops;
@@ -39,8 +38,17 @@ struct Env {
 
 async fn env() -> anyhow::Result<Env> {
     let dir = tempfile::tempdir()?;
-    let stores = backend::open_store(None, dir.path()).await?;
-    let queues = backend::open_queue(None, None, dir.path(), 2, Duration::from_secs(1)).await?;
+    let store_args = StoreArgs {
+        data_dir: Some(dir.path().to_owned()),
+        database_url: None,
+    };
+    let queue_args = QueueArgs {
+        max_receive_count: 2,
+        visibility_timeout: 1,
+        ..QueueArgs::default()
+    };
+    let stores = store_args.open(Role::Serve).await?;
+    let queues = queue_args.open(dir.path()).await?;
     let dlq = queues
         .dlq
         .clone()
@@ -49,11 +57,7 @@ async fn env() -> anyhow::Result<Env> {
     let dash = Dashboard::new(Config {
         reader: stores.reader.clone(),
         ops: stores.ops.clone(),
-        queues: Ok(Queues {
-            source: queues.queue.clone(),
-            dlq: dlq.clone(),
-            sqs: None,
-        }),
+        queues: queues.operator(),
         tokens: tokens.clone(),
         logs: None,
         description: "test".into(),

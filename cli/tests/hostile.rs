@@ -660,7 +660,7 @@ async fn serve_on_sqlite_answers_hostile_input_with_4xx_and_stays_up() -> anyhow
     Ok(())
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn serve_on_postgres_stores_sql_metacharacters_verbatim(pool: PgPool) -> anyhow::Result<()> {
     let o = pool.connect_options();
     let pg_url = format!(

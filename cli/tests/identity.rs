@@ -7,8 +7,9 @@
 use std::process::Command;
 
 use chrono::{DateTime, Duration, Utc};
-use hookline_core::store::{PgStore, Store};
+use hookline_core::store::Store;
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
+use hookline_store_postgres::PgStore;
 use hookline_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -103,7 +104,7 @@ fn pg_url(pool: &PgPool) -> String {
     )
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn sessions_list_filters_by_user_and_host_on_both_stores(pool: PgPool) -> anyhow::Result<()> {
     let now = Utc::now();
     let dir = tempfile::tempdir()?;
@@ -146,7 +147,7 @@ fn silent(stats: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn events_stats_lists_the_silent_host_and_not_the_live_ones(
     pool: PgPool,
 ) -> anyhow::Result<()> {

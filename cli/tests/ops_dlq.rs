@@ -14,9 +14,11 @@ use hookline_core::error::StoreError;
 use hookline_core::poller::{InProcess, Poller};
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::queue::{OutMessage, Queue};
-use hookline_core::store::{AuditRecord, Failure, Outcome, PgStore, Store, Work};
+use hookline_core::store::{AuditRecord, Failure, Outcome, Store, Work};
 use hookline_core::worker::WorkerConfig;
-use hookline_store_sqlite::{QueueDb, SqliteStore};
+use hookline_queue_sqlite::QueueDb;
+use hookline_store_postgres::PgStore;
+use hookline_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -125,7 +127,7 @@ async fn pg_state(pool: &PgPool, id: &str) -> anyhow::Result<(String, i64, i64)>
     Ok((status, n("SUCCESS").await?, n("REPLAYED").await?))
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn sqs_poisoned_events_reach_the_dlq_and_replay_to_success_exactly_once(
     pool: PgPool,
 ) -> anyhow::Result<()> {

@@ -191,7 +191,7 @@ fn check_stats(v: &Value) {
     assert_eq!(v["errors"][1]["error_code"], "VALIDATION");
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn events_stats_agree_on_postgres_and_sqlite(pool: PgPool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let lite = hookline_store_sqlite::open(&dir.path().join("hookline.db")).await?;
@@ -247,14 +247,7 @@ async fn events_stats_agree_on_postgres_and_sqlite(pool: PgPool) -> anyhow::Resu
 
 #[tokio::test]
 async fn logs_reads_cloudwatch_and_filters_by_field_in_hookline() -> anyhow::Result<()> {
-    let region = aws_config::Region::new("us-east-1");
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(region);
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        loader = loader.credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ));
-    }
-    let cw = aws_sdk_cloudwatchlogs::Client::new(&loader.load().await);
+    let cw = aws_sdk_cloudwatchlogs::Client::new(&hookline_core::aws::loader(None).load().await);
     let group = format!("/aws/lambda/ops-test-{}", uuid::Uuid::new_v4().simple());
     cw.create_log_group()
         .log_group_name(&group)

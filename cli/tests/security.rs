@@ -368,7 +368,7 @@ async fn the_token_is_in_no_log_spool_file_queue_row_or_database_row_after_a_run
     Ok(())
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn the_token_is_in_no_postgres_row_log_or_file_after_a_run_on_postgres(
     pool: PgPool,
 ) -> anyhow::Result<()> {
@@ -490,7 +490,7 @@ async fn token_in_queue_messages(queue: Arc<dyn Queue>) -> anyhow::Result<Findin
 async fn the_token_is_in_no_message_of_the_embedded_queue() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let pool = hookline_store_sqlite::open(&dir.path().join("queue.db")).await?;
-    let db = hookline_store_sqlite::queue::QueueDb::new(pool);
+    let db = hookline_queue_sqlite::QueueDb::new(pool);
     let (queue, _dlq) = db
         .queue_with_dlq("security", Duration::from_secs(30), 5)
         .await?;

@@ -1,11 +1,15 @@
-//! `hookline serve` as a user runs it: the real binary, a temp data dir, no
-//! services. Accepted events are on disk before the 202 and survive kill -9.
+//! `hookline serve` as a user runs it: a temp data dir, no services; in
+//! this process through `serve::run`, and as the real binary where the
+//! process matters (first start, SIGTERM, kill -9). Accepted events are on
+//! disk before the 202 and survive kill -9.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use hookline_cli::cmd::serve;
+use hookline_cli::config::{QueueArgs, StoreArgs};
 use serde_json::{Value, json};
 
 mod common;
@@ -86,16 +90,46 @@ fn hookline(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// `hookline serve`'s configuration for `dir`, as the flags would give it.
+fn in_process_opts(dir: &Path, tokens: &str) -> serve::Opts {
+    serve::Opts {
+        listen: ([127, 0, 0, 1], 0).into(),
+        store: StoreArgs {
+            data_dir: Some(dir.to_owned()),
+            database_url: None,
+        },
+        queue: QueueArgs {
+            visibility_timeout: 2,
+            ..QueueArgs::default()
+        },
+        tokens: Some(tokens.to_owned()),
+        max_body: hookline_core::http::DEFAULT_MAX_BODY,
+        body_timeout: 30,
+        log_files: Vec::new(),
+        no_dashboard: false,
+        retention_days: None,
+        retention_interval: 3600,
+        batch_size: 10,
+    }
+}
+
+/// `serve::run` in this process (port 0, shutdown by a channel): what the
+/// binary runs, without a process.
 #[tokio::test]
 async fn an_event_posted_to_serve_is_shown_by_sessions_show() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut serve = start(dir.path(), free_port()?)?;
-    let token = serve
-        .token
-        .clone()
-        .ok_or_else(|| anyhow::anyhow!("no token printed on first start"))?;
-    let tokens_file = std::fs::read_to_string(dir.path().join("tokens"))?;
-    assert!(!tokens_file.contains(&token), "only the hash is stored");
+    let token = "hl_in_process_test_token";
+    let tokens = format!("tester:{}", hookline_core::http::hash_hex(token));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve::run(
+        in_process_opts(dir.path(), &tokens),
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+    ));
 
     let http = reqwest::Client::new();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/events");
@@ -109,8 +143,8 @@ async fn an_event_posted_to_serve_is_shown_by_sessions_show() -> anyhow::Result<
     ] {
         let body = std::fs::read_to_string(fixtures.join(format!("{kind}.json")))?;
         let r = http
-            .post(format!("{}/v1/events", serve.addr))
-            .bearer_auth(&token)
+            .post(format!("{addr}/v1/events"))
+            .bearer_auth(token)
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -118,7 +152,7 @@ async fn an_event_posted_to_serve_is_shown_by_sessions_show() -> anyhow::Result<
         assert_eq!(r.status().as_u16(), 202, "{kind}");
     }
     let unauthorized = http
-        .post(format!("{}/v1/events", serve.addr))
+        .post(format!("{addr}/v1/events"))
         .body("{}")
         .send()
         .await?;
@@ -146,6 +180,39 @@ async fn an_event_posted_to_serve_is_shown_by_sessions_show() -> anyhow::Result<
     let list: Value = serde_json::from_str(&list)?;
     assert_eq!(list.as_array().map(Vec::len), Some(1));
 
+    // Shutdown: stops accepting, finishes, returns Ok.
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(20), server).await???;
+    assert!(
+        http.get(format!("{addr}/health")).send().await.is_err(),
+        "the listener is closed after shutdown"
+    );
+    Ok(())
+}
+
+/// First start without tokens: the printed token works and only its hash
+/// is on disk.
+#[tokio::test]
+async fn the_first_start_token_is_accepted_and_only_its_hash_is_stored() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut serve = start(dir.path(), free_port()?)?;
+    let token = serve
+        .token
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("no token printed on first start"))?;
+    let tokens_file = std::fs::read_to_string(dir.path().join("tokens"))?;
+    assert!(!tokens_file.contains(&token), "only the hash is stored");
+    let body = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/events/SessionStart.json"),
+    )?;
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/events", serve.addr))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 202);
     // SIGTERM: stops accepting, finishes, exits 0.
     Command::new("kill")
         .args(["-TERM", &serve.child.id().to_string()])

@@ -42,37 +42,6 @@ impl StoreError {
     }
 }
 
-#[cfg(feature = "server")]
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        use sqlx::Error as E;
-        let msg = e.to_string();
-        match &e {
-            E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => {
-                StoreError::Transient(msg)
-            }
-            E::Database(db) => {
-                // Postgres SQLSTATEs: 40001 serialization_failure, 40P01
-                // deadlock_detected, 55P03 lock_not_available, 57P01..03
-                // admin shutdown / crash shutdown / cannot connect now, 53xxx
-                // insufficient resources, 08xxx connection exceptions.
-                // (SQLite's codes are classified by hookline-store-sqlite.)
-                let code = db.code().unwrap_or_default();
-                let transient = matches!(code.as_ref(), "40001" | "40P01" | "55P03")
-                    || code.starts_with("57P")
-                    || code.starts_with("53")
-                    || code.starts_with("08");
-                if transient {
-                    StoreError::Transient(msg)
-                } else {
-                    StoreError::Permanent(msg)
-                }
-            }
-            _ => StoreError::Permanent(msg),
-        }
-    }
-}
-
 /// Why one queue record was not stored.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

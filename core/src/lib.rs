@@ -15,13 +15,18 @@
 //! - [`mapping`]: which rows an event writes (pure, order-independent).
 //! - [`envelope`]: the versioned queue message (server).
 //! - [`text`]: reversible escaping of what Postgres cannot hold (NUL).
+//! - [`aws`]: the one AWS configuration loader (server).
+//! - [`config`]: the Lambda functions' configuration, read from the
+//!   environment once (server).
 //! - [`http`]: the ingest API as an axum `Router` (server).
 //! - [`lambda`]: the SQS event of Lambda's event source mapping, to and from
 //!   queue messages, handled by the worker (server).
 //! - [`poller`]: the local event-source poller (server).
-//! - [`ops`]: DLQ list/replay/purge, statistics, log lines (server).
+//! - [`ops`]: the operator use cases: DLQ list/replay/purge, trace, health,
+//!   statistics, log lines (server).
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
-//! - [`store`]: the `Store` trait and its Postgres implementation (server).
+//! - [`store`]: the `Store` and `Reader` traits, implemented by
+//!   `hookline-store-postgres` and `hookline-store-sqlite` (server).
 //! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
 //! - [`telemetry`]: JSON log lines in Lambda's format (server).
 //! - [`error`]: typed errors (invalid vs unexpected, transient vs permanent).
@@ -36,6 +41,10 @@ pub mod text;
 pub mod transcript;
 pub mod validate;
 
+#[cfg(feature = "server")]
+pub mod aws;
+#[cfg(feature = "server")]
+pub mod config;
 #[cfg(feature = "envelope")]
 pub mod envelope;
 #[cfg(feature = "server")]

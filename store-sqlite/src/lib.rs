@@ -1,8 +1,8 @@
 //! # hookline on SQLite
 //!
-//! What `hookline serve` runs on when there is no Postgres and no SQS: one
-//! SQLite file (or two) holding the same tables as Postgres and a durable
-//! queue with the semantics of SQS that the worker relies on.
+//! What `hookline serve` runs on when there is no Postgres: one SQLite file
+//! holding the same tables as Postgres. The embedded queue
+//! (`hookline-queue-sqlite`) opens its file with [`open`] too.
 //!
 //! # Layout
 //!
@@ -11,18 +11,14 @@
 //!   foreign keys), the embedded [`MIGRATOR`], and the mapping of SQLite
 //!   errors to transient or permanent ones.
 //! - [`store`]: [`SqliteStore`], `hookline_core::store::Store` with the
-//!   Postgres store's behaviour (same rows, same order-independent merges).
+//!   Postgres store's (`hookline-store-postgres`) behaviour (same rows, same order-independent merges).
 //! - [`read`]: `hookline_core::store::Reader` on SQLite (what `hookline
 //!   sessions` shows).
 //! - [`time`]: timestamps as fixed-precision RFC 3339 text, so that text
 //!   order is time order.
-//! - [`queue`]: [`QueueDb`] and [`SqliteQueue`], `hookline_core::queue::Queue`
-//!   with visibility timeout, receive count, redrive to a dead-letter queue,
-//!   and sends committed in groups (one fsync for many sends).
 
 pub mod ops;
 mod purge;
-pub mod queue;
 pub mod read;
 pub mod store;
 pub mod time;
@@ -35,7 +31,6 @@ use hookline_core::error::StoreError;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use queue::{QueueDb, QueueSettings, SqliteQueue};
 pub use store::SqliteStore;
 
 /// SQLite migrations (the store's tables and the queue's), embedded.
@@ -107,13 +102,12 @@ pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
-/// A store error from a sqlx error, SQLite's codes classified here (core's
-/// `From<sqlx::Error>` knows Postgres's).
+/// A store error from a sqlx error, SQLite's codes classified.
 pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
     if is_transient(&e) {
         StoreError::Transient(e.to_string())
     } else {
-        StoreError::from(e)
+        StoreError::Permanent(e.to_string())
     }
 }
 

@@ -11,8 +11,7 @@ use anyhow::Context;
 use hookline_core::http::TokenSet;
 
 use super::logs::Sources;
-use super::opsctx::{self, Target};
-use crate::backend;
+use crate::config::{Role, Target};
 use crate::dashboard::{self, Config, Dashboard};
 
 #[derive(Debug, clap::Args)]
@@ -50,18 +49,17 @@ pub fn login_tokens(configured: Option<&str>, data_dir: &Path) -> anyhow::Result
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    let data_dir = backend::data_dir(opts.target.data_dir.clone())?;
+    let data_dir = opts.target.store.data_dir()?;
     let tokens = login_tokens(opts.tokens.as_deref(), &data_dir)?;
     anyhow::ensure!(
         opts.listen.ip().is_loopback() || !tokens.is_empty(),
         "refusing to listen on {} without a login token: set HOOKLINE_TOKENS",
         opts.listen
     );
-    let (ops, reader) = opsctx::open_ops_reader(&opts.target).await?;
-    let queues = opsctx::open_queues(&opts.target)
-        .await
-        .map_err(|e| format!("{e:#}"));
-    let description = match (&opts.target.database_url, &queues) {
+    let stores = opts.target.store.open(Role::Operator).await?;
+    let (ops, reader) = (stores.ops, stores.reader);
+    let queues = opts.target.queues().await.map_err(|e| format!("{e:#}"));
+    let description = match (&opts.target.store.database_url, &queues) {
         (Some(u), Ok(q)) if u.starts_with("postgres") => {
             format!("Postgres; queue {}", q.source.name())
         }

@@ -10,8 +10,10 @@ use anyhow::Context;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hookline_core::poller::{InProcess, Invoker, Poller};
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
-use hookline_core::store::PgStore;
 use hookline_core::worker::WorkerConfig;
+use hookline_store_postgres::PgStore;
+
+use crate::config::StoreArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -45,9 +47,9 @@ struct PollOpts {
     /// invoking it over HTTP.
     #[arg(long)]
     in_process: bool,
-    /// Database for --in-process (postgres://…).
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: Option<String>,
+    /// The database of --in-process: --database-url (postgres://…).
+    #[command(flatten)]
+    store: StoreArgs,
     /// Messages per batch (1-10).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
     batch_size: u8,
@@ -103,12 +105,12 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let Command::Poll(o) = opts.command;
     let invoker: Arc<dyn Invoker> = if o.in_process {
         let url = o
+            .store
             .database_url
             .as_deref()
             .context("--in-process needs DATABASE_URL")?;
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(u32::from(o.concurrency) + 1)
-            .connect_lazy(url)?;
+        let pool = hookline_store_postgres::pool(url, u32::from(o.concurrency) + 1)
+            .context("DATABASE_URL is not a valid Postgres URL")?;
         Arc::new(InProcess {
             store: Arc::new(PgStore::new(pool)),
             cfg: WorkerConfig {

@@ -3,12 +3,14 @@
 //! and the embedded queue of `hookline serve`.
 
 use chrono::{DateTime, Utc};
-use hookline_core::ops::Ops;
-use hookline_core::ops::dlq::{self, DlqMessage, Filter, ReplayOpts, ReplayReport};
+use hookline_core::ops::dlq::{self, DlqMessage, Filter};
+use hookline_core::ops::replay::{Replay, replay};
 
-use super::dlq_move;
-use super::opsctx::{self, Queues, Target, parse_since, progress};
+use hookline_core::ops::since::parse_since;
+
+use crate::config::{Role, Target};
 use crate::text::one_line;
+use crate::text::progress;
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -86,8 +88,8 @@ struct ReplayArgs {
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    let ops = opsctx::open_ops(&opts.target).await?;
-    let queues = opsctx::open_queues(&opts.target).await?;
+    let ops = opts.target.store.open(Role::Operator).await?.ops;
+    let queues = opts.target.queues().await?;
     let (source, dlq_q) = (queues.source.as_ref(), queues.dlq.as_ref());
     match opts.command {
         Command::List { limit, json } => {
@@ -100,10 +102,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             }
         }
         Command::Show { id, json } => {
-            let found = dlq::list(dlq_q, ops.as_ref(), usize::MAX)
-                .await?
-                .into_iter()
-                .find(|m| m.message_id == id || m.request_id.as_deref() == Some(id.as_str()));
+            let found = dlq::find(dlq_q, ops.as_ref(), &id, usize::MAX).await?;
             let rid = found
                 .as_ref()
                 .and_then(|m| m.request_id.clone())
@@ -151,9 +150,22 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                 rate: a.rate,
                 no_native: a.no_native,
             };
-            let mut bar = |n: usize| progress("replaying", n, None);
+            let mut bar = |n: usize, total: Option<usize>| {
+                progress(
+                    if total.is_some() {
+                        "moving"
+                    } else {
+                        "replaying"
+                    },
+                    n,
+                    total,
+                )
+            };
             let report = replay(ops.as_ref(), &queues, &req, &mut bar).await?;
             if let Some(moved) = report.native {
+                if moved > 0 {
+                    eprintln!();
+                }
                 println!(
                     "replayed {moved} message(s) from {} with StartMessageMoveTask",
                     dlq_q.name()
@@ -201,91 +213,6 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// What to replay: `hookline dlq replay`'s arguments, and the dashboard's
-/// replay form.
-#[derive(Clone, Debug, Default)]
-pub struct Replay {
-    pub filter: Filter,
-    /// No filter: every message (refused unless set, so an empty filter
-    /// never replays everything by accident).
-    pub all: bool,
-    pub dry_run: bool,
-    pub max: Option<usize>,
-    pub rate: Option<f64>,
-    /// With `all` on SQS: message by message instead of StartMessageMoveTask.
-    pub no_native: bool,
-}
-
-/// What a replay did: the report of [`dlq::replay`], or the count moved by
-/// StartMessageMoveTask.
-#[derive(Debug)]
-pub struct Replayed {
-    pub report: ReplayReport,
-    pub native: Option<i64>,
-}
-
-impl std::ops::Deref for Replayed {
-    type Target = ReplayReport;
-    fn deref(&self) -> &ReplayReport {
-        &self.report
-    }
-}
-
-/// The replay of `hookline dlq replay` and of the dashboard's replay
-/// buttons: StartMessageMoveTask for an unfiltered replay of an SQS DLQ,
-/// else [`dlq::replay`] message by message.
-pub async fn replay(
-    ops: &dyn Ops,
-    queues: &Queues,
-    req: &Replay,
-    progress: &mut (dyn FnMut(usize) + Send),
-) -> anyhow::Result<Replayed> {
-    anyhow::ensure!(
-        req.all || !req.filter.is_all(),
-        "say what to replay: an id, a filter (--event-type, --session, --since, --error-code) or --all"
-    );
-    if let (Some((src, dq)), true, false, None, false) = (
-        &queues.sqs,
-        req.filter.is_all(),
-        req.dry_run,
-        req.max,
-        req.no_native,
-    ) {
-        match dlq_move::native(ops, src, dq, req.rate).await {
-            Ok(moved) => {
-                return Ok(Replayed {
-                    report: ReplayReport {
-                        moved: usize::try_from(moved).unwrap_or(0),
-                        ..ReplayReport::default()
-                    },
-                    native: Some(moved),
-                });
-            }
-            Err(e) => {
-                eprintln!("StartMessageMoveTask not available ({e:#}); moving message by message")
-            }
-        }
-    }
-    let ropts = ReplayOpts {
-        filter: req.filter.clone(),
-        dry_run: req.dry_run,
-        max: req.max,
-        rate: req.rate,
-    };
-    let report = dlq::replay(
-        queues.dlq.as_ref(),
-        queues.source.as_ref(),
-        ops,
-        &ropts,
-        progress,
-    )
-    .await?;
-    Ok(Replayed {
-        report,
-        native: None,
-    })
 }
 
 fn fmt_time(t: Option<DateTime<Utc>>) -> String {

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use hookline_core::ops::stats::Percentiles;
 use hookline_core::ops::{HostReport, Stats, host_report};
 
-use super::opsctx::{self, Target, parse_duration, parse_since};
+use crate::config::{Role, Target};
+use hookline_core::ops::since::{parse_duration, parse_since};
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -35,7 +36,7 @@ enum Command {
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    let ops = opsctx::open_ops(&opts.target).await?;
+    let ops = opts.target.store.open(Role::Operator).await?.ops;
     match opts.command {
         Command::Stats {
             since,

@@ -10,9 +10,9 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_sdk_cloudwatchlogs::Client;
 use chrono::{DateTime, Utc};
-use hookline_core::ops::logs::{Level, LogFilter, LogLine, format_line, parse_line};
-
-use super::opsctx::parse_since;
+use hookline_core::ops::OpsError;
+use hookline_core::ops::logs::{Level, LogFilter, LogLine, LogSearch, format_line, parse_line};
+use hookline_core::ops::since::parse_since;
 
 /// The log groups AWS gives the functions.
 pub const DEFAULT_GROUPS: [&str; 2] =
@@ -78,23 +78,19 @@ enum Ship {
 /// Builds a CloudWatch Logs client from the environment (region,
 /// credentials, `AWS_ENDPOINT_URL`), as the SQS client is built.
 pub async fn client() -> Client {
-    let region = std::env::var("AWS_REGION")
-        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|_| "us-east-1".into());
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region));
-    if std::env::var_os("AWS_ENDPOINT_URL").is_some()
-        && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
-    {
-        loader = loader.credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "localstack",
-        ));
+    Client::new(&hookline_core::aws::loader(None).load().await)
+}
+
+/// A fresh [`Reader`] per search: every line since the filter's time.
+#[async_trait::async_trait]
+impl LogSearch for Sources {
+    async fn search(&self, filter: &LogFilter) -> Result<Vec<LogLine>, OpsError> {
+        let mut reader = Reader::new(self.clone()).await;
+        reader
+            .read(filter)
+            .await
+            .map_err(|e| OpsError::Logs(e.into()))
     }
-    Client::new(&loader.load().await)
 }
 
 /// Reads lines from every source, keeping those `filter` selects. `seen`

@@ -140,7 +140,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             })?;
             sent += lines.len();
         }
-        super::opsctx::progress("shipped", sent, None);
+        crate::text::progress("shipped", sent, None);
     }
     reading.await.context("the reader stopped")??;
     eprintln!();

@@ -1,12 +1,10 @@
 pub mod dashboard;
 pub mod dev;
 pub mod dlq;
-pub mod dlq_move;
 pub mod events;
 pub mod logs;
 pub mod logs_ship;
 pub mod migrate;
-pub mod opsctx;
 pub mod purge;
 pub mod serve;
 pub mod sessions;

@@ -11,7 +11,7 @@ use hookline_core::ops::purge::{self, PurgeReport, Selection};
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 
-use super::opsctx::{self, Target};
+use crate::config::{QueueArgs, Role, Target};
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -46,7 +46,7 @@ fn parse_before(s: &str) -> Result<DateTime<Utc>, String> {
             .map(|t| t.and_utc())
             .ok_or_else(|| format!("{s:?} is not a date"));
     }
-    opsctx::parse_since(s)
+    hookline_core::ops::since::parse_since(s)
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
@@ -63,7 +63,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             "refusing to purge without --yes: stdin is not a terminal (use --dry-run to see the counts)"
         );
     }
-    let ops = opsctx::open_ops(&opts.target).await?;
+    let ops = opts.target.store.open(Role::Operator).await?.ops;
     let dlq = open_dlq(&opts.target).await?;
     let dlq = dlq.as_deref();
     let actor = actor();
@@ -93,20 +93,18 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
 /// The DLQ to purge: the SQS DLQ (`HOOKLINE_DLQ_URL`), else the embedded
 /// queue's when `hookline serve` has one in the data dir, else none.
 async fn open_dlq(t: &Target) -> anyhow::Result<Option<Arc<dyn Queue>>> {
-    if let Some(url) = t.dlq_url.as_deref().filter(|u| !u.is_empty()) {
+    if let Some(url) = t.queue.dlq_url.as_deref().filter(|u| !u.is_empty()) {
         let sqs = client(Purpose::Poll).await;
         return Ok(Some(Arc::new(SqsQueue::new(sqs, url))));
     }
-    if t.queue_url.as_deref().is_some_and(|u| !u.is_empty()) {
+    if t.queue.is_sqs() {
         anyhow::bail!("set HOOKLINE_DLQ_URL or --dlq-url (the DLQ of the SQS queue) to purge it");
     }
-    let dir = crate::backend::data_dir(t.data_dir.clone())?;
-    if !dir.join("queue.db").exists() {
+    let dir = t.store.data_dir()?;
+    if !QueueArgs::embedded_path(&dir).exists() {
         return Ok(None);
     }
-    let q = opsctx::open_queues(t)
-        .await
-        .context("cannot open the embedded queue")?;
+    let q = t.queues().await.context("cannot open the embedded queue")?;
     Ok(Some(q.dlq))
 }
 

@@ -3,6 +3,7 @@
 //! (the same code as the worker function, invoked in-process), on an
 //! embedded SQLite store and queue unless told otherwise.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,82 +16,77 @@ use hookline_core::worker::WorkerConfig;
 use tokio::sync::watch;
 
 use super::logs::Sources;
-use super::opsctx::{self, Queues, Target};
-use crate::backend;
+use crate::config::{QueueArgs, Role, StoreArgs};
 use crate::dashboard::{self, Config, Dashboard};
 use crate::tokens;
 
+/// Everything `hookline serve` is configured with.
 #[derive(Debug, clap::Args)]
 pub struct Opts {
     /// Address to listen on. Anything but loopback needs configured tokens.
     #[arg(long, env = "HOOKLINE_LISTEN", default_value = "127.0.0.1:8787")]
-    listen: SocketAddr,
-    /// Where the SQLite database, queue and token file live (default: the
-    /// platform data dir, ~/.local/share/hookline on Linux).
-    #[arg(long, env = "HOOKLINE_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// Store: absent → SQLite in the data dir; sqlite://PATH; postgres://….
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: Option<String>,
-    /// Queue: absent → the embedded queue in the data dir; an SQS queue URL
-    /// (LocalStack or AWS).
-    #[arg(long, env = "HOOKLINE_QUEUE_URL")]
-    queue_url: Option<String>,
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub queue: QueueArgs,
     /// Accepted tokens as name:sha256hex pairs; absent → the data dir's
     /// token file, created with a new token on first start.
     #[arg(long, env = "HOOKLINE_TOKENS", hide_env_values = true)]
-    tokens: Option<String>,
+    pub tokens: Option<String>,
     /// Largest accepted body, in bytes.
     #[arg(long, env = "HOOKLINE_MAX_BODY", default_value_t = DEFAULT_MAX_BODY)]
-    max_body: usize,
+    pub max_body: usize,
     /// Seconds to receive a whole body; a slower client is answered 408.
     #[arg(long, env = "HOOKLINE_BODY_TIMEOUT", default_value_t = DEFAULT_BODY_TIMEOUT.as_secs())]
-    body_timeout: u64,
-    /// Receives before a failing message goes to the dead-letter queue.
-    #[arg(long, env = "HOOKLINE_MAX_RECEIVE_COUNT", default_value_t = 5)]
-    max_receive_count: u32,
-    /// Seconds a message received by the worker stays invisible (embedded
-    /// queue): after a crash, what was in flight is processed again this
-    /// long after the restart.
-    #[arg(long, env = "HOOKLINE_VISIBILITY_TIMEOUT", default_value_t = 30)]
-    visibility_timeout: u64,
-    /// Dead-letter queue URL of an SQS --queue-url (for the dashboard's
-    /// DLQ page and replay).
-    #[arg(long, env = "HOOKLINE_DLQ_URL")]
-    dlq_url: Option<String>,
+    pub body_timeout: u64,
     /// A JSON log file the dashboard's Logs and Trace pages read (serve's
     /// own stderr redirected to a file, the hook's hook.log); repeat for
     /// several.
     #[arg(long = "log-file", value_name = "PATH")]
-    log_files: Vec<PathBuf>,
+    pub log_files: Vec<PathBuf>,
     /// Do not serve the dashboard under /ui/.
     #[arg(long)]
-    no_dashboard: bool,
+    pub no_dashboard: bool,
     /// Delete sessions whose last activity is older than this many days,
     /// from the store and the DLQ, at start and then every
     /// --retention-interval seconds (absent or 0: keep everything).
     #[arg(long, env = "HOOKLINE_RETENTION_DAYS")]
-    retention_days: Option<u32>,
+    pub retention_days: Option<u32>,
     /// Seconds between two retention purges.
     #[arg(long, env = "HOOKLINE_RETENTION_INTERVAL", default_value_t = 3600)]
-    retention_interval: u64,
+    pub retention_interval: u64,
     /// Messages per worker batch (1-10).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
-    batch_size: u8,
+    pub batch_size: u8,
 }
 
-pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    let data_dir = backend::data_dir(opts.data_dir.clone())?;
-    let tokens = tokens::resolve(opts.tokens.as_deref(), &data_dir, opts.listen)?;
-    let stores = backend::open_store(opts.database_url.as_deref(), &data_dir).await?;
-    let queues = backend::open_queue(
-        opts.queue_url.as_deref(),
-        None,
-        &data_dir,
-        opts.max_receive_count,
-        Duration::from_secs(opts.visibility_timeout.max(1)),
-    )
-    .await?;
+/// `hookline serve`: binds `--listen` and runs until SIGINT or SIGTERM.
+pub async fn main(opts: Opts) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", opts.listen))?;
+    run(opts, listener, async {
+        shutdown_signal().await;
+        eprintln!("hookline serve: stopping (finishing requests and the batch in progress)");
+    })
+    .await
+}
+
+/// The whole pipeline on `listener` (`config.listen` is not used: the
+/// listener is bound already, on port 0 in tests) until `shutdown`
+/// completes; then the requests in progress and the worker's batch finish.
+pub async fn run(
+    config: Opts,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let opts = config;
+    let local = listener.local_addr()?;
+    let data_dir = opts.store.data_dir()?;
+    let tokens = tokens::resolve(opts.tokens.as_deref(), &data_dir, local)?;
+    let stores = opts.store.open(Role::Serve).await?;
+    let queues = opts.queue.open(&data_dir).await?;
     eprintln!(
         "hookline serve: store {}; queue {}",
         stores.description, queues.description
@@ -106,42 +102,19 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     }
     let (store, queue) = (stores.store, queues.queue.clone());
     let tokens = Arc::new(tokens);
-    let dashboard = if opts.no_dashboard {
-        None
-    } else {
-        let dq = match (&opts.queue_url, &queues.dlq) {
-            (Some(_), _) => {
-                let target = Target {
-                    data_dir: Some(data_dir.clone()),
-                    database_url: opts.database_url.clone(),
-                    queue_url: opts.queue_url.clone(),
-                    dlq_url: opts.dlq_url.clone(),
-                    max_receive_count: opts.max_receive_count,
-                    visibility_timeout: opts.visibility_timeout,
-                };
-                opsctx::open_queues(&target)
-                    .await
-                    .map_err(|e| format!("{e:#}"))
-            }
-            (None, Some(dlq)) => Ok(Queues {
-                source: queue.clone(),
-                dlq: dlq.clone(),
-                sqs: None,
-            }),
-            (None, None) => Err("the embedded queue has no DLQ".to_owned()),
-        };
-        Some(dashboard::router(Dashboard::new(Config {
+    let dashboard = (!opts.no_dashboard).then(|| {
+        dashboard::router(Dashboard::new(Config {
             reader: stores.reader.clone(),
             ops: stores.ops.clone(),
-            queues: dq,
+            queues: queues.operator(),
             tokens: tokens.clone(),
             logs: (!opts.log_files.is_empty()).then(|| Sources {
                 files: opts.log_files.clone(),
                 groups: Vec::new(),
             }),
             description: format!("{}; {}", stores.description, queues.description),
-        })))
-    };
+        }))
+    });
     if let Some(days) = opts.retention_days.filter(|d| *d > 0) {
         eprintln!("hookline serve: retention {days} days (sessions older are purged)");
         let every = Duration::from_secs(opts.retention_interval.max(1));
@@ -164,12 +137,8 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         max_body: opts.max_body,
         body_timeout: Duration::from_secs(opts.body_timeout.max(1)),
     };
-    let listener = tokio::net::TcpListener::bind(opts.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", opts.listen))?;
     eprintln!(
-        "hookline serve: listening on http://{} (POST /v1/events{})",
-        listener.local_addr()?,
+        "hookline serve: listening on http://{local} (POST /v1/events{})",
         if dashboard.is_some() {
             "; dashboard /ui/"
         } else {
@@ -191,7 +160,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         invoker: Arc::new(InProcess {
             store,
             cfg: WorkerConfig {
-                max_receive_count: opts.max_receive_count,
+                max_receive_count: opts.queue.max_receive_count,
             },
         }),
         batch_size: opts.batch_size.into(),
@@ -204,8 +173,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     });
 
     tokio::spawn(async move {
-        shutdown_signal().await;
-        eprintln!("hookline serve: stopping (finishing requests and the batch in progress)");
+        shutdown.await;
         let _ = stop_tx.send(true);
     });
     server.await.context("HTTP server failed")?;

@@ -2,7 +2,7 @@
 
 use hookline_core::store::{self, SessionFilter, SessionSummary, SessionView, Step, ThreadLink};
 
-use crate::db;
+use crate::config::{Role, StoreArgs};
 use crate::text::one_line;
 
 #[derive(Debug, clap::Args)]
@@ -10,7 +10,7 @@ pub struct Opts {
     #[command(subcommand)]
     command: Command,
     #[command(flatten)]
-    db: db::DbOpts,
+    store: StoreArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -46,7 +46,7 @@ enum Command {
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    let reader = db::open_reader(&opts.db).await?;
+    let reader = opts.store.open(Role::Operator).await?.reader;
     match opts.command {
         Command::List {
             limit,

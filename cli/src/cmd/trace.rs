@@ -5,14 +5,15 @@
 
 use std::fmt::Write as _;
 
-use hookline_core::ops::dlq::DlqMessage;
-use hookline_core::ops::logs::{LogFilter, LogLine, format_line};
-use hookline_core::ops::{AuditDetail, Ops, dlq};
-use hookline_core::queue::Queue;
+use hookline_core::ops::AuditDetail;
+use hookline_core::ops::logs::{LogLine, LogSearch, format_line};
+use hookline_core::ops::trace::{Gathered, gather, stage_of};
 use serde_json::json;
 
-use super::logs::{Reader, Sources};
-use super::opsctx::{self, Target, parse_since};
+use super::logs::Sources;
+use hookline_core::ops::since::parse_since;
+
+use crate::config::{Role, Target};
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -33,111 +34,27 @@ pub struct Opts {
     json: bool,
 }
 
-/// The stage a log line belongs to: by its `function` field, its source
-/// (log group or file name), else its message.
-pub fn stage_of(l: &LogLine) -> &'static str {
-    let f = l.function.as_deref().unwrap_or_default();
-    let s = l.source.as_str();
-    if f == "hookline-hook" || s.ends_with("hook.log") || s.contains("hook.log.") {
-        "hook"
-    } else if f.contains("ingest")
-        || s.contains("ingest")
-        || l.message == "event queued"
-        || l.message == "request refused"
-    {
-        "ingest"
-    } else if f.contains("worker") || s.contains("worker") || l.message.starts_with("record ") {
-        "worker"
-    } else {
-        "other"
-    }
-}
-
-/// Everything known about one request: its audit detail, whether it sits
-/// in the DLQ now, and its log lines (by request id, then by trace id).
-pub struct Gathered {
-    pub detail: Option<AuditDetail>,
-    pub in_dlq: Result<Option<DlqMessage>, String>,
-    pub lines: Vec<LogLine>,
-}
-
-/// What `hookline trace` and the dashboard's trace page show.
-pub async fn gather(
-    ops: &dyn Ops,
-    dlq_q: Result<&dyn Queue, String>,
-    sources: Option<&Sources>,
-    id: &str,
-    since: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<Gathered> {
-    let detail = ops.audit_detail(id).await?;
-    let in_dlq = match dlq_q {
-        Ok(q) => dlq::list(q, ops, 1000)
-            .await
-            .map(|all| {
-                all.into_iter()
-                    .find(|m| m.request_id.as_deref() == Some(id))
-            })
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    };
-    let mut lines = Vec::new();
-    if let Some(sources) = sources {
-        let mut reader = Reader::new(sources.clone()).await;
-        let by_req = LogFilter {
-            request_id: Some(id.to_owned()),
-            since: Some(since),
-            ..LogFilter::default()
-        };
-        lines = reader.read(&by_req).await?;
-        if let Some(trace) = detail.as_ref().and_then(|d| d.row.trace_id.clone()) {
-            let mut again = Reader::new(sources.clone()).await;
-            let by_trace = LogFilter {
-                trace_id: Some(trace),
-                since: Some(since),
-                ..LogFilter::default()
-            };
-            for l in again.read(&by_trace).await? {
-                if !lines.contains(&l) {
-                    lines.push(l);
-                }
-            }
-            lines.sort_by_key(|l| l.timestamp);
-        }
-    }
-    Ok(Gathered {
-        detail,
-        in_dlq,
-        lines,
-    })
-}
-
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let id = opts.request_id.clone();
-    let ops = opsctx::open_ops(&opts.target).await?;
-    let queues = opsctx::open_queues(&opts.target)
-        .await
-        .map_err(|e| format!("{e:#}"));
+    let ops = opts.target.store.open(Role::Operator).await?.ops;
+    let queues = opts.target.queues().await.map_err(|e| format!("{e:#}"));
     let dlq_q = match &queues {
         Ok(q) => Ok(q.dlq.as_ref()),
         Err(e) => Err(e.clone()),
     };
-    let sources = (!opts.no_logs).then_some(&opts.sources);
+    let sources = (!opts.no_logs).then_some(&opts.sources as &dyn LogSearch);
+    let g = gather(ops.as_ref(), dlq_q, sources, &id, opts.since).await?;
+    anyhow::ensure!(
+        !g.is_empty(),
+        "nothing known about request {id:?} (no audit row, no DLQ message, no log line)"
+    );
     let Gathered {
         detail,
         in_dlq,
         lines,
-    } = gather(ops.as_ref(), dlq_q, sources, &id, opts.since).await?;
-    anyhow::ensure!(
-        detail.is_some() || !lines.is_empty() || matches!(in_dlq, Ok(Some(_))),
-        "nothing known about request {id:?} (no audit row, no DLQ message, no log line)"
-    );
+    } = &g;
     if opts.json {
-        let stage = |s: &str| {
-            lines
-                .iter()
-                .filter(|l| stage_of(l) == s)
-                .collect::<Vec<_>>()
-        };
+        let stage = |s: &str| g.stage(s);
         let v = json!({
             "request_id": id,
             "hook": stage("hook"), "ingest": stage("ingest"), "worker": stage("worker"), "other": stage("other"),
@@ -150,7 +67,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     }
     let mut out = format!("Request {id}\n");
     for stage in ["hook", "ingest"] {
-        out += &section(stage, &lines);
+        out += &section(stage, lines);
     }
     out += "\n== queue\n";
     match &detail {
@@ -187,9 +104,9 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             let _ = writeln!(out, "  DLQ not checked: {e}");
         }
     }
-    out += &section("worker", &lines);
+    out += &section("worker", lines);
     if lines.iter().any(|l| stage_of(l) == "other") {
-        out += &section("other", &lines);
+        out += &section("other", lines);
     }
     match &detail {
         Some(d) => out += &audit_text(d),

@@ -18,6 +18,7 @@
 //!   `Origin` names another site.
 
 mod pages;
+mod views;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -37,7 +38,7 @@ use hookline_core::store::Reader;
 use subtle::ConstantTimeEq;
 
 use crate::cmd::logs::Sources;
-use crate::cmd::opsctx::Queues;
+use hookline_core::ops::replay::Queues;
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "hookline_ui";
@@ -143,18 +144,18 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/ui", get(|| async { Redirect::to("/ui/sessions") }))
         .route("/ui/", get(|| async { Redirect::to("/ui/sessions") }))
-        .route("/ui/sessions", get(pages::sessions))
-        .route("/ui/sessions/{id}", get(pages::session))
-        .route("/ui/failures", get(pages::failures))
-        .route("/ui/dlq/replay", post(pages::replay))
-        .route("/ui/health", get(pages::health))
-        .route("/ui/api/health", get(pages::health_json))
-        .route("/ui/logs", get(pages::logs))
-        .route("/ui/trace/{id}", get(pages::trace))
+        .route("/ui/sessions", get(pages::sessions::sessions))
+        .route("/ui/sessions/{id}", get(pages::session::session))
+        .route("/ui/failures", get(pages::failures::failures))
+        .route("/ui/dlq/replay", post(pages::replay::replay))
+        .route("/ui/health", get(pages::health::health))
+        .route("/ui/api/health", get(pages::health::health_json))
+        .route("/ui/logs", get(pages::logs::logs))
+        .route("/ui/trace/{id}", get(pages::trace::trace))
         .route("/ui/logout", post(logout))
         .route_layer(middleware::from_fn_with_state(state.clone(), access));
     Router::new()
-        .route("/ui/login", get(pages::login_form).post(login))
+        .route("/ui/login", get(pages::login::login_form).post(login))
         .route("/ui/static/app.js", get(script))
         .route("/ui/static/app.css", get(style))
         .merge(protected)
@@ -251,7 +252,7 @@ async fn access(State(st): State<AppState>, mut req: Request, next: Next) -> Res
             && !req.uri().path().starts_with("/ui/api/")
         {
             let back = req.uri().path_and_query().map_or("/ui/", |p| p.as_str());
-            Redirect::to(&format!("/ui/login?next={}", pages::url_encode(back))).into_response()
+            Redirect::to(&format!("/ui/login?next={}", views::url_encode(back))).into_response()
         } else {
             (StatusCode::UNAUTHORIZED, "log in at /ui/login\n").into_response()
         };
@@ -307,7 +308,7 @@ async fn login(
     let Some(principal) = st.cfg.tokens.verify(f.token.trim()).map(str::to_owned) else {
         return (
             StatusCode::UNAUTHORIZED,
-            pages::login_page(Some("That token is not accepted."), f.next.as_deref()),
+            pages::login::login_page(Some("That token is not accepted."), f.next.as_deref()),
         )
             .into_response();
     };

@@ -21,7 +21,7 @@ pub use super::dlq_message::{DlqMessage, Filter, describe};
 use crate::error::StoreError;
 use crate::queue::{OutMessage, Queue, QueueError, Received};
 
-/// Why an operation on the DLQ stopped.
+/// Why an operator use case stopped.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpsError {
@@ -29,6 +29,22 @@ pub enum OpsError {
     Queue(#[from] QueueError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The request was refused as given (nothing was done).
+    #[error("{0}")]
+    Refused(&'static str),
+    /// An SQS call of the native move task failed.
+    #[error("{op} failed")]
+    Sqs {
+        op: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The native move task failed or could not be followed.
+    #[error("{0}")]
+    MoveTask(String),
+    /// A log source could not be read.
+    #[error("cannot read the logs")]
+    Logs(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// How long a scan waits for the next batch before it concludes the queue
@@ -95,6 +111,20 @@ pub async fn list(
     }
     out.sort_by_key(|m| (m.first_failure_at(), m.message_id.clone()));
     Ok(out)
+}
+
+/// The DLQ message whose message id or request id is `id`, among the
+/// first `limit` (left in the DLQ).
+pub async fn find(
+    dlq: &dyn Queue,
+    ops: &dyn Ops,
+    id: &str,
+    limit: usize,
+) -> Result<Option<DlqMessage>, OpsError> {
+    Ok(list(dlq, ops, limit)
+        .await?
+        .into_iter()
+        .find(|m| m.message_id == id || m.request_id.as_deref() == Some(id)))
 }
 
 /// Settings of a replay.

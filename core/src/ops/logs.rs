@@ -110,6 +110,14 @@ pub fn parse_line(
     })
 }
 
+/// A place log lines are read from (files, CloudWatch Logs): the logs use
+/// case of `hookline logs`, the dashboard's Logs page and [`super::trace`].
+#[async_trait::async_trait]
+pub trait LogSearch: Send + Sync {
+    /// Every line `filter` keeps, oldest first.
+    async fn search(&self, filter: &LogFilter) -> Result<Vec<LogLine>, super::OpsError>;
+}
+
 /// Which lines to keep.
 #[derive(Clone, Debug, Default)]
 pub struct LogFilter {

@@ -8,7 +8,7 @@
 //!   beyond [`crate::store::Store`] and [`crate::store::Reader`] (audit rows
 //!   and their history, marking REPLAYED, the rows behind the statistics),
 //!   with the types they return. Postgres implements it in
-//!   `store::pg_ops`, SQLite in `hookline_store_sqlite::ops`.
+//!   `hookline_store_postgres::ops`, SQLite in `hookline_store_sqlite::ops`.
 //! - [`dlq`]: listing, replaying and purging a dead-letter queue, generic
 //!   over [`crate::queue::Queue`] (SQS and the embedded queue alike);
 //!   `dlq_message.rs`: a DLQ message with its audit row, and the replay
@@ -19,20 +19,35 @@
 //! - [`hosts`]: hook installs and their heartbeats; which went silent.
 //! - [`logs`]: Lambda-format JSON log lines: parsing, filtering (done here,
 //!   not by the log service: LocalStack does not apply filter patterns) and
-//!   printing.
+//!   printing; [`logs::LogSearch`], a source of lines (files, CloudWatch).
+//!
+//! The use cases, each called by a terminal command and a dashboard page
+//! that only parse input and render the result:
+//!
+//! - [`replay`]: replay from the DLQ (StartMessageMoveTask or message by
+//!   message), with [`replay::Queues`], the queue pair operators act on.
+//! - [`trace`]: everything known about one request.
+//! - [`health`]: the health page's figures over a window.
+//! - [`since`]: `--since` values (`30m`, `7d`, RFC 3339).
 
 pub mod dlq;
 mod dlq_message;
+mod dlq_move;
+pub mod health;
 pub mod hosts;
 pub mod logs;
 pub mod purge;
+pub mod replay;
+pub mod since;
 pub mod stats;
+pub mod trace;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::StoreError;
+pub use dlq::OpsError;
 pub use hosts::{HostReport, HostRow, HostStatus, host_report};
 pub use stats::{StatRow, Stats};
 

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{
@@ -49,26 +48,9 @@ pub async fn client_at(purpose: Purpose, endpoint: Option<&str>) -> Client {
             .operation_timeout(Duration::from_secs(30))
             .build(),
     };
-    let region = std::env::var("AWS_REGION")
-        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|_| "us-east-1".into());
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region))
+    let loader = crate::aws::loader(endpoint)
         .retry_config(RetryConfig::standard().with_max_attempts(2))
         .timeout_config(timeouts);
-    if let Some(url) = endpoint {
-        loader = loader.endpoint_url(url);
-    }
-    let custom_endpoint = endpoint.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
-    if custom_endpoint && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        loader = loader.credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "localstack",
-        ));
-    }
     Client::new(&loader.load().await)
 }
 

@@ -1,17 +1,12 @@
 //! The store: where audit and domain rows are written. One trait, one
-//! implementation per database, the same behaviour (idempotent, order-free).
+//! implementation per database (`hookline-store-postgres`,
+//! `hookline-store-sqlite`), the same behaviour (idempotent, order-free).
 
-mod pg_domain;
-mod pg_ops;
-mod pg_purge;
-mod pg_read;
-mod postgres;
 pub mod read;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use postgres::{MIGRATOR as PG_MIGRATOR, PgStore};
 pub use read::{Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink, thread};
 
 use crate::error::StoreError;

@@ -9,6 +9,10 @@
 //! line (`hookline` / `SilentHosts`, `Hosts`), which the SilentHosts alarm
 //! watches.
 
+mod function;
+
+pub use function::Function;
+
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Duration, Utc};
 use hookline_core::error::StoreError;

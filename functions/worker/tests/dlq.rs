@@ -10,8 +10,9 @@ use hookline_core::error::StoreError;
 use hookline_core::poller::{InProcess, Poller};
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::queue::{OutMessage, Queue};
-use hookline_core::store::{AuditRecord, Failure, Outcome, PgStore, Store, Work};
+use hookline_core::store::{AuditRecord, Failure, Outcome, Store, Work};
 use hookline_core::worker::WorkerConfig;
+use hookline_store_postgres::PgStore;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -45,7 +46,7 @@ fn message(request_id: &str) -> OutMessage {
     }
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn a_poison_message_reaches_the_dlq_after_max_receives_marked_failed(
     pool: PgPool,
 ) -> anyhow::Result<()> {

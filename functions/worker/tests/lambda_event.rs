@@ -2,8 +2,8 @@
 //! against a real Postgres (`#[sqlx::test]`, `DATABASE_URL`).
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use hookline_core::store::PgStore;
 use hookline_core::worker::WorkerConfig;
+use hookline_store_postgres::PgStore;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -51,7 +51,7 @@ fn sqs_event(records: &[(&str, String, &str)]) -> anyhow::Result<SqsEvent> {
     Ok(serde_json::from_value(json!({ "Records": records }))?)
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn a_batch_reports_no_failures_and_writes_rows(pool: PgPool) -> anyhow::Result<()> {
     let store = PgStore::new(pool.clone());
     let event = sqs_event(&[("m1", body("r1", "s1"), "1"), ("m2", body("r2", "s2"), "1")])?;
@@ -73,7 +73,7 @@ async fn a_batch_reports_no_failures_and_writes_rows(pool: PgPool) -> anyhow::Re
     Ok(())
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn an_unreachable_database_reports_every_record_for_redelivery(
     pool: PgPool,
 ) -> anyhow::Result<()> {

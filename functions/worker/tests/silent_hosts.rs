@@ -5,8 +5,8 @@
 //! metric line the alarm watches.
 
 use chrono::{DateTime, Duration, Utc};
-use hookline_core::store::PgStore;
 use hookline_core::worker::WorkerConfig;
+use hookline_store_postgres::PgStore;
 use hookline_worker::{Invocation, check_silent_hosts, handle};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -42,7 +42,7 @@ fn sqs_event(bodies: &[(&str, String)]) -> anyhow::Result<Invocation> {
     Invocation::parse(json!({ "Records": records })).map_err(anyhow::Error::msg)
 }
 
-#[sqlx::test(migrator = "hookline_core::store::PG_MIGRATOR")]
+#[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn the_scheduled_check_finds_the_silent_host_and_not_the_live_one(
     pool: PgPool,
 ) -> anyhow::Result<()> {

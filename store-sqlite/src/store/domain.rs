@@ -1,5 +1,5 @@
 //! Domain rows in SQLite: the upserts of one `Plan`, with the merge rules
-//! of the Postgres store (`core/src/store/pg_domain.rs`), each independent
+//! of the Postgres store (`store-postgres/src/store/domain.rs`), each independent
 //! of arrival order. Where Postgres has a function SQLite lacks:
 //!
 //! - `LEAST(a, b)` / `GREATEST(a, b)` ignore NULLs; SQLite's `min`/`max`
@@ -441,7 +441,7 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Conversation stitching, as in Postgres (`core/src/store/pg_domain.rs`,
+/// Conversation stitching, as in Postgres (`store-postgres/src/store/domain.rs`,
 /// `stitch`): record the first entry's evidence, resolve `continues_uuid`
 /// for this session and the sessions hanging from its entries, set
 /// `link_kind`.

@@ -1,5 +1,5 @@
 //! The SQLite store: `hookline_core::store::Store` with the behaviour of the
-//! Postgres one (`hookline_core::store::PgStore`): the same audit row and
+//! Postgres one (`hookline_store_postgres::PgStore`): the same audit row and
 //! attempt history, the same duplicate and terminal-status logic, the same
 //! domain rows merged the same order-independent way. Every statement is
 //! checked at compile time against the SQLite schema (offline data in the
@@ -25,11 +25,11 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use crate::store_error;
 use crate::time::{to_text, to_text_opt};
 
-pub(crate) type Tx = Transaction<'static, Sqlite>;
+pub type Tx = Transaction<'static, Sqlite>;
 
 /// Every write transaction takes the write lock up front: a deferred one
 /// that reads first could fail to upgrade (SQLITE_BUSY) instead of waiting.
-pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 #[derive(Clone, Debug)]
 pub struct SqliteStore {

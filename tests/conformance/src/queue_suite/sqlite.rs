@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookline_store_sqlite::QueueDb;
+use hookline_queue_sqlite::QueueDb;
 
 use super::{QueueFactory, QueuePair};
 
-/// Queues of `hookline_store_sqlite::queue`, one temporary file per pair.
+/// Queues of `hookline_queue_sqlite`, one temporary file per pair.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SqliteQueueFactory;
 

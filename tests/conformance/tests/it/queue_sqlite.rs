@@ -15,7 +15,7 @@ use hookline_core::error::StoreError;
 use hookline_core::queue::{OutMessage, Queue, QueueError};
 use hookline_core::store::{AuditRecord, Failure, Outcome, Store, Work};
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
-use hookline_store_sqlite::QueueDb;
+use hookline_queue_sqlite::QueueDb;
 
 mod suite {
     hookline_conformance::queue_conformance_tests!(

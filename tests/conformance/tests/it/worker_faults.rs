@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use hookline_conformance::db::TestDb;
 use hookline_conformance::fixtures::{event, record, session, stamped};
 use hookline_core::error::StoreError;
-use hookline_core::store::{AuditRecord, Failure, Outcome, PgStore, Store, Work};
+use hookline_core::store::{AuditRecord, Failure, Outcome, Store, Work};
 use hookline_core::worker::{WorkerConfig, process_batch};
+use hookline_store_postgres::PgStore;
 use hookline_store_sqlite::SqliteStore;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::SqlitePoolOptions;
@@ -52,19 +53,20 @@ impl Store for Faulty {
         match &self.fault {
             Fault::Panic => panic!("boom in {}", a.request_id),
             Fault::ConnectionKilled(admin) => {
-                let mut admin = admin.connect().await?;
+                let mut admin = admin.connect().await.map_err(setup)?;
                 sqlx::query(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                      WHERE datname = current_database() AND pid <> pg_backend_pid()",
                 )
                 .execute(&mut admin)
-                .await?;
+                .await
+                .map_err(setup)?;
                 self.inner.apply(a, w, started).await
             }
             Fault::Locked(other) => {
-                let blocker = other.begin_with("BEGIN IMMEDIATE").await?;
+                let blocker = other.begin_with("BEGIN IMMEDIATE").await.map_err(setup)?;
                 let result = self.inner.apply(a, w, started).await;
-                blocker.rollback().await?;
+                blocker.rollback().await.map_err(setup)?;
                 result
             }
         }
@@ -73,6 +75,11 @@ impl Store for Faulty {
     async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
         self.inner.record_failure(a, f).await
     }
+}
+
+/// A failure of the fault injection itself (not of the store under test).
+fn setup(e: sqlx::Error) -> StoreError {
+    StoreError::Permanent(format!("fault injection: {e}"))
 }
 
 fn panicking(db: &TestDb, victim: &'static str) -> Faulty {

@@ -16,8 +16,8 @@ use sqlx::SqlitePool;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::ops::{Done, Op, apply};
-use crate::store::BEGIN_WRITE;
-use crate::time::now_ms;
+use hookline_store_sqlite::store::BEGIN_WRITE;
+use hookline_store_sqlite::time::now_ms;
 
 /// Most operations committed in one transaction.
 pub(super) const MAX_GROUP: usize = 1024;

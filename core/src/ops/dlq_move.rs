@@ -4,14 +4,19 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use aws_sdk_sqs::types::QueueAttributeName;
-use hookline_core::ops::{Ops, dlq};
-use hookline_core::queue::sqs::SqsQueue;
 
-use super::opsctx::progress;
+use super::{Ops, OpsError, dlq};
+use crate::queue::sqs::SqsQueue;
 
-async fn arn(q: &SqsQueue) -> anyhow::Result<String> {
+fn sqs_error(op: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> OpsError {
+    OpsError::Sqs {
+        op,
+        source: Box::new(e),
+    }
+}
+
+async fn arn(q: &SqsQueue) -> Result<String, OpsError> {
     let out = q
         .client()
         .get_queue_attributes()
@@ -19,20 +24,22 @@ async fn arn(q: &SqsQueue) -> anyhow::Result<String> {
         .attribute_names(QueueAttributeName::QueueArn)
         .send()
         .await
-        .with_context(|| format!("GetQueueAttributes {}", q.url()))?;
+        .map_err(|e| sqs_error("GetQueueAttributes", e))?;
     out.attributes()
         .and_then(|a| a.get(&QueueAttributeName::QueueArn))
         .cloned()
-        .with_context(|| format!("no QueueArn for {}", q.url()))
+        .ok_or_else(|| OpsError::MoveTask(format!("no QueueArn for {}", q.url())))
 }
 
 /// Moves every message of `dlq` back to `source`; returns how many moved.
+/// `progress` gets the count moved and the count to move.
 pub async fn native(
     ops: &dyn Ops,
     source: &SqsQueue,
     dlq_q: &SqsQueue,
     rate: Option<f64>,
-) -> anyhow::Result<i64> {
+    progress: &mut (dyn FnMut(usize, Option<usize>) + Send),
+) -> Result<i64, OpsError> {
     let (source_arn, dlq_arn) = (arn(source).await?, arn(dlq_q).await?);
     let waiting = dlq::list(dlq_q, ops, usize::MAX).await?;
     if waiting.is_empty() {
@@ -54,7 +61,7 @@ pub async fn native(
     let handle = start
         .send()
         .await
-        .context("StartMessageMoveTask")?
+        .map_err(|e| sqs_error("StartMessageMoveTask", e))?
         .task_handle
         .unwrap_or_default();
     let total = waiting.len();
@@ -67,7 +74,7 @@ pub async fn native(
             .max_results(10)
             .send()
             .await
-            .context("ListMessageMoveTasks")?;
+            .map_err(|e| sqs_error("ListMessageMoveTasks", e))?;
         let task = tasks
             .results()
             .iter()
@@ -76,25 +83,21 @@ pub async fn native(
                     .is_none_or(|h| h == handle || handle.is_empty())
             })
             .or_else(|| tasks.results().first())
-            .context("the move task is not listed")?;
+            .ok_or_else(|| OpsError::MoveTask("the move task is not listed".into()))?;
         let moved = task.approximate_number_of_messages_moved();
         let to_move = task
             .approximate_number_of_messages_to_move()
             .and_then(|n| usize::try_from(n).ok())
             .unwrap_or(total);
-        progress("moving", usize::try_from(moved).unwrap_or(0), Some(to_move));
+        progress(usize::try_from(moved).unwrap_or(0), Some(to_move));
         match task.status().unwrap_or_default() {
-            "COMPLETED" => {
-                eprintln!();
-                return Ok(moved);
-            }
+            "COMPLETED" => return Ok(moved),
             "FAILED" | "CANCELLED" | "CANCELLING" => {
-                eprintln!();
-                anyhow::bail!(
+                return Err(OpsError::MoveTask(format!(
                     "move task {}: {}",
                     task.status().unwrap_or_default(),
                     task.failure_reason().unwrap_or("no reason given")
-                );
+                )));
             }
             _ => {}
         }

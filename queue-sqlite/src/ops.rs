@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::DateTime;
 use hookline_core::queue::Received;
 
-use crate::store::Tx;
+use hookline_store_sqlite::store::Tx;
 
 /// One operation of the queue.
 #[derive(Debug)]

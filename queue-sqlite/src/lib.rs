@@ -35,7 +35,7 @@ use sqlx::SqlitePool;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::time::now_ms;
+use hookline_store_sqlite::time::now_ms;
 use ops::{Done, Op};
 use writer::MAX_GROUP;
 
@@ -81,7 +81,7 @@ fn millis(d: Duration) -> i64 {
 }
 
 impl QueueDb {
-    /// Starts the writer task on a migrated pool (see [`crate::open`]). Must
+    /// Starts the writer task on a migrated pool (see [`hookline_store_sqlite::open`]). Must
     /// be called within a Tokio runtime.
     pub fn new(pool: SqlitePool) -> Self {
         let (tx, rx) = mpsc::channel(MAX_GROUP * 4);

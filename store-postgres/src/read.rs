@@ -1,9 +1,12 @@
 //! [`Reader`] on Postgres.
 
-use super::PgStore;
-use super::read::{Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink};
-use crate::error::StoreError;
-use crate::text::{escape_str, unescape_json, unescape_str};
+use crate::PgStore;
+use crate::store_error;
+use hookline_core::error::StoreError;
+use hookline_core::store::read::{
+    Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink,
+};
+use hookline_core::text::{escape_str, unescape_json, unescape_str};
 
 fn un(s: Option<String>) -> Option<String> {
     s.map(|s| unescape_str(&s).into_owned())
@@ -22,7 +25,8 @@ impl Reader for PgStore {
         )
         .bind(session_id)
         .fetch_optional(self.pool())
-        .await?;
+        .await
+        .map_err(store_error)?;
         row.map(|r| link_of_pg(&r)).transpose()
     }
 
@@ -34,7 +38,8 @@ impl Reader for PgStore {
         )
         .bind(session_id)
         .fetch_all(self.pool())
-        .await?;
+        .await
+        .map_err(store_error)?;
         rows.iter().map(link_of_pg).collect()
     }
 
@@ -55,7 +60,8 @@ impl Reader for PgStore {
             esc(&filter.host),
         )
         .fetch_all(self.pool())
-        .await?;
+        .await
+        .map_err(store_error)?;
         Ok(rows
             .into_iter()
             .map(|r| SessionSummary {
@@ -93,7 +99,7 @@ impl Reader for PgStore {
             pattern
         )
         .fetch_all(self.pool())
-        .await?;
+        .await.map_err(store_error)?;
         // An exact match, or exactly one prefix match.
         let r = match found.as_slice() {
             [one] => one,
@@ -108,7 +114,8 @@ impl Reader for PgStore {
             sid
         )
         .fetch_all(self.pool())
-        .await?
+        .await
+        .map_err(store_error)?
         {
             steps.push(Step::Message {
                 at: m.created_at,
@@ -128,7 +135,7 @@ impl Reader for PgStore {
             sid
         )
         .fetch_all(self.pool())
-        .await?
+        .await.map_err(store_error)?
         {
             steps.push(Step::ToolUse {
                 at: t.at.unwrap_or(r.started_at),
@@ -166,14 +173,15 @@ impl Reader for PgStore {
     }
 
     async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {
-        let name = crate::text::escape_str(tool_name).into_owned();
+        let name = hookline_core::text::escape_str(tool_name).into_owned();
         Ok(sqlx::query_scalar!(
             r#"SELECT DISTINCT session_id AS "session_id!" FROM tool_uses
                WHERE lower(tool_name) = lower($1)"#,
             name
         )
         .fetch_all(self.pool())
-        .await?
+        .await
+        .map_err(store_error)?
         .into_iter()
         .map(|s| unescape_str(&s).into_owned())
         .collect())
@@ -183,11 +191,12 @@ impl Reader for PgStore {
 fn link_of_pg(r: &sqlx::postgres::PgRow) -> Result<ThreadLink, StoreError> {
     use sqlx::Row;
     Ok(ThreadLink {
-        session_id: unescape_str(&r.try_get::<String, _>("session_id")?).into_owned(),
-        parent_session_id: un(r.try_get("parent_session_id")?),
-        link_kind: un(r.try_get("link_kind")?),
-        started_at: r.try_get("started_at")?,
-        title: un(r.try_get("title")?),
+        session_id: unescape_str(&r.try_get::<String, _>("session_id").map_err(store_error)?)
+            .into_owned(),
+        parent_session_id: un(r.try_get("parent_session_id").map_err(store_error)?),
+        link_kind: un(r.try_get("link_kind").map_err(store_error)?),
+        started_at: r.try_get("started_at").map_err(store_error)?,
+        title: un(r.try_get("title").map_err(store_error)?),
         depth: 0,
     })
 }

@@ -1,6 +1,8 @@
 //! The Postgres store. Every statement is checked at compile time (sqlx
 //! offline data in `.sqlx/`). Text and JSON are escaped for Postgres
-//! (`crate::text`): NUL is kept, never dropped.
+//! (`hookline_core::text`): NUL is kept, never dropped.
+
+mod domain;
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -8,16 +10,19 @@ use std::time::Instant;
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::pg_domain::{
+use crate::store_error;
+use domain::{
     insert_entry, refresh, stitch, upsert_conversation, upsert_heartbeat, upsert_message,
     upsert_subagent, upsert_tool_use,
 };
-use super::{AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Store, Work};
-use crate::error::StoreError;
-use crate::mapping::Plan;
-use crate::text::{escape_json, escape_str};
+use hookline_core::error::StoreError;
+use hookline_core::mapping::Plan;
+use hookline_core::store::{
+    AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Store, Work,
+};
+use hookline_core::text::{escape_json, escape_str};
 
-pub(super) type Tx<'a> = Transaction<'a, Postgres>;
+pub(crate) type Tx<'a> = Transaction<'a, Postgres>;
 
 /// Postgres migrations, embedded.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -82,7 +87,7 @@ impl PgStore {
             a.enqueued_at,
         )
         .fetch_one(&mut **tx)
-        .await?;
+        .await.map_err(store_error)?;
         Status::parse(&status)
             .ok_or_else(|| StoreError::Permanent(format!("unknown status {status} in database")))
     }
@@ -107,7 +112,7 @@ impl PgStore {
             error.map(|e| escape_str(e.1).into_owned()),
         )
         .execute(&mut **tx)
-        .await?;
+        .await.map_err(store_error)?;
         Ok(())
     }
 
@@ -134,7 +139,8 @@ impl PgStore {
             validation.map(|v| escape_json(&v).into_owned()),
         )
         .execute(&mut **tx)
-        .await?;
+        .await
+        .map_err(store_error)?;
         Self::history(tx, a, status, Some(ms), error).await
     }
 }
@@ -186,12 +192,12 @@ impl Store for PgStore {
         work: Work<'_>,
         started: Instant,
     ) -> Result<Outcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
         let (outcome, session) = apply_in(&mut tx, audit, work, started).await?;
         if let Some(sid) = session {
             refresh(&mut tx, &escape_str(sid)).await?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(store_error)?;
         Ok(outcome)
     }
 
@@ -211,19 +217,19 @@ impl Store for PgStore {
         // (index, result) in write order; `order` visits every index once.
         let mut done: Vec<(usize, Result<Outcome, StoreError>)> = Vec::with_capacity(items.len());
         let mut sessions = BTreeSet::new();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
         for i in order {
             let it = &items[i];
-            let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
+            let mut sp = sqlx::Acquire::begin(&mut *tx).await.map_err(store_error)?;
             match apply_in(&mut sp, it.audit, it.work, it.started).await {
                 Ok((outcome, session)) => {
-                    sp.commit().await?;
+                    sp.commit().await.map_err(store_error)?;
                     sessions.extend(session.map(|s| escape_str(s).into_owned()));
                     done.push((i, Ok(outcome)));
                 }
                 Err(e) => {
                     // A lost connection fails here too: the batch as a whole.
-                    sp.rollback().await?;
+                    sp.rollback().await.map_err(store_error)?;
                     tracing::warn!(request_id = %it.audit.request_id, error = %e, "record rolled back within its batch");
                     done.push((i, Err(e)));
                 }
@@ -232,13 +238,13 @@ impl Store for PgStore {
         for sid in &sessions {
             refresh(&mut tx, sid).await?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(store_error)?;
         done.sort_unstable_by_key(|(i, _)| *i);
         Ok(done.into_iter().map(|(_, r)| r).collect())
     }
 
     async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
         let status = Self::lock_audit(&mut tx, a).await?;
         if !status.is_terminal() {
             Self::finish(
@@ -251,7 +257,7 @@ impl Store for PgStore {
             )
             .await?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(store_error)?;
         Ok(())
     }
 }

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::PgStore;
-use crate::error::StoreError;
-use crate::ops::{Attempt, AuditDetail, AuditRow, DomainRows, HostRow, Ops, StatRow};
-use crate::text::{escape_str, unescape_json, unescape_str};
+use crate::PgStore;
+use crate::store_error;
+use hookline_core::error::StoreError;
+use hookline_core::ops::{Attempt, AuditDetail, AuditRow, DomainRows, HostRow, Ops, StatRow};
+use hookline_core::text::{escape_str, unescape_json, unescape_str};
 
 fn un(s: Option<String>) -> Option<String> {
     s.map(|s| unescape_str(&s).into_owned())
@@ -27,7 +28,8 @@ impl Ops for PgStore {
             id
         )
         .fetch_optional(self.pool())
-        .await?;
+        .await
+        .map_err(store_error)?;
         Ok(r.map(|r| AuditRow {
             request_id: unescape_str(&r.request_id).into_owned(),
             event_type: unescape_str(&r.event_type).into_owned(),
@@ -57,14 +59,14 @@ impl Ops for PgStore {
             id
         )
         .fetch_one(self.pool())
-        .await?;
+        .await.map_err(store_error)?;
         let history = sqlx::query!(
             r#"SELECT at, status, message_id, receive_count, processing_ms, error_code, error_message
                FROM webhook_event_attempts WHERE request_id = $1 ORDER BY at, id"#,
             id
         )
         .fetch_all(self.pool())
-        .await?
+        .await.map_err(store_error)?
         .into_iter()
         .map(|a| Attempt {
             at: a.at,
@@ -87,7 +89,8 @@ impl Ops for PgStore {
                 sid
             )
             .fetch_optional(self.pool())
-            .await?
+            .await
+            .map_err(store_error)?
             .map(|c| (c.message_count.into(), c.tool_use_count.into()));
             domain.messages = sqlx::query_scalar!(
                 r#"SELECT message_key FROM messages
@@ -97,7 +100,8 @@ impl Ops for PgStore {
                 id
             )
             .fetch_all(self.pool())
-            .await?
+            .await
+            .map_err(store_error)?
             .into_iter()
             .map(|k| unescape_str(&k).into_owned())
             .collect();
@@ -108,7 +112,8 @@ impl Ops for PgStore {
                 tid
             )
             .fetch_optional(self.pool())
-            .await?
+            .await
+            .map_err(store_error)?
             .map(|t| (unescape_str(&t.tool_use_id).into_owned(), t.status));
         }
         Ok(Some(AuditDetail {
@@ -125,14 +130,15 @@ impl Ops for PgStore {
 
     async fn mark_replayed(&self, request_id: &str, message_id: &str) -> Result<bool, StoreError> {
         let id = escape_str(request_id).into_owned();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.pool().begin().await.map_err(store_error)?;
         let changed = sqlx::query!(
             r#"UPDATE webhook_events SET status = 'REPLAYED', updated_at = now()
                WHERE request_id = $1 AND status NOT IN ('SUCCESS', 'INVALID', 'REPLAYED')"#,
             id
         )
         .execute(&mut *tx)
-        .await?
+        .await
+        .map_err(store_error)?
         .rows_affected();
         if changed > 0 {
             sqlx::query!(
@@ -142,9 +148,10 @@ impl Ops for PgStore {
                 message_id
             )
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(store_error)?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(store_error)?;
         Ok(changed > 0)
     }
 
@@ -157,7 +164,8 @@ impl Ops for PgStore {
             since
         )
         .fetch_all(self.pool())
-        .await?
+        .await
+        .map_err(store_error)?
         .into_iter()
         .map(|r| StatRow {
             request_id: unescape_str(&r.request_id).into_owned(),
@@ -174,13 +182,16 @@ impl Ops for PgStore {
 
     async fn purge_rows(
         &self,
-        sel: &crate::ops::purge::Selection,
+        sel: &hookline_core::ops::purge::Selection,
         dry_run: bool,
-    ) -> Result<crate::ops::purge::PurgeRows, StoreError> {
+    ) -> Result<hookline_core::ops::purge::PurgeRows, StoreError> {
         self.purge_rows_pg(sel, dry_run).await
     }
 
-    async fn record_purge(&self, rec: &crate::ops::purge::PurgeRecord) -> Result<i64, StoreError> {
+    async fn record_purge(
+        &self,
+        rec: &hookline_core::ops::purge::PurgeRecord,
+    ) -> Result<i64, StoreError> {
         self.record_purge_pg(rec).await
     }
 
@@ -190,7 +201,8 @@ impl Ops for PgStore {
                FROM hosts h ORDER BY h.user_name, h.host"#
         )
         .fetch_all(self.pool())
-        .await?
+        .await
+        .map_err(store_error)?
         .into_iter()
         .map(|r| HostRow {
             user_name: unescape_str(&r.user_name).into_owned(),

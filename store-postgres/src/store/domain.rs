@@ -1,12 +1,15 @@
-//! Domain rows in Postgres: the upserts of one [`Plan`](crate::mapping::Plan).
-//! Each merge rule is independent of arrival order (see `crate::mapping`).
+//! Domain rows in Postgres: the upserts of one [`Plan`](hookline_core::mapping::Plan).
+//! Each merge rule is independent of arrival order (see `hookline_core::mapping`).
 
 use serde_json::Value;
 
-use super::postgres::Tx;
-use crate::error::StoreError;
-use crate::mapping::{ConversationOp, EntryOp, HeartbeatOp, MessageOp, SubagentOp, ToolUseOp};
-use crate::text::{escape_json, escape_str};
+use crate::store::Tx;
+use crate::store_error;
+use hookline_core::error::StoreError;
+use hookline_core::mapping::{
+    ConversationOp, EntryOp, HeartbeatOp, MessageOp, SubagentOp, ToolUseOp,
+};
+use hookline_core::text::{escape_json, escape_str};
 
 fn e(s: &Option<String>) -> Option<String> {
     s.as_deref().map(|s| escape_str(s).into_owned())
@@ -83,7 +86,7 @@ pub(super) async fn upsert_conversation(
         title_at,
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     Ok(())
 }
 
@@ -106,7 +109,7 @@ pub(super) async fn insert_entry(
         escape_json(&en.raw).into_owned(),
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     Ok(())
 }
 
@@ -162,7 +165,7 @@ pub(super) async fn upsert_message(
         c.map(|c| c.ephemeral_1h_input_tokens),
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     if m.entry_uuid.is_some() {
         // A transcript message's content is the merge of its entries' blocks,
         // in (timestamp, uuid, position) order, whatever order they came in.
@@ -179,7 +182,7 @@ pub(super) async fn upsert_message(
             key,
         )
         .execute(&mut **tx)
-        .await?;
+        .await.map_err(store_error)?;
     }
     Ok(())
 }
@@ -232,7 +235,7 @@ pub(super) async fn upsert_tool_use(
         e(&t.entry_uuid),
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     Ok(())
 }
 
@@ -262,7 +265,8 @@ pub(super) async fn upsert_subagent(
         e(&s.tool_use_id),
     )
     .execute(&mut **tx)
-    .await?;
+    .await
+    .map_err(store_error)?;
     Ok(())
 }
 
@@ -289,7 +293,7 @@ pub(super) async fn upsert_heartbeat(tx: &mut Tx<'_>, h: &HeartbeatOp) -> Result
         e(&h.principal),
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     Ok(())
 }
 
@@ -310,7 +314,7 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
         sid
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     // A prompt the UserPromptSubmit hook gave and the transcript holds too
     // (the same text within a minute) is kept once, as the transcript's.
     sqlx::query!(
@@ -324,7 +328,8 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
         sid
     )
     .execute(&mut **tx)
-    .await?;
+    .await
+    .map_err(store_error)?;
     // A queued prompt that was then submitted (the same text within the
     // hour after it was queued) is that prompt.
     sqlx::query!(
@@ -338,14 +343,14 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
         sid
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     sqlx::query!(
         r#"UPDATE tool_uses SET duration_ms = (EXTRACT(EPOCH FROM post_at - pre_at) * 1000)::bigint
            WHERE session_id = $1 AND duration_ms IS NULL AND pre_at IS NOT NULL AND post_at IS NOT NULL"#,
         sid
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     // A call copied into a fork or resume belongs to the session it came
     // from: the parent holding the entry of its tool_use block.
     sqlx::query!(
@@ -358,7 +363,8 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
         sid
     )
     .execute(&mut **tx)
-    .await?;
+    .await
+    .map_err(store_error)?;
     sqlx::query!(
         r#"UPDATE conversations c SET
              message_count = (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
@@ -394,7 +400,7 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
         sid
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     sqlx::query!(
         r#"UPDATE subagents s SET
              message_count = (SELECT count(*) FROM messages m
@@ -413,7 +419,7 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
         sid
     )
     .execute(&mut **tx)
-    .await?;
+    .await.map_err(store_error)?;
     Ok(())
 }
 
@@ -440,7 +446,8 @@ pub(super) async fn stitch(
         .bind(e(&c.continues_uuid))
         .bind(e(&c.first_uuid))
         .execute(&mut **tx)
-        .await?;
+        .await
+        .map_err(store_error)?;
     }
     if has_entries || c.continues_uuid.is_some() {
         sqlx::query(
@@ -455,7 +462,7 @@ pub(super) async fn stitch(
         )
         .bind(sid)
         .execute(&mut **tx)
-        .await?;
+        .await.map_err(store_error)?;
     }
     if has_entries || c.first_uuid.is_some() {
         // A fork's transcript starts with copies of its parent's entries
@@ -478,7 +485,7 @@ pub(super) async fn stitch(
         )
         .bind(sid)
         .execute(&mut **tx)
-        .await?;
+        .await.map_err(store_error)?;
     }
     sqlx::query(
         "UPDATE conversations SET link_kind = CASE
@@ -490,6 +497,7 @@ pub(super) async fn stitch(
     )
     .bind(sid)
     .execute(&mut **tx)
-    .await?;
+    .await
+    .map_err(store_error)?;
     Ok(())
 }

@@ -7,17 +7,18 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::PgStore;
-use super::postgres::Tx;
-use crate::error::StoreError;
-use crate::ops::purge::{PurgeRecord, PurgeRows, Selection, TABLES};
-use crate::text::{escape_str, unescape_str};
+use crate::PgStore;
+use crate::store::Tx;
+use crate::store_error;
+use hookline_core::error::StoreError;
+use hookline_core::ops::purge::{PurgeRecord, PurgeRows, Selection, TABLES};
+use hookline_core::text::{escape_str, unescape_str};
 
 /// The stored (escaped) ids of the sessions `sel` selects.
 async fn selected(tx: &mut Tx<'_>, sel: &Selection) -> Result<Vec<String>, StoreError> {
     let session = sel.session.as_deref().map(|s| escape_str(s).into_owned());
     let user = sel.user.as_deref().map(|s| escape_str(s).into_owned());
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"WITH s AS (
                SELECT session_id FROM conversations
                UNION SELECT session_id FROM webhook_events WHERE session_id IS NOT NULL
@@ -35,7 +36,8 @@ async fn selected(tx: &mut Tx<'_>, sel: &Selection) -> Result<Vec<String>, Store
         sel.before
     )
     .fetch_all(&mut **tx)
-    .await?)
+    .await
+    .map_err(store_error)
 }
 
 /// Deletes the rows of `ids` (and, `sessionless`, the audit rows without a
@@ -58,7 +60,8 @@ async fn delete(
             before
         )
         .execute(&mut **tx)
-        .await?
+        .await
+        .map_err(store_error)?
         .rows_affected(),
     );
     n.push(
@@ -70,7 +73,8 @@ async fn delete(
             before
         )
         .execute(&mut **tx)
-        .await?
+        .await
+        .map_err(store_error)?
         .rows_affected(),
     );
     n.push(
@@ -79,31 +83,36 @@ async fn delete(
             ids
         )
         .execute(&mut **tx)
-        .await?
+        .await
+        .map_err(store_error)?
         .rows_affected(),
     );
     n.push(
         sqlx::query!("DELETE FROM subagents WHERE session_id = ANY($1)", ids)
             .execute(&mut **tx)
-            .await?
+            .await
+            .map_err(store_error)?
             .rows_affected(),
     );
     n.push(
         sqlx::query!("DELETE FROM tool_uses WHERE session_id = ANY($1)", ids)
             .execute(&mut **tx)
-            .await?
+            .await
+            .map_err(store_error)?
             .rows_affected(),
     );
     n.push(
         sqlx::query!("DELETE FROM messages WHERE session_id = ANY($1)", ids)
             .execute(&mut **tx)
-            .await?
+            .await
+            .map_err(store_error)?
             .rows_affected(),
     );
     n.push(
         sqlx::query!("DELETE FROM conversations WHERE session_id = ANY($1)", ids)
             .execute(&mut **tx)
-            .await?
+            .await
+            .map_err(store_error)?
             .rows_affected(),
     );
     Ok(TABLES
@@ -119,13 +128,13 @@ impl PgStore {
         sel: &Selection,
         dry_run: bool,
     ) -> Result<PurgeRows, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.pool().begin().await.map_err(store_error)?;
         let ids = selected(&mut tx, sel).await?;
         let counts = delete(&mut tx, &ids, sel.takes_sessionless(), sel.before).await?;
         if dry_run {
-            tx.rollback().await?;
+            tx.rollback().await.map_err(store_error)?;
         } else {
-            tx.commit().await?;
+            tx.commit().await.map_err(store_error)?;
         }
         Ok(PurgeRows {
             sessions: ids.iter().map(|s| unescape_str(s).into_owned()).collect(),
@@ -134,15 +143,16 @@ impl PgStore {
     }
 
     pub(super) async fn record_purge_pg(&self, rec: &PurgeRecord) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar!(
+        sqlx::query_scalar!(
             r#"INSERT INTO purges (purged_at, actor, selection, counts)
                VALUES ($1, $2, $3, $4) RETURNING id"#,
             rec.at,
             escape_str(&rec.actor).into_owned(),
-            crate::text::escape_json(&rec.selection).into_owned(),
+            hookline_core::text::escape_json(&rec.selection).into_owned(),
             rec.counts
         )
         .fetch_one(self.pool())
-        .await?)
+        .await
+        .map_err(store_error)
     }
 }

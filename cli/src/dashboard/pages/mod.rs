@@ -1,0 +1,12 @@
+//! The pages, one file each: a handler parses the request, calls the
+//! use case (the store's reader, [`hookline_core::ops`]) and renders with
+//! [`super::views`].
+
+pub mod failures;
+pub mod health;
+pub mod login;
+pub mod logs;
+pub mod replay;
+pub mod session;
+pub mod sessions;
+pub mod trace;
