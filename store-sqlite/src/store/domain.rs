@@ -403,11 +403,12 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
              cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
                                          FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
                      WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
-             model = COALESCE(c.event_model,
+             model = COALESCE(
                  (SELECT m.model FROM messages m
                   WHERE m.session_id = c.session_id AND m.role = 'assistant' AND m.agent_id IS NULL
                     AND m.model IS NOT NULL AND m.model <> '<synthetic>'
-                  ORDER BY m.created_at, m.message_key LIMIT 1)),
+                  ORDER BY m.created_at DESC, m.message_key DESC LIMIT 1),
+                 c.event_model),
              last_activity_at = max(c.started_at, COALESCE(c.ended_at, c.started_at),
                  COALESCE((SELECT max(created_at) FROM messages WHERE session_id = c.session_id), c.started_at),
                  COALESCE((SELECT max(ts) FROM transcript_entries WHERE session_id = c.session_id), c.started_at),

@@ -268,3 +268,73 @@ fn appended(sid: &str, line: Value) -> anyhow::Result<QueueRecord> {
     }]);
     record(rid, body)
 }
+
+on_both!(the_model_is_the_latest_replys_whatever_the_order);
+
+/// After a `/model` switch the session's model is that of its latest reply
+/// (by transcript time, not by arrival); SessionStart's `model` only while
+/// no reply has one.
+async fn the_model_is_the_latest_replys_whatever_the_order(db: TestDb) -> anyhow::Result<()> {
+    let store = db.store();
+    let cfg = WorkerConfig::default();
+    let body = json!({"session_id": S1, "transcript_path": format!("/p/{S1}.jsonl"),
+                      "cwd": "/w", "hook_event_name": "SessionStart", "source": "startup",
+                      "model": "claude-opus-5-5"});
+    let start = record("md-0", stamped(body, "md-0", 0))?;
+    let reply = |n: u32, model: &str| {
+        let mut e = entry(S1, n, Some(n - 1), "assistant");
+        e["message"]["model"] = json!(model);
+        e
+    };
+    let chunk = |rid: &str, second: i64, offset: u64, entries: Vec<Value>| {
+        let body = json!({"session_id": S1, "transcript_path": format!("/p/{S1}.jsonl"),
+                          "cwd": "/w", "hook_event_name": "Stop", "stop_hook_active": false});
+        let mut body = stamped(body, rid, second);
+        body["hookline"]["transcript"] = json!([{
+            "source": "main", "path": "/t.jsonl", "start_offset": offset,
+            "end_offset": offset + 100, "entries": entries
+        }]);
+        record(rid, body)
+    };
+    let first = chunk(
+        "md-1",
+        10,
+        0,
+        vec![entry(S1, 1, None, "user"), reply(2, "claude-opus-5-5")],
+    )?;
+    let later = chunk(
+        "md-2",
+        20,
+        100,
+        vec![entry(S1, 3, Some(2), "user"), reply(4, "claude-sonnet-4-5")],
+    )?;
+    let model = |db: TestDb| async move {
+        db.value(&format!(
+            "SELECT model FROM conversations WHERE session_id = {}",
+            quote(S1)
+        ))
+        .await
+    };
+    assert!(
+        process_batch(store, &cfg, std::slice::from_ref(&start))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        model(db.clone()).await?,
+        "claude-opus-5-5",
+        "SessionStart's"
+    );
+    for order in [[first.clone(), later.clone()], [later, first]] {
+        db.reset().await?;
+        for r in std::iter::once(&start).chain(order.iter()) {
+            assert!(
+                process_batch(store, &cfg, std::slice::from_ref(r))
+                    .await
+                    .is_empty()
+            );
+        }
+        assert_eq!(model(db.clone()).await?, "claude-sonnet-4-5");
+    }
+    Ok(())
+}
