@@ -359,6 +359,18 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
     )
     .execute(&mut **tx)
     .await?;
+    // So does a message or prompt copied into a fork or resume (the same
+    // message key as one of the parent's): kept in the parent only.
+    sqlx::query!(
+        r#"DELETE FROM messages m USING conversations c
+           WHERE m.session_id = c.session_id AND (c.session_id = $1 OR c.parent_session_id = $1)
+             AND c.parent_session_id IS NOT NULL
+             AND EXISTS (SELECT 1 FROM messages pm
+                         WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
     sqlx::query!(
         r#"UPDATE conversations c SET
              message_count = (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm

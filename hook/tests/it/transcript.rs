@@ -417,7 +417,12 @@ fn a_reply_written_while_session_end_runs_is_sent_with_it() -> TestResult {
         .into_iter()
         .filter(|l| l.to_string().contains("transcript tail written"))
         .collect();
-    assert_eq!(late.len(), 1, "read after SessionEnd was spooled: {}", sb.log());
+    assert_eq!(
+        late.len(),
+        1,
+        "read after SessionEnd was spooled: {}",
+        sb.log()
+    );
     let seen = accepted_entries(&server);
     for l in &lines[..5] {
         assert_eq!(

@@ -382,6 +382,19 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
     )
     .execute(&mut **tx)
     .await?;
+    // So does a message or prompt copied into a fork or resume (the same
+    // message key as one of the parent's): kept in the parent only.
+    sqlx::query!(
+        r#"DELETE FROM messages
+           WHERE session_id IN (SELECT session_id FROM conversations
+                                WHERE (session_id = ?1 OR parent_session_id = ?1)
+                                  AND parent_session_id IS NOT NULL)
+             AND EXISTS (SELECT 1 FROM conversations c JOIN messages pm ON pm.session_id = c.parent_session_id
+                         WHERE c.session_id = messages.session_id AND pm.message_key = messages.message_key)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
     sqlx::query!(
         r#"UPDATE conversations AS c SET
              message_count = (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
