@@ -129,11 +129,11 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
             &[err_field(&e)],
         );
     }
-    // SessionEnd, or a Stop Claude Code signalled as it exits: the tail of
-    // the transcript may be written now, and no later event may read it.
+    // Stop or SessionEnd: the tail of the transcript may be written now,
+    // and no later event may read it.
     if all_spooled
         && let Some(first) = planned.first().map(|p| p.request_id.clone())
-        && transcript::tail_may_follow(&input.peek, signals.is_caught())
+        && transcript::tail_may_follow(&input.peek)
     {
         let index = u32::try_from(planned.len()).unwrap_or(u32::MAX);
         let late = late_tail(

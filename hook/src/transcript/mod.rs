@@ -179,23 +179,21 @@ pub fn collect(
     Some(Collected { files, cursor })
 }
 
-/// How often, and how long at most, SessionEnd watches the transcript.
+/// How often, and how long at most, Stop and SessionEnd watch the
+/// transcript once their event is spooled.
 const SETTLE_POLL: Duration = Duration::from_millis(40);
 const SETTLE_MAX: Duration = Duration::from_millis(600);
 /// Polls in a row without growth after which the transcript is taken as
 /// complete.
-const SETTLE_QUIET: u32 = 3;
+const SETTLE_QUIET: u32 = 4;
 
 /// Whether the tail of the session's transcript may still be written once
-/// this event is spooled: SessionEnd, and a Stop that Claude Code
-/// signalled (the end of a `claude -p` turn: 2.1.197 writes the last reply
-/// as it exits, after Stop read the transcript, and may fire no SessionEnd).
-pub fn tail_may_follow(peek: &Peek, signalled: bool) -> bool {
-    match peek.event_name() {
-        Some("SessionEnd") => true,
-        Some("Stop") => signalled,
-        _ => false,
-    }
+/// this event is spooled, with no later event of the session to read it:
+/// Stop and SessionEnd (Claude Code 2.1.197 in print mode writes the last
+/// reply as it exits, some 80 ms after Stop started, and may fire no
+/// SessionEnd). Stop runs as an async hook: Claude Code does not wait.
+pub fn tail_may_follow(peek: &Peek) -> bool {
+    matches!(peek.event_name(), Some("SessionEnd" | "Stop"))
 }
 
 /// Waits until the session's transcript has not grown for [`SETTLE_QUIET`]

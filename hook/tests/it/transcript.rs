@@ -388,7 +388,7 @@ fn a_transcript_not_written_yet_is_no_warning_but_an_unreadable_one_is() -> Test
 
 /// Claude Code 2.1.197 in print mode writes the last reply as it exits,
 /// after Stop read the transcript (and it may fire no SessionEnd): the
-/// hook of SessionEnd (or of a Stop it signals) waits for the transcript
+/// hook of Stop and SessionEnd waits for the transcript
 /// to stop growing and sends the tail as a continuation part of the event.
 #[test]
 fn a_reply_written_while_session_end_runs_is_sent_with_it() -> TestResult {
