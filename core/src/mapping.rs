@@ -30,7 +30,12 @@ pub const QUEUED_PROMPT: &str = "queue:";
 /// The person's prompt in a transcript `user` entry: content that is a
 /// string or text blocks only (not `tool_result`), not Claude Code's own
 /// (`isMeta`, a compaction summary, the "[Request interrupted by user…]"
-/// marker). `None` for anything else.
+/// marker, a slash command's output `<local-command-stdout>`,
+/// `<local-command-stderr>`, `<local-command-caveat>`). A slash command's
+/// echo (`<command-name>/model</command-name>…<command-args>x</command-args>`)
+/// is the command as typed, `/model x`: the same text as print mode's
+/// `queue-operation` line, so the two are stored once. `None` for anything
+/// else.
 pub fn prompt_of(raw: &Value) -> Option<String> {
     if raw.get("type").and_then(Value::as_str) != Some("user")
         || raw.get("isMeta").and_then(Value::as_bool) == Some(true)
@@ -52,7 +57,34 @@ pub fn prompt_of(raw: &Value) -> Option<String> {
         }
         _ => return None,
     };
-    (!text.starts_with("[Request interrupted by user")).then_some(text)
+    if text.starts_with("[Request interrupted by user") {
+        return None;
+    }
+    let t = text.trim_start();
+    if t.starts_with("<local-command-") {
+        return None;
+    }
+    if t.starts_with("<command-name>") || t.starts_with("<command-message>") {
+        return slash_command(t);
+    }
+    Some(text)
+}
+
+/// A slash command's echo as typed: `<command-name>` then `<command-args>`
+/// when not empty. `None` without a command name.
+fn slash_command(echo: &str) -> Option<String> {
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let close = format!("</{name}>");
+        let start = echo.find(&open)? + open.len();
+        let len = echo[start..].find(&close)?;
+        Some(echo[start..start + len].trim())
+    };
+    let name = tag("command-name").filter(|n| !n.is_empty())?;
+    Some(match tag("command-args").filter(|a| !a.is_empty()) {
+        Some(args) => format!("{name} {args}"),
+        None => name.to_owned(),
+    })
 }
 
 /// Upsert of `conversations`, keyed by `session_id`.
@@ -623,6 +655,27 @@ mod tests {
         let mut meta = user(json!("<command-caveat>"));
         meta["isMeta"] = json!(true);
         assert_eq!(prompt_of(&meta), None);
+        let echo = "<command-name>/model</command-name>\n<command-message>model</command-message>\n<command-args>claude-sonnet-4-5</command-args>";
+        assert_eq!(
+            prompt_of(&user(json!(echo))).as_deref(),
+            Some("/model claude-sonnet-4-5")
+        );
+        let bare = "<command-name>/mcp</command-name>\n  <command-message>mcp</command-message>\n  <command-args></command-args>";
+        assert_eq!(prompt_of(&user(json!(bare))).as_deref(), Some("/mcp"));
+        let nameless = "<command-message>x</command-message>";
+        assert_eq!(prompt_of(&user(json!(nameless))), None);
+        assert_eq!(
+            prompt_of(&user(json!(
+                "<local-command-stdout>Set model</local-command-stdout>"
+            ))),
+            None
+        );
+        assert_eq!(
+            prompt_of(&user(
+                json!([{"type": "text", "text": "<local-command-stderr>e</local-command-stderr>"}])
+            )),
+            None
+        );
         let mut summary = user(json!("This session is being continued"));
         summary["isCompactSummary"] = json!(true);
         assert_eq!(prompt_of(&summary), None);

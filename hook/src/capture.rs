@@ -92,7 +92,7 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
     let files = collected.as_ref().map_or(&[][..], |c| c.files.as_slice());
     let (heartbeat, captured_at) = (meta.heartbeat, meta.captured_at);
     let mut mint = || uuid::Uuid::now_v7().to_string();
-    let planned = match split::bodies(&input, meta, files, cfg.body_limit, &mut mint) {
+    let mut planned = match split::bodies(&input, meta, files, cfg.body_limit, &mut mint) {
         Ok(p) => p,
         Err(e) => {
             log.error("cannot build the request body", &[err_field(&e)]);
@@ -128,6 +128,18 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
             "cannot save the transcript offsets (lines will be sent again)",
             &[err_field(&e)],
         );
+    }
+    // Stop or SessionEnd: the tail of the transcript may be written now,
+    // and no later event may read it.
+    if all_spooled
+        && let Some(first) = planned.first().map(|p| p.request_id.clone())
+        && transcript::tail_may_follow(&input.peek)
+    {
+        let index = u32::try_from(planned.len()).unwrap_or(u32::MAX);
+        let late = late_tail(
+            cfg, log, &input, &state_dir, &spool, &session, &first, index,
+        );
+        planned.extend(late);
     }
     let summary = [
         ("parts", json!(planned.len())),
@@ -210,6 +222,74 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
         ("ms", json!(started.elapsed().as_millis() as u64)),
     ]);
     log.info("event captured", &fields);
+}
+
+/// Waits for the transcript to stop growing (bounded), reads what it
+/// gained since this event was spooled, and spools it as a continuation
+/// part of the event (`parent`). `None` when nothing was added.
+#[allow(clippy::too_many_arguments)]
+fn late_tail(
+    cfg: &Config,
+    log: &Logger,
+    input: &Input,
+    state_dir: &std::path::Path,
+    spool: &Spool,
+    session: &str,
+    parent: &str,
+    index: u32,
+) -> Option<Planned> {
+    let started = Instant::now();
+    // Leave time to send before the SIGKILL that follows SIGTERM by 1.5 s.
+    transcript::settle(&input.peek, started + std::time::Duration::from_millis(700));
+    let mut c = transcript::collect(&input.peek, cfg, state_dir, log, false)?;
+    if c.entry_count() == 0 {
+        return None;
+    }
+    if let Some(r) = redactor(cfg, log) {
+        for line in c.files.iter_mut().flat_map(|f| f.delta.lines.iter_mut()) {
+            r.redact_value(&mut line.value, &mut line.redactions);
+        }
+    }
+    let meta = new_meta(
+        &uuid::Uuid::now_v7().to_string(),
+        identity::lookup(state_dir),
+    );
+    let part = match split::late_part(input, meta, &c.files, cfg.body_limit, parent, index) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            log.info(
+                "transcript tail too large for one part; read on a later event",
+                &[],
+            );
+            return None;
+        }
+        Err(e) => {
+            log.error("cannot build the request body", &[err_field(&e)]);
+            return None;
+        }
+    };
+    if let Err(e) = spool.write_pending(&EntryName::new(&part.request_id, session), &part.body) {
+        log.error(
+            "cannot write to the spool; the tail waits for a later event",
+            &[err_field(&e)],
+        );
+        return None;
+    }
+    let entries = c.entry_count();
+    if let Err(e) = c.commit() {
+        log.error(
+            "cannot save the transcript offsets (lines will be sent again)",
+            &[err_field(&e)],
+        );
+    }
+    log.info(
+        "transcript tail written after the event was read; spooled as a continuation part",
+        &[
+            ("transcript_entries", json!(entries)),
+            ("ms", json!(started.elapsed().as_millis() as u64)),
+        ],
+    );
+    Some(part)
 }
 
 fn total_redactions(planned: &[Planned]) -> crate::redact::Counts {

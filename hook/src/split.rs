@@ -170,6 +170,48 @@ pub fn bodies(
     Ok(out)
 }
 
+/// A continuation part of an event already spooled (`parent`, which had
+/// `index` parts): the transcript lines read after it was spooled (the
+/// tail Claude Code wrote while the hook ran). `None` when it would not fit
+/// the body limit (the lines are then read on a later event).
+pub fn late_part(
+    input: &Input,
+    mut meta: HooklineMeta,
+    files: &[FileDelta],
+    limit: usize,
+    parent: &str,
+    index: u32,
+) -> Result<Option<Planned>, serde_json::Error> {
+    let entries: usize = files.iter().map(|f| f.delta.lines.len()).sum();
+    meta.redactions = Counts::new();
+    for l in files.iter().flat_map(|f| &f.delta.lines) {
+        redact::add(&mut meta.redactions, &l.redactions);
+    }
+    meta.part = Some(Part {
+        index,
+        count: index.saturating_add(1),
+        parent_request_id: Some(parent.to_owned()),
+    });
+    meta.transcript = chunks(
+        files,
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| one_slice(i, f))
+            .collect(),
+    );
+    let body = input.continuation_with_meta(&meta)?;
+    if body.len() > limit {
+        return Ok(None);
+    }
+    Ok(Some(Planned {
+        request_id: meta.request_id,
+        body,
+        entries,
+        redactions: meta.redactions,
+    }))
+}
+
 fn one_slice(file: usize, f: &FileDelta) -> Slice {
     Slice {
         file,

@@ -385,3 +385,52 @@ fn a_transcript_not_written_yet_is_no_warning_but_an_unreadable_one_is() -> Test
     assert_eq!(warns[0]["message"], "cannot read the transcript");
     Ok(())
 }
+
+/// Claude Code 2.1.197 in print mode writes the last reply as it exits,
+/// after Stop read the transcript (and it may fire no SessionEnd): the
+/// hook of Stop and SessionEnd waits for the transcript
+/// to stop growing and sends the tail as a continuation part of the event.
+#[test]
+fn a_reply_written_while_session_end_runs_is_sent_with_it() -> TestResult {
+    let lines = fixture_lines()?;
+    let server = TestServer::start()?;
+    let sb = Sandbox::new(Some(&server.url()))?;
+    let t = sb.root().join("transcript.jsonl");
+    append(&t, &format!("{}{}", lines[0], lines[1]))?;
+    sb.hook(&stop("sess-e", &t))?;
+    append(&t, &lines[2])?;
+    // Claude Code writes the last reply while the SessionEnd hook runs
+    // (2.1.197 in print mode): no later event of the session reads it.
+    let late = t.clone();
+    let tail = format!("{}{}", lines[3], lines[4]);
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        append(&late, &tail)
+    });
+    sb.hook(&event(
+        "sess-e",
+        "SessionEnd",
+        json!({"transcript_path": t, "reason": "other"}),
+    ))?;
+    writer.join().map_err(|_| "writer panicked")??;
+    let late: Vec<Value> = log_lines(&sb, "INFO")
+        .into_iter()
+        .filter(|l| l.to_string().contains("transcript tail written"))
+        .collect();
+    assert_eq!(
+        late.len(),
+        1,
+        "read after SessionEnd was spooled: {}",
+        sb.log()
+    );
+    let seen = accepted_entries(&server);
+    for l in &lines[..5] {
+        assert_eq!(
+            seen.get(&uuids(l)),
+            Some(&1),
+            "entry {} sent once: {seen:?}",
+            uuids(l)
+        );
+    }
+    Ok(())
+}

@@ -365,6 +365,19 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
     .execute(&mut **tx)
     .await
     .map_err(store_error)?;
+    // So does a message or prompt copied into a fork or resume (the same
+    // message key as one of the parent's): kept in the parent only.
+    sqlx::query!(
+        r#"DELETE FROM messages m USING conversations c
+           WHERE m.session_id = c.session_id AND (c.session_id = $1 OR c.parent_session_id = $1)
+             AND c.parent_session_id IS NOT NULL
+             AND EXISTS (SELECT 1 FROM messages pm
+                         WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(store_error)?;
     sqlx::query!(
         r#"UPDATE conversations c SET
              message_count = (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
@@ -386,11 +399,12 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
              cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
                                          FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
                      WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
-             model = COALESCE(c.event_model,
+             model = COALESCE(
                  (SELECT m.model FROM messages m
                   WHERE m.session_id = c.session_id AND m.role = 'assistant' AND m.agent_id IS NULL
                     AND m.model IS NOT NULL AND m.model <> '<synthetic>'
-                  ORDER BY m.created_at, m.message_key LIMIT 1)),
+                  ORDER BY m.created_at DESC, m.message_key DESC LIMIT 1),
+                 c.event_model),
              last_activity_at = GREATEST(c.started_at, c.ended_at,
                  (SELECT max(created_at) FROM messages WHERE session_id = c.session_id),
                  (SELECT max(ts) FROM transcript_entries WHERE session_id = c.session_id),

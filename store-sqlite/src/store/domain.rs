@@ -382,6 +382,19 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
     )
     .execute(&mut **tx)
     .await?;
+    // So does a message or prompt copied into a fork or resume (the same
+    // message key as one of the parent's): kept in the parent only.
+    sqlx::query!(
+        r#"DELETE FROM messages
+           WHERE session_id IN (SELECT session_id FROM conversations
+                                WHERE (session_id = ?1 OR parent_session_id = ?1)
+                                  AND parent_session_id IS NOT NULL)
+             AND EXISTS (SELECT 1 FROM conversations c JOIN messages pm ON pm.session_id = c.parent_session_id
+                         WHERE c.session_id = messages.session_id AND pm.message_key = messages.message_key)"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await?;
     sqlx::query!(
         r#"UPDATE conversations AS c SET
              message_count = (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
@@ -403,11 +416,12 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
              cache_creation_1h_tokens = (SELECT COALESCE(sum(cache_creation_1h_tokens), 0)
                                          FROM messages m WHERE m.session_id = c.session_id AND NOT EXISTS (SELECT 1 FROM messages pm
                      WHERE pm.session_id = c.parent_session_id AND pm.message_key = m.message_key)),
-             model = COALESCE(c.event_model,
+             model = COALESCE(
                  (SELECT m.model FROM messages m
                   WHERE m.session_id = c.session_id AND m.role = 'assistant' AND m.agent_id IS NULL
                     AND m.model IS NOT NULL AND m.model <> '<synthetic>'
-                  ORDER BY m.created_at, m.message_key LIMIT 1)),
+                  ORDER BY m.created_at DESC, m.message_key DESC LIMIT 1),
+                 c.event_model),
              last_activity_at = max(c.started_at, COALESCE(c.ended_at, c.started_at),
                  COALESCE((SELECT max(created_at) FROM messages WHERE session_id = c.session_id), c.started_at),
                  COALESCE((SELECT max(ts) FROM transcript_entries WHERE session_id = c.session_id), c.started_at),

@@ -112,7 +112,8 @@ fn n(v: &Value, path: &[&str]) -> i64 {
 
 /// The person's prompt in a line: a `user` line whose content is a string
 /// or text blocks only, not Claude Code's (`isMeta`, compaction summary,
-/// the interruption marker).
+/// the interruption marker, a slash command's output); a slash command's
+/// echo is the command as typed.
 pub fn prompt(line: &Value) -> Option<String> {
     if s(line, "type") != Some("user")
         || line.get("isMeta") == Some(&Value::Bool(true))
@@ -129,7 +130,20 @@ pub fn prompt(line: &Value) -> Option<String> {
             .join("\n"),
         _ => return None,
     };
-    (!text.starts_with("[Request interrupted by user")).then_some(text)
+    if text.starts_with("[Request interrupted by user") || text.contains("<local-command-") {
+        return None;
+    }
+    // A slash command's echo is the command as typed: `/name args`.
+    if let Some(name) = between(&text, "<command-name>", "</command-name>") {
+        let args = between(&text, "<command-args>", "</command-args>").unwrap_or_default();
+        return Some(format!("{name} {args}").trim().to_string());
+    }
+    (!text.contains("<command-message>")).then_some(text)
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let rest = &text[text.find(open)? + open.len()..];
+    Some(rest[..rest.find(close)?].trim())
 }
 
 /// What the record of a session holds, per the transcript.

@@ -213,11 +213,14 @@ async fn check_facts(db: &TestDb, s: &Session) -> anyhow::Result<()> {
         .lines
         .iter()
         .filter(|l| l["type"] == "assistant")
-        .find_map(|l| {
-            l["message"]["model"]
+        .filter_map(|l| {
+            let m = l["message"]["model"]
                 .as_str()
-                .filter(|m| *m != "<synthetic>")
-        });
+                .filter(|m| *m != "<synthetic>")?;
+            Some((l["timestamp"].as_str().unwrap_or_default(), m))
+        })
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, m)| m);
     assert_eq!(c["model"].as_str(), want_model, "{}: model", s.name);
     assert!(
         c["last_activity_at"].is_string(),

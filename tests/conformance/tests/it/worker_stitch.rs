@@ -157,9 +157,9 @@ fn fork_entry(session: &str, n: u32, parent: Option<u32>, kind: &str) -> Value {
 
 /// `claude --resume S1 --fork-session`: the fork's transcript starts with
 /// copies of S1's entries (same uuids, the fork's session id, the first
-/// with `parentUuid: null`). The fork is linked to S1; each message, token
-/// and tool call counts once, in S1 where it happened; the order of arrival
-/// changes nothing.
+/// with `parentUuid: null`). The fork is linked to S1; each copied message,
+/// prompt, token and tool call is stored and counts once, in S1 where it
+/// happened; the order of arrival changes nothing.
 async fn a_fork_is_linked_through_its_copies_and_counts_only_its_own_messages(
     db: TestDb,
 ) -> anyhow::Result<()> {
@@ -209,9 +209,47 @@ async fn a_fork_is_linked_through_its_copies_and_counts_only_its_own_messages(
                        "message_count": 2, "tool_use_count": 1, "input_tokens": 100, "output_tokens": 5}),
             ]
         );
+        // The copies are stored in S1 only: the fork holds its own prompt,
+        // reply and call.
+        let stored = db
+            .rows(&format!(
+                "SELECT session_id, message_key FROM messages WHERE session_id IN ({}, {})
+                 UNION ALL SELECT session_id, tool_use_id FROM tool_uses WHERE session_id IN ({}, {})
+                 ORDER BY 1, 2",
+                quote(S1),
+                quote(F1),
+                quote(S1),
+                quote(F1)
+            ))
+            .await?;
+        let stored: Vec<(&str, &str)> = stored
+            .iter()
+            .map(|r| {
+                let s = |k: &str| r[k].as_str().unwrap_or_default();
+                (s("session_id"), s("message_key"))
+            })
+            .collect();
+        let (p1, p4) = (format!("entry:{}", uuid(1)), format!("entry:{}", uuid(4)));
+        let mut want = vec![
+            (S1, p1.as_str()),
+            (S1, "msg_2/req_2"),
+            (S1, "toolu_2"),
+            (F1, p4.as_str()),
+            (F1, "msg_5/req_5"),
+            (F1, "toolu_5"),
+        ];
+        want.sort();
+        assert_eq!(stored, want, "each message, prompt and call in one session");
         let t = thread(db.reader().as_ref(), S1).await?;
         let ids: Vec<&str> = t.iter().map(|l| l.session_id.as_str()).collect();
         assert_eq!(ids, [S1, F1], "sessions show S1 --thread shows the fork");
+        let t = thread(db.reader().as_ref(), F1).await?;
+        let ids: Vec<&str> = t.iter().map(|l| l.session_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [S1, F1],
+            "sessions show F1 --thread: the parent, then the fork"
+        );
         dumps.push(db.dump().await?);
     }
     assert_same(&dumps[1], &dumps[0], "the fork first");
@@ -267,4 +305,74 @@ fn appended(sid: &str, line: Value) -> anyhow::Result<QueueRecord> {
         "source": "main", "path": "/t.jsonl", "start_offset": 500, "end_offset": 600, "entries": [line]
     }]);
     record(rid, body)
+}
+
+on_both!(the_model_is_the_latest_replys_whatever_the_order);
+
+/// After a `/model` switch the session's model is that of its latest reply
+/// (by transcript time, not by arrival); SessionStart's `model` only while
+/// no reply has one.
+async fn the_model_is_the_latest_replys_whatever_the_order(db: TestDb) -> anyhow::Result<()> {
+    let store = db.store();
+    let cfg = WorkerConfig::default();
+    let body = json!({"session_id": S1, "transcript_path": format!("/p/{S1}.jsonl"),
+                      "cwd": "/w", "hook_event_name": "SessionStart", "source": "startup",
+                      "model": "claude-opus-5-5"});
+    let start = record("md-0", stamped(body, "md-0", 0))?;
+    let reply = |n: u32, model: &str| {
+        let mut e = entry(S1, n, Some(n - 1), "assistant");
+        e["message"]["model"] = json!(model);
+        e
+    };
+    let chunk = |rid: &str, second: i64, offset: u64, entries: Vec<Value>| {
+        let body = json!({"session_id": S1, "transcript_path": format!("/p/{S1}.jsonl"),
+                          "cwd": "/w", "hook_event_name": "Stop", "stop_hook_active": false});
+        let mut body = stamped(body, rid, second);
+        body["hookline"]["transcript"] = json!([{
+            "source": "main", "path": "/t.jsonl", "start_offset": offset,
+            "end_offset": offset + 100, "entries": entries
+        }]);
+        record(rid, body)
+    };
+    let first = chunk(
+        "md-1",
+        10,
+        0,
+        vec![entry(S1, 1, None, "user"), reply(2, "claude-opus-5-5")],
+    )?;
+    let later = chunk(
+        "md-2",
+        20,
+        100,
+        vec![entry(S1, 3, Some(2), "user"), reply(4, "claude-sonnet-4-5")],
+    )?;
+    let model = |db: TestDb| async move {
+        db.value(&format!(
+            "SELECT model FROM conversations WHERE session_id = {}",
+            quote(S1)
+        ))
+        .await
+    };
+    assert!(
+        process_batch(store, &cfg, std::slice::from_ref(&start))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        model(db.clone()).await?,
+        "claude-opus-5-5",
+        "SessionStart's"
+    );
+    for order in [[first.clone(), later.clone()], [later, first]] {
+        db.reset().await?;
+        for r in std::iter::once(&start).chain(order.iter()) {
+            assert!(
+                process_batch(store, &cfg, std::slice::from_ref(r))
+                    .await
+                    .is_empty()
+            );
+        }
+        assert_eq!(model(db.clone()).await?, "claude-sonnet-4-5");
+    }
+    Ok(())
 }
