@@ -3,11 +3,13 @@
 //! `hookline-store-sqlite`), the same behaviour (idempotent, order-free).
 
 pub mod read;
+pub mod write;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use read::{Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink, thread};
+pub use write::{Savepoint, Transactional, WriteTx};
 
 use crate::error::StoreError;
 use crate::mapping::Plan;
