@@ -185,7 +185,7 @@ impl Ops for PgStore {
         sel: &hookline_core::ops::purge::Selection,
         dry_run: bool,
     ) -> Result<hookline_core::ops::purge::PurgeRows, StoreError> {
-        self.purge_rows_pg(sel, dry_run).await
+        hookline_core::store::purge::purge_rows(self, sel, dry_run).await
     }
 
     async fn record_purge(

@@ -198,7 +198,7 @@ impl Ops for SqliteStore {
         sel: &hookline_core::ops::purge::Selection,
         dry_run: bool,
     ) -> Result<hookline_core::ops::purge::PurgeRows, StoreError> {
-        self.purge_rows_sqlite(sel, dry_run).await
+        hookline_core::store::purge::purge_rows(self, sel, dry_run).await
     }
 
     async fn record_purge(
