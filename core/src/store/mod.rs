@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use purge::{PurgeTx, Purging};
-pub use read::{Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink, thread};
+pub use read::{
+    Reader, SessionFilter, SessionHead, SessionSummary, SessionView, Step, ThreadLink, thread,
+};
 pub use write::{Savepoint, Transactional, WriteTx};
 
 use crate::error::StoreError;
