@@ -58,8 +58,7 @@ impl PurgeTx for SqlitePurgeTx {
         ids: &[String],
         sel: &Selection,
     ) -> Result<u64, StoreError> {
-        let ids = serde_json::to_string(ids)
-            .map_err(|e| StoreError::Permanent(format!("session ids: {e}")))?;
+        let ids = serde_json::to_string(ids).map_err(StoreError::permanent)?;
         let (sessionless, before) = (sel.takes_sessionless(), to_text_opt(sel.before));
         let tx = &mut *self.0;
         let done = match table {

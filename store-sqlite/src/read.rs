@@ -9,8 +9,7 @@ use crate::store::SqliteStore;
 use crate::time::from_text;
 
 fn time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
-    from_text(s)
-        .ok_or_else(|| StoreError::Permanent(format!("bad timestamp {s:?} in the database")))
+    from_text(s).ok_or_else(|| StoreError::refused(format!("bad timestamp {s:?} in the database")))
 }
 
 fn json(s: Option<String>) -> Option<serde_json::Value> {

@@ -100,7 +100,7 @@ impl WriteTx for PgTx {
         .await
         .map_err(store_error)?;
         Status::parse(&status)
-            .ok_or_else(|| StoreError::Permanent(format!("unknown status {status} in database")))
+            .ok_or_else(|| StoreError::refused(format!("unknown status {status} in database")))
     }
 
     async fn history(
