@@ -33,7 +33,7 @@ struct Poisoned<S> {
 impl<S: Store> Store for Poisoned<S> {
     async fn apply(&self, a: &AuditRecord, w: Work<'_>, t: Instant) -> Result<Outcome, StoreError> {
         if self.broken.load(Ordering::SeqCst) && a.request_id.starts_with("poison") {
-            return Err(StoreError::Transient(format!(
+            return Err(StoreError::transient(format!(
                 "simulated outage for {}",
                 a.request_id
             )));

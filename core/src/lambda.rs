@@ -29,8 +29,14 @@ pub fn record_of(m: &SqsMessage) -> QueueRecord {
     }
 }
 
+/// The received messages do not make an SQS event (the event type refused
+/// the JSON built from them): nothing can be handed to the worker.
+#[derive(Debug, thiserror::Error)]
+#[error("the received messages do not make an SQS event")]
+pub struct EventError(#[source] serde_json::Error);
+
 /// Builds the SQS event Lambda would deliver for these messages.
-pub fn event_of(messages: &[Received], source_arn: &str) -> SqsEvent {
+pub fn event_of(messages: &[Received], source_arn: &str) -> Result<SqsEvent, EventError> {
     let records = messages
         .iter()
         .map(|r| {
@@ -53,7 +59,12 @@ pub fn event_of(messages: &[Received], source_arn: &str) -> SqsEvent {
             })
         })
         .collect::<Vec<_>>();
-    serde_json::from_value(serde_json::json!({ "Records": records })).unwrap_or_default()
+    decode(serde_json::json!({ "Records": records }))
+}
+
+/// An SQS event from its JSON.
+fn decode(event: serde_json::Value) -> Result<SqsEvent, EventError> {
+    serde_json::from_value(event).map_err(EventError)
 }
 
 /// Processes one SQS event; the response lists the messages to redeliver.
@@ -70,4 +81,44 @@ pub async fn handle(store: &dyn Store, cfg: &WorkerConfig, event: &SqsEvent) -> 
         })
         .collect();
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::{decode, event_of, record_of};
+    use crate::queue::Received;
+
+    #[test]
+    fn an_undecodable_event_is_an_error_not_an_empty_batch() {
+        let e = decode(serde_json::json!({ "Records": [{ "messageId": 5 }] }))
+            .err()
+            .map(|e| (e.to_string(), e.source().is_some()));
+        assert_eq!(
+            e,
+            Some((
+                "the received messages do not make an SQS event".to_owned(),
+                true
+            ))
+        );
+    }
+
+    #[test]
+    fn received_messages_make_the_event_the_worker_reads() -> Result<(), super::EventError> {
+        let r = Received {
+            message_id: "m-1".into(),
+            receipt: "r-1".into(),
+            body: "{}".into(),
+            receive_count: 3,
+            sent_at: None,
+            attributes: Default::default(),
+        };
+        let event = event_of(&[r], "arn:aws:sqs:local:000000000000:q")?;
+        let records: Vec<_> = event.records.iter().map(record_of).collect();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].message_id, "m-1");
+        assert_eq!(records[0].receive_count, 3);
+        Ok(())
+    }
 }

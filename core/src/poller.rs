@@ -72,7 +72,14 @@ impl Poller {
         if messages.is_empty() {
             return stats;
         }
-        let event = event_of(&messages, &self.source_arn);
+        let event = match event_of(&messages, &self.source_arn) {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::error!(error = %e, cause = ?std::error::Error::source(&e), messages = messages.len(), "no SQS event for the batch; it will be redelivered");
+                stats.failed = messages.len();
+                return stats;
+            }
+        };
         let response = match self.invoker.invoke(&event).await {
             Ok(r) => r,
             Err(e) => {

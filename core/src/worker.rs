@@ -208,20 +208,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-/// Handles one record on its own (its own transaction).
-pub async fn process_record(
-    store: &dyn Store,
-    cfg: &WorkerConfig,
-    record: &QueueRecord,
-) -> Disposition {
-    let started = Instant::now();
-    let (audit, job) = prepare(record);
-    match job {
-        Ok(job) => run_one(store, cfg, record, &audit, &job, started).await,
-        Err(e) => fail(store, cfg, record, &audit, &e, started).await,
-    }
-}
-
 async fn run_one(
     store: &dyn Store,
     cfg: &WorkerConfig,
@@ -256,7 +242,6 @@ async fn fail(
     let transient = match err {
         WorkerError::Store(e) => e.is_transient(),
         WorkerError::Panic(_) => true,
-        _ => false,
     };
     let last = record.receive_count >= cfg.max_receive_count;
     let status = if transient && !last {
@@ -267,8 +252,6 @@ async fn fail(
     let code = match err {
         WorkerError::Store(e) => e.code(),
         WorkerError::Panic(_) => "PANIC",
-        WorkerError::Envelope(_) => "ENVELOPE",
-        _ => "INVALID",
     };
     let message = if transient && last {
         format!(

@@ -38,30 +38,46 @@ pub fn pool(url: &str, max_connections: u32) -> Result<sqlx::PgPool, sqlx::Error
         .connect_lazy(url)
 }
 
-/// A store error from a sqlx error, Postgres's SQLSTATEs classified.
+/// A store error from a sqlx error, Postgres's SQLSTATEs classified; the
+/// sqlx error is its source.
 pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
+    if is_transient(&e) {
+        StoreError::transient(e)
+    } else {
+        StoreError::permanent(e)
+    }
+}
+
+fn is_transient(e: &sqlx::Error) -> bool {
     use sqlx::Error as E;
-    let msg = e.to_string();
-    match &e {
-        E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => {
-            StoreError::Transient(msg)
-        }
+    match e {
+        E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
         E::Database(db) => {
             // 40001 serialization_failure, 40P01 deadlock_detected, 55P03
             // lock_not_available, 57P01..03 admin shutdown / crash shutdown /
             // cannot connect now, 53xxx insufficient resources, 08xxx
             // connection exceptions.
             let code = db.code().unwrap_or_default();
-            let transient = matches!(code.as_ref(), "40001" | "40P01" | "55P03")
+            matches!(code.as_ref(), "40001" | "40P01" | "55P03")
                 || code.starts_with("57P")
                 || code.starts_with("53")
-                || code.starts_with("08");
-            if transient {
-                StoreError::Transient(msg)
-            } else {
-                StoreError::Permanent(msg)
-            }
+                || code.starts_with("08")
         }
-        _ => StoreError::Permanent(msg),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    #[test]
+    fn a_pool_timeout_is_transient_and_keeps_the_sqlx_error() {
+        let e = super::store_error(sqlx::Error::PoolTimedOut);
+        assert!(e.is_transient());
+        let source = e.source().and_then(|s| s.downcast_ref::<sqlx::Error>());
+        assert!(matches!(source, Some(sqlx::Error::PoolTimedOut)), "{e:?}");
+        let e = super::store_error(sqlx::Error::RowNotFound);
+        assert!(!e.is_transient());
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::PgStore;
 use crate::store_error;
 use hookline_core::error::StoreError;
-use hookline_core::ops::{Attempt, AuditDetail, AuditRow, DomainRows, HostRow, Ops, StatRow};
+use hookline_core::ops::{Attempt, AuditBody, AuditRow, HostRow, Ops, StatRow};
 use hookline_core::text::{escape_str, unescape_json, unescape_str};
 
 fn un(s: Option<String>) -> Option<String> {
@@ -48,10 +48,7 @@ impl Ops for PgStore {
         }))
     }
 
-    async fn audit_detail(&self, request_id: &str) -> Result<Option<AuditDetail>, StoreError> {
-        let Some(row) = self.audit_row(request_id).await? else {
-            return Ok(None);
-        };
+    async fn audit_body(&self, request_id: &str) -> Result<AuditBody, StoreError> {
         let id = escape_str(request_id).into_owned();
         let body = sqlx::query!(
             r#"SELECT payload, payload_text, validation_errors, payload->>'tool_use_id' AS tool_use_id
@@ -59,14 +56,28 @@ impl Ops for PgStore {
             id
         )
         .fetch_one(self.pool())
-        .await.map_err(store_error)?;
-        let history = sqlx::query!(
+        .await
+        .map_err(store_error)?;
+        Ok(AuditBody {
+            payload: body.payload.map(|v| unescape_json(&v).into_owned()),
+            payload_text: un(body.payload_text),
+            validation_errors: body
+                .validation_errors
+                .map(|v| unescape_json(&v).into_owned()),
+            tool_use_id: un(body.tool_use_id),
+        })
+    }
+
+    async fn attempts(&self, request_id: &str) -> Result<Vec<Attempt>, StoreError> {
+        let id = escape_str(request_id).into_owned();
+        Ok(sqlx::query!(
             r#"SELECT at, status, message_id, receive_count, processing_ms, error_code, error_message
                FROM webhook_event_attempts WHERE request_id = $1 ORDER BY at, id"#,
             id
         )
         .fetch_all(self.pool())
-        .await.map_err(store_error)?
+        .await
+        .map_err(store_error)?
         .into_iter()
         .map(|a| Attempt {
             at: a.at,
@@ -77,55 +88,55 @@ impl Ops for PgStore {
             error_code: a.error_code,
             error_message: un(a.error_message),
         })
-        .collect();
-        let mut domain = DomainRows::default();
-        if let Some(sid) = row
-            .session_id
-            .as_deref()
-            .map(|s| escape_str(s).into_owned())
-        {
-            domain.conversation = sqlx::query!(
-                "SELECT message_count, tool_use_count FROM conversations WHERE session_id = $1",
-                sid
-            )
-            .fetch_optional(self.pool())
-            .await
-            .map_err(store_error)?
-            .map(|c| (c.message_count.into(), c.tool_use_count.into()));
-            domain.messages = sqlx::query_scalar!(
-                r#"SELECT message_key FROM messages
+        .collect())
+    }
+
+    async fn session_counts(&self, session_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let sid = escape_str(session_id).into_owned();
+        Ok(sqlx::query!(
+            "SELECT message_count, tool_use_count FROM conversations WHERE session_id = $1",
+            sid
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?
+        .map(|c| (c.message_count.into(), c.tool_use_count.into())))
+    }
+
+    async fn request_messages(
+        &self,
+        session_id: &str,
+        request_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let (sid, id) = (escape_str(session_id), escape_str(request_id));
+        Ok(sqlx::query_scalar!(
+            r#"SELECT message_key FROM messages
                    WHERE session_id = $1 AND message_key IN ('prompt:' || $2, 'stop:' || $2)
                    ORDER BY message_key"#,
-                sid,
-                id
-            )
-            .fetch_all(self.pool())
-            .await
-            .map_err(store_error)?
-            .into_iter()
-            .map(|k| unescape_str(&k).into_owned())
-            .collect();
-        }
-        if let Some(tid) = body.tool_use_id {
-            domain.tool_use = sqlx::query!(
-                "SELECT tool_use_id, status FROM tool_uses WHERE tool_use_id = $1",
-                tid
-            )
-            .fetch_optional(self.pool())
-            .await
-            .map_err(store_error)?
-            .map(|t| (unescape_str(&t.tool_use_id).into_owned(), t.status));
-        }
-        Ok(Some(AuditDetail {
-            row,
-            payload: body.payload.map(|v| unescape_json(&v).into_owned()),
-            payload_text: un(body.payload_text),
-            validation_errors: body
-                .validation_errors
-                .map(|v| unescape_json(&v).into_owned()),
-            history,
-            domain,
-        }))
+            sid.as_ref(),
+            id.as_ref()
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|k| unescape_str(&k).into_owned())
+        .collect())
+    }
+
+    async fn tool_use_status(
+        &self,
+        tool_use_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let tid = escape_str(tool_use_id).into_owned();
+        Ok(sqlx::query!(
+            "SELECT tool_use_id, status FROM tool_uses WHERE tool_use_id = $1",
+            tid
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?
+        .map(|t| (unescape_str(&t.tool_use_id).into_owned(), t.status)))
     }
 
     async fn mark_replayed(&self, request_id: &str, message_id: &str) -> Result<bool, StoreError> {
@@ -185,7 +196,7 @@ impl Ops for PgStore {
         sel: &hookline_core::ops::purge::Selection,
         dry_run: bool,
     ) -> Result<hookline_core::ops::purge::PurgeRows, StoreError> {
-        self.purge_rows_pg(sel, dry_run).await
+        hookline_core::store::purge::purge_rows(self, sel, dry_run).await
     }
 
     async fn record_purge(

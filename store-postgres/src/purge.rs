@@ -1,17 +1,13 @@
-//! Purge on Postgres (`Ops::purge_rows`, `Ops::record_purge`): the selected
-//! sessions, then one DELETE per table in one transaction. A dry run runs
-//! the same DELETEs and rolls them back, so its counts are exactly what a
-//! purge of the same data deletes.
-
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
+//! Purge on Postgres: the statements of `hookline_core::store::PurgeTx`
+//! (the purge itself is `hookline_core::store::purge`), and
+//! `Ops::record_purge`.
 
 use crate::PgStore;
 use crate::store::Tx;
 use crate::store_error;
 use hookline_core::error::StoreError;
-use hookline_core::ops::purge::{PurgeRecord, PurgeRows, Selection, TABLES};
+use hookline_core::ops::purge::{PurgeRecord, Selection};
+use hookline_core::store::purge::{PurgeTx, Purging, Table};
 use hookline_core::text::{escape_str, unescape_str};
 
 /// The stored (escaped) ids of the sessions `sel` selects.
@@ -40,108 +36,106 @@ async fn selected(tx: &mut Tx<'_>, sel: &Selection) -> Result<Vec<String>, Store
     .map_err(store_error)
 }
 
-/// Deletes the rows of `ids` (and, `sessionless`, the audit rows without a
-/// session received before `before`); rows per table.
-async fn delete(
-    tx: &mut Tx<'_>,
-    ids: &[String],
-    sessionless: bool,
-    before: Option<DateTime<Utc>>,
-) -> Result<BTreeMap<String, i64>, StoreError> {
-    let mut n = Vec::with_capacity(TABLES.len());
-    n.push(
-        sqlx::query!(
-            r#"DELETE FROM webhook_event_attempts WHERE request_id IN (
-                   SELECT request_id FROM webhook_events
-                   WHERE session_id = ANY($1)
-                      OR ($2 AND session_id IS NULL AND received_at < $3))"#,
-            ids,
-            sessionless,
-            before
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(store_error)?
-        .rows_affected(),
-    );
-    n.push(
-        sqlx::query!(
-            r#"DELETE FROM webhook_events
-               WHERE session_id = ANY($1) OR ($2 AND session_id IS NULL AND received_at < $3)"#,
-            ids,
-            sessionless,
-            before
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(store_error)?
-        .rows_affected(),
-    );
-    n.push(
-        sqlx::query!(
-            "DELETE FROM transcript_entries WHERE session_id = ANY($1)",
-            ids
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(store_error)?
-        .rows_affected(),
-    );
-    n.push(
-        sqlx::query!("DELETE FROM subagents WHERE session_id = ANY($1)", ids)
-            .execute(&mut **tx)
+/// A purge transaction on Postgres.
+pub struct PgPurgeTx(Tx<'static>);
+
+#[async_trait::async_trait]
+impl Purging for PgStore {
+    type Tx = PgPurgeTx;
+
+    async fn begin_purge(&self) -> Result<PgPurgeTx, StoreError> {
+        self.pool()
+            .begin()
             .await
-            .map_err(store_error)?
-            .rows_affected(),
-    );
-    n.push(
-        sqlx::query!("DELETE FROM tool_uses WHERE session_id = ANY($1)", ids)
-            .execute(&mut **tx)
-            .await
-            .map_err(store_error)?
-            .rows_affected(),
-    );
-    n.push(
-        sqlx::query!("DELETE FROM messages WHERE session_id = ANY($1)", ids)
-            .execute(&mut **tx)
-            .await
-            .map_err(store_error)?
-            .rows_affected(),
-    );
-    n.push(
-        sqlx::query!("DELETE FROM conversations WHERE session_id = ANY($1)", ids)
-            .execute(&mut **tx)
-            .await
-            .map_err(store_error)?
-            .rows_affected(),
-    );
-    Ok(TABLES
-        .iter()
-        .zip(n)
-        .map(|(t, n)| ((*t).to_owned(), i64::try_from(n).unwrap_or(i64::MAX)))
-        .collect())
+            .map(PgPurgeTx)
+            .map_err(store_error)
+    }
+}
+
+#[async_trait::async_trait]
+impl PurgeTx for PgPurgeTx {
+    async fn selected(&mut self, sel: &Selection) -> Result<Vec<String>, StoreError> {
+        let ids = selected(&mut self.0, sel).await?;
+        Ok(ids.iter().map(|s| unescape_str(s).into_owned()).collect())
+    }
+
+    async fn delete(
+        &mut self,
+        table: Table,
+        ids: &[String],
+        sel: &Selection,
+    ) -> Result<u64, StoreError> {
+        let ids: Vec<String> = ids.iter().map(|s| escape_str(s).into_owned()).collect();
+        let (sessionless, before) = (sel.takes_sessionless(), sel.before);
+        let tx = &mut *self.0;
+        let done = match table {
+            Table::Attempts => {
+                sqlx::query!(
+                    r#"DELETE FROM webhook_event_attempts WHERE request_id IN (
+                       SELECT request_id FROM webhook_events
+                       WHERE session_id = ANY($1)
+                          OR ($2 AND session_id IS NULL AND received_at < $3))"#,
+                    &ids,
+                    sessionless,
+                    before
+                )
+                .execute(tx)
+                .await
+            }
+            Table::Events => {
+                sqlx::query!(
+                    r#"DELETE FROM webhook_events
+                   WHERE session_id = ANY($1) OR ($2 AND session_id IS NULL AND received_at < $3)"#,
+                    &ids,
+                    sessionless,
+                    before
+                )
+                .execute(tx)
+                .await
+            }
+            Table::Entries => {
+                sqlx::query!(
+                    "DELETE FROM transcript_entries WHERE session_id = ANY($1)",
+                    &ids
+                )
+                .execute(tx)
+                .await
+            }
+            Table::Subagents => {
+                sqlx::query!("DELETE FROM subagents WHERE session_id = ANY($1)", &ids)
+                    .execute(tx)
+                    .await
+            }
+            Table::ToolUses => {
+                sqlx::query!("DELETE FROM tool_uses WHERE session_id = ANY($1)", &ids)
+                    .execute(tx)
+                    .await
+            }
+            Table::Messages => {
+                sqlx::query!("DELETE FROM messages WHERE session_id = ANY($1)", &ids)
+                    .execute(tx)
+                    .await
+            }
+            Table::Conversations => {
+                sqlx::query!("DELETE FROM conversations WHERE session_id = ANY($1)", &ids)
+                    .execute(tx)
+                    .await
+            }
+        };
+        Ok(done.map_err(store_error)?.rows_affected())
+    }
+
+    async fn end(self, keep: bool) -> Result<(), StoreError> {
+        if keep {
+            self.0.commit().await
+        } else {
+            self.0.rollback().await
+        }
+        .map_err(store_error)
+    }
 }
 
 impl PgStore {
-    pub(super) async fn purge_rows_pg(
-        &self,
-        sel: &Selection,
-        dry_run: bool,
-    ) -> Result<PurgeRows, StoreError> {
-        let mut tx = self.pool().begin().await.map_err(store_error)?;
-        let ids = selected(&mut tx, sel).await?;
-        let counts = delete(&mut tx, &ids, sel.takes_sessionless(), sel.before).await?;
-        if dry_run {
-            tx.rollback().await.map_err(store_error)?;
-        } else {
-            tx.commit().await.map_err(store_error)?;
-        }
-        Ok(PurgeRows {
-            sessions: ids.iter().map(|s| unescape_str(s).into_owned()).collect(),
-            counts,
-        })
-    }
-
     pub(super) async fn record_purge_pg(&self, rec: &PurgeRecord) -> Result<i64, StoreError> {
         sqlx::query_scalar!(
             r#"INSERT INTO purges (purged_at, actor, selection, counts)

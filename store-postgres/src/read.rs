@@ -2,9 +2,10 @@
 
 use crate::PgStore;
 use crate::store_error;
+use chrono::{DateTime, Utc};
 use hookline_core::error::StoreError;
 use hookline_core::store::read::{
-    Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink,
+    Reader, SessionFilter, SessionHead, SessionSummary, Step, ThreadLink,
 };
 use hookline_core::text::{escape_str, unescape_json, unescape_str};
 
@@ -82,13 +83,7 @@ impl Reader for PgStore {
             .collect())
     }
 
-    async fn session(&self, id: &str) -> Result<Option<SessionView>, StoreError> {
-        let pattern = format!(
-            "{}%",
-            id.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+    async fn session_heads(&self, id: &str, pattern: &str) -> Result<Vec<SessionHead>, StoreError> {
         let found = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
                       message_count, tool_use_count, input_tokens, output_tokens, start_source, model,
@@ -99,16 +94,35 @@ impl Reader for PgStore {
             pattern
         )
         .fetch_all(self.pool())
-        .await.map_err(store_error)?;
-        // An exact match, or exactly one prefix match.
-        let r = match found.as_slice() {
-            [one] => one,
-            [first, ..] if first.session_id == id => first,
-            _ => return Ok(None),
-        };
-        let sid = r.session_id.clone();
-        let mut steps = Vec::new();
-        for m in sqlx::query!(
+        .await
+        .map_err(store_error)?;
+        Ok(found
+            .into_iter()
+            .map(|r| SessionHead {
+                summary: SessionSummary {
+                    session_id: unescape_str(&r.session_id).into_owned(),
+                    title: un(r.title),
+                    cwd: un(r.cwd),
+                    user_name: un(r.user_name),
+                    host: un(r.host),
+                    started_at: r.started_at,
+                    ended_at: r.ended_at,
+                    end_reason: un(r.end_reason),
+                    message_count: r.message_count.into(),
+                    tool_use_count: r.tool_use_count.into(),
+                    input_tokens: r.input_tokens,
+                    output_tokens: r.output_tokens,
+                    last_activity_at: r.last_activity_at,
+                },
+                start_source: un(r.start_source),
+                model: un(r.model),
+            })
+            .collect())
+    }
+
+    async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError> {
+        let sid = escape_str(session_id).into_owned();
+        Ok(sqlx::query!(
             r#"SELECT role, text, model, input_tokens, output_tokens, agent_id, created_at
                FROM messages WHERE session_id = $1 ORDER BY created_at, message_key"#,
             sid
@@ -116,18 +130,26 @@ impl Reader for PgStore {
         .fetch_all(self.pool())
         .await
         .map_err(store_error)?
-        {
-            steps.push(Step::Message {
-                at: m.created_at,
-                role: m.role,
-                text: unescape_str(&m.text).into_owned(),
-                model: un(m.model),
-                input_tokens: m.input_tokens,
-                output_tokens: m.output_tokens,
-                agent_id: un(m.agent_id),
-            });
-        }
-        for t in sqlx::query!(
+        .into_iter()
+        .map(|m| Step::Message {
+            at: m.created_at,
+            role: m.role,
+            text: unescape_str(&m.text).into_owned(),
+            model: un(m.model),
+            input_tokens: m.input_tokens,
+            output_tokens: m.output_tokens,
+            agent_id: un(m.agent_id),
+        })
+        .collect())
+    }
+
+    async fn session_tool_uses(
+        &self,
+        session_id: &str,
+        fallback: DateTime<Utc>,
+    ) -> Result<Vec<Step>, StoreError> {
+        let sid = escape_str(session_id).into_owned();
+        Ok(sqlx::query!(
             r#"SELECT tool_use_id, tool_name, status, input, error, duration_ms, agent_id,
                       COALESCE(response, transcript_result->'content') AS response,
                       COALESCE(used_at, pre_at, result_at, post_at) AS "at: chrono::DateTime<chrono::Utc>"
@@ -135,41 +157,21 @@ impl Reader for PgStore {
             sid
         )
         .fetch_all(self.pool())
-        .await.map_err(store_error)?
-        {
-            steps.push(Step::ToolUse {
-                at: t.at.unwrap_or(r.started_at),
-                tool_use_id: unescape_str(&t.tool_use_id).into_owned(),
-                tool_name: un(t.tool_name),
-                status: t.status,
-                input: unj(t.input),
-                response: unj(t.response),
-                error: un(t.error),
-                duration_ms: t.duration_ms,
-                agent_id: un(t.agent_id),
-            });
-        }
-        steps.sort_by_key(Step::at);
-        Ok(Some(SessionView {
-            summary: SessionSummary {
-                session_id: unescape_str(&r.session_id).into_owned(),
-                title: un(r.title.clone()),
-                cwd: un(r.cwd.clone()),
-                user_name: un(r.user_name.clone()),
-                host: un(r.host.clone()),
-                started_at: r.started_at,
-                ended_at: r.ended_at,
-                end_reason: un(r.end_reason.clone()),
-                message_count: r.message_count.into(),
-                tool_use_count: r.tool_use_count.into(),
-                input_tokens: r.input_tokens,
-                output_tokens: r.output_tokens,
-                last_activity_at: r.last_activity_at,
-            },
-            start_source: un(r.start_source.clone()),
-            model: un(r.model.clone()),
-            steps,
-        }))
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|t| Step::ToolUse {
+            at: t.at.unwrap_or(fallback),
+            tool_use_id: unescape_str(&t.tool_use_id).into_owned(),
+            tool_name: un(t.tool_name),
+            status: t.status,
+            input: unj(t.input),
+            response: unj(t.response),
+            error: un(t.error),
+            duration_ms: t.duration_ms,
+            agent_id: un(t.agent_id),
+        })
+        .collect())
     }
 
     async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {

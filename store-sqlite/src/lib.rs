@@ -102,12 +102,13 @@ pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
-/// A store error from a sqlx error, SQLite's codes classified.
+/// A store error from a sqlx error, SQLite's codes classified; the sqlx
+/// error is its source.
 pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
     if is_transient(&e) {
-        StoreError::Transient(e.to_string())
+        StoreError::transient(e)
     } else {
-        StoreError::Permanent(e.to_string())
+        StoreError::permanent(e)
     }
 }
 

@@ -3,15 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use hookline_core::error::StoreError;
-use hookline_core::ops::{Attempt, AuditDetail, AuditRow, DomainRows, HostRow, Ops, StatRow};
+use hookline_core::ops::{Attempt, AuditBody, AuditRow, HostRow, Ops, StatRow};
 
 use crate::store::SqliteStore;
 use crate::store_error;
 use crate::time::{from_text, to_text};
 
 fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
-    from_text(s)
-        .ok_or_else(|| StoreError::Permanent(format!("bad timestamp {s:?} in the database")))
+    from_text(s).ok_or_else(|| StoreError::refused(format!("bad timestamp {s:?} in the database")))
 }
 
 fn time_opt(s: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -57,10 +56,7 @@ impl Ops for SqliteStore {
         }))
     }
 
-    async fn audit_detail(&self, request_id: &str) -> Result<Option<AuditDetail>, StoreError> {
-        let Some(row) = self.audit_row(request_id).await? else {
-            return Ok(None);
-        };
+    async fn audit_body(&self, request_id: &str) -> Result<AuditBody, StoreError> {
         let body = sqlx::query!(
             r#"SELECT payload, payload_text, validation_errors,
                       json_extract(payload, '$.tool_use_id') AS "tool_use_id?: String"
@@ -70,8 +66,16 @@ impl Ops for SqliteStore {
         .fetch_one(self.pool())
         .await
         .map_err(store_error)?;
-        let mut history = Vec::new();
-        for a in sqlx::query!(
+        Ok(AuditBody {
+            payload: json(body.payload),
+            payload_text: body.payload_text,
+            validation_errors: json(body.validation_errors),
+            tool_use_id: body.tool_use_id,
+        })
+    }
+
+    async fn attempts(&self, request_id: &str) -> Result<Vec<Attempt>, StoreError> {
+        sqlx::query!(
             r#"SELECT at, status, message_id, receive_count, processing_ms, error_code, error_message
                FROM webhook_event_attempts WHERE request_id = ?1 ORDER BY at, id"#,
             request_id
@@ -79,8 +83,9 @@ impl Ops for SqliteStore {
         .fetch_all(self.pool())
         .await
         .map_err(store_error)?
-        {
-            history.push(Attempt {
+        .into_iter()
+        .map(|a| {
+            Ok(Attempt {
                 at: time(&a.at)?,
                 status: a.status,
                 message_id: a.message_id,
@@ -88,47 +93,51 @@ impl Ops for SqliteStore {
                 processing_ms: a.processing_ms,
                 error_code: a.error_code,
                 error_message: a.error_message,
-            });
-        }
-        let mut domain = DomainRows::default();
-        if let Some(sid) = row.session_id.as_deref() {
-            domain.conversation = sqlx::query!(
-                "SELECT message_count, tool_use_count FROM conversations WHERE session_id = ?1",
-                sid
-            )
-            .fetch_optional(self.pool())
-            .await
-            .map_err(store_error)?
-            .map(|c| (c.message_count, c.tool_use_count));
-            domain.messages = sqlx::query_scalar!(
-                r#"SELECT message_key FROM messages
+            })
+        })
+        .collect()
+    }
+
+    async fn session_counts(&self, session_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(sqlx::query!(
+            "SELECT message_count, tool_use_count FROM conversations WHERE session_id = ?1",
+            session_id
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?
+        .map(|c| (c.message_count, c.tool_use_count)))
+    }
+
+    async fn request_messages(
+        &self,
+        session_id: &str,
+        request_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar!(
+            r#"SELECT message_key FROM messages
                    WHERE session_id = ?1 AND message_key IN ('prompt:' || ?2, 'stop:' || ?2)
                    ORDER BY message_key"#,
-                sid,
-                request_id
-            )
-            .fetch_all(self.pool())
-            .await
-            .map_err(store_error)?;
-        }
-        if let Some(tid) = body.tool_use_id {
-            domain.tool_use = sqlx::query!(
-                "SELECT tool_use_id, status FROM tool_uses WHERE tool_use_id = ?1",
-                tid
-            )
-            .fetch_optional(self.pool())
-            .await
-            .map_err(store_error)?
-            .map(|t| (t.tool_use_id, t.status));
-        }
-        Ok(Some(AuditDetail {
-            row,
-            payload: json(body.payload),
-            payload_text: body.payload_text,
-            validation_errors: json(body.validation_errors),
-            history,
-            domain,
-        }))
+            session_id,
+            request_id
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)
+    }
+
+    async fn tool_use_status(
+        &self,
+        tool_use_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(sqlx::query!(
+            "SELECT tool_use_id, status FROM tool_uses WHERE tool_use_id = ?1",
+            tool_use_id
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?
+        .map(|t| (t.tool_use_id, t.status)))
     }
 
     async fn mark_replayed(&self, request_id: &str, message_id: &str) -> Result<bool, StoreError> {
@@ -198,7 +207,7 @@ impl Ops for SqliteStore {
         sel: &hookline_core::ops::purge::Selection,
         dry_run: bool,
     ) -> Result<hookline_core::ops::purge::PurgeRows, StoreError> {
-        self.purge_rows_sqlite(sel, dry_run).await
+        hookline_core::store::purge::purge_rows(self, sel, dry_run).await
     }
 
     async fn record_purge(

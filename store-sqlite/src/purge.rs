@@ -1,11 +1,10 @@
-//! Purge on SQLite: the same selection and the same DELETEs as Postgres
-//! (`hookline_core::store::pg_purge`), in one write transaction; a dry run
-//! rolls them back, so its counts are what a purge deletes.
-
-use std::collections::BTreeMap;
+//! Purge on SQLite: the statements of `hookline_core::store::PurgeTx` (the
+//! purge itself is `hookline_core::store::purge`), the same selection and
+//! DELETEs as Postgres; and `Ops::record_purge`.
 
 use hookline_core::error::StoreError;
-use hookline_core::ops::purge::{PurgeRecord, PurgeRows, Selection, TABLES};
+use hookline_core::ops::purge::{PurgeRecord, Selection};
+use hookline_core::store::purge::{PurgeTx, Purging, Table};
 
 use crate::store::{SqliteStore, Tx};
 use crate::store_error;
@@ -34,121 +33,101 @@ async fn selected(tx: &mut Tx, sel: &Selection) -> sqlx::Result<Vec<String>> {
     .await
 }
 
-async fn delete(
-    tx: &mut Tx,
-    ids: &str,
-    sessionless: bool,
-    before: Option<String>,
-) -> sqlx::Result<BTreeMap<String, i64>> {
-    let mut n = Vec::with_capacity(TABLES.len());
-    n.push(
-        sqlx::query!(
-            r#"DELETE FROM webhook_event_attempts WHERE request_id IN (
-                   SELECT request_id FROM webhook_events
+/// A purge transaction on SQLite (it holds the write lock).
+pub struct SqlitePurgeTx(Tx);
+
+#[async_trait::async_trait]
+impl Purging for SqliteStore {
+    type Tx = SqlitePurgeTx;
+
+    async fn begin_purge(&self) -> Result<SqlitePurgeTx, StoreError> {
+        self.begin().await.map(SqlitePurgeTx)
+    }
+}
+
+#[async_trait::async_trait]
+impl PurgeTx for SqlitePurgeTx {
+    async fn selected(&mut self, sel: &Selection) -> Result<Vec<String>, StoreError> {
+        selected(&mut self.0, sel).await.map_err(store_error)
+    }
+
+    /// The ids go in as one JSON array (`json_each`).
+    async fn delete(
+        &mut self,
+        table: Table,
+        ids: &[String],
+        sel: &Selection,
+    ) -> Result<u64, StoreError> {
+        let ids = serde_json::to_string(ids).map_err(StoreError::permanent)?;
+        let (sessionless, before) = (sel.takes_sessionless(), to_text_opt(sel.before));
+        let tx = &mut *self.0;
+        let done = match table {
+            Table::Attempts => sqlx::query!(
+                r#"DELETE FROM webhook_event_attempts WHERE request_id IN (
+                       SELECT request_id FROM webhook_events
+                       WHERE session_id IN (SELECT value FROM json_each(?1))
+                          OR (?2 AND session_id IS NULL AND received_at < ?3))"#,
+                ids,
+                sessionless,
+                before
+            )
+            .execute(tx)
+            .await,
+            Table::Events => sqlx::query!(
+                r#"DELETE FROM webhook_events
                    WHERE session_id IN (SELECT value FROM json_each(?1))
-                      OR (?2 AND session_id IS NULL AND received_at < ?3))"#,
-            ids,
-            sessionless,
-            before
-        )
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-    );
-    n.push(
-        sqlx::query!(
-            r#"DELETE FROM webhook_events
-               WHERE session_id IN (SELECT value FROM json_each(?1))
-                  OR (?2 AND session_id IS NULL AND received_at < ?3)"#,
-            ids,
-            sessionless,
-            before
-        )
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-    );
-    n.push(
-        sqlx::query!(
-            "DELETE FROM transcript_entries WHERE session_id IN (SELECT value FROM json_each(?1))",
-            ids
-        )
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-    );
-    n.push(
-        sqlx::query!(
-            "DELETE FROM subagents WHERE session_id IN (SELECT value FROM json_each(?1))",
-            ids
-        )
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-    );
-    n.push(
-        sqlx::query!(
-            "DELETE FROM tool_uses WHERE session_id IN (SELECT value FROM json_each(?1))",
-            ids
-        )
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-    );
-    n.push(
-        sqlx::query!(
-            "DELETE FROM messages WHERE session_id IN (SELECT value FROM json_each(?1))",
-            ids
-        )
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-    );
-    n.push(
-        sqlx::query!(
-            "DELETE FROM conversations WHERE session_id IN (SELECT value FROM json_each(?1))",
-            ids
-        )
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-    );
-    Ok(TABLES
-        .iter()
-        .zip(n)
-        .map(|(t, n)| ((*t).to_owned(), i64::try_from(n).unwrap_or(i64::MAX)))
-        .collect())
+                      OR (?2 AND session_id IS NULL AND received_at < ?3)"#,
+                ids,
+                sessionless,
+                before
+            )
+            .execute(tx)
+            .await,
+            Table::Entries => sqlx::query!(
+                "DELETE FROM transcript_entries WHERE session_id IN (SELECT value FROM json_each(?1))",
+                ids
+            )
+            .execute(tx)
+            .await,
+            Table::Subagents => sqlx::query!(
+                "DELETE FROM subagents WHERE session_id IN (SELECT value FROM json_each(?1))",
+                ids
+            )
+            .execute(tx)
+            .await,
+            Table::ToolUses => sqlx::query!(
+                "DELETE FROM tool_uses WHERE session_id IN (SELECT value FROM json_each(?1))",
+                ids
+            )
+            .execute(tx)
+            .await,
+            Table::Messages => sqlx::query!(
+                "DELETE FROM messages WHERE session_id IN (SELECT value FROM json_each(?1))",
+                ids
+            )
+            .execute(tx)
+            .await,
+            Table::Conversations => sqlx::query!(
+                "DELETE FROM conversations WHERE session_id IN (SELECT value FROM json_each(?1))",
+                ids
+            )
+            .execute(tx)
+            .await,
+        };
+        Ok(done.map_err(store_error)?.rows_affected())
+    }
+
+    async fn end(self, keep: bool) -> Result<(), StoreError> {
+        if keep {
+            self.0.commit().await
+        } else {
+            self.0.rollback().await
+        }
+        .map_err(store_error)
+    }
 }
 
 impl SqliteStore {
-    pub(crate) async fn purge_rows_sqlite(
-        &self,
-        sel: &Selection,
-        dry_run: bool,
-    ) -> Result<PurgeRows, StoreError> {
-        let mut tx = self.begin().await?;
-        let ids = selected(&mut tx, sel).await.map_err(store_error)?;
-        let json = serde_json::to_string(&ids)
-            .map_err(|e| StoreError::Permanent(format!("session ids: {e}")))?;
-        let counts = delete(
-            &mut tx,
-            &json,
-            sel.takes_sessionless(),
-            to_text_opt(sel.before),
-        )
-        .await
-        .map_err(store_error)?;
-        if dry_run {
-            tx.rollback().await.map_err(store_error)?;
-        } else {
-            tx.commit().await.map_err(store_error)?;
-        }
-        Ok(PurgeRows {
-            sessions: ids,
-            counts,
-        })
-    }
-
     pub(crate) async fn record_purge_sqlite(&self, rec: &PurgeRecord) -> Result<i64, StoreError> {
         let at = to_text(rec.at);
         let selection = rec.selection.to_string();

@@ -1,15 +1,15 @@
 //! `hookline_core::store::Reader` on SQLite: the same answers as the
 //! Postgres reader (SQLite keeps NUL, so nothing is unescaped here).
 
+use chrono::{DateTime, Utc};
 use hookline_core::error::StoreError;
-use hookline_core::store::{Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink};
+use hookline_core::store::{Reader, SessionFilter, SessionHead, SessionSummary, Step, ThreadLink};
 
 use crate::store::SqliteStore;
 use crate::time::from_text;
 
 fn time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
-    from_text(s)
-        .ok_or_else(|| StoreError::Permanent(format!("bad timestamp {s:?} in the database")))
+    from_text(s).ok_or_else(|| StoreError::refused(format!("bad timestamp {s:?} in the database")))
 }
 
 fn json(s: Option<String>) -> Option<serde_json::Value> {
@@ -83,13 +83,7 @@ impl Reader for SqliteStore {
             .collect()
     }
 
-    async fn session(&self, id: &str) -> Result<Option<SessionView>, StoreError> {
-        let pattern = format!(
-            "{}%",
-            id.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+    async fn session_heads(&self, id: &str, pattern: &str) -> Result<Vec<SessionHead>, StoreError> {
         let found = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
                       message_count, tool_use_count, input_tokens, output_tokens, start_source, model,
@@ -102,23 +96,44 @@ impl Reader for SqliteStore {
         .fetch_all(self.pool())
         .await
         .map_err(crate::store_error)?;
-        let r = match found.as_slice() {
-            [one] => one,
-            [first, ..] if first.session_id == id => first,
-            _ => return Ok(None),
-        };
-        let started_at = time(&r.started_at)?;
-        let mut steps = Vec::new();
-        for m in sqlx::query!(
+        found
+            .into_iter()
+            .map(|r| {
+                Ok(SessionHead {
+                    summary: SessionSummary {
+                        session_id: r.session_id,
+                        title: r.title,
+                        cwd: r.cwd,
+                        user_name: r.user_name,
+                        host: r.host,
+                        started_at: time(&r.started_at)?,
+                        ended_at: r.ended_at.as_deref().map(time).transpose()?,
+                        end_reason: r.end_reason,
+                        message_count: r.message_count,
+                        tool_use_count: r.tool_use_count,
+                        input_tokens: r.input_tokens,
+                        output_tokens: r.output_tokens,
+                        last_activity_at: r.last_activity_at.as_deref().map(time).transpose()?,
+                    },
+                    start_source: r.start_source,
+                    model: r.model,
+                })
+            })
+            .collect()
+    }
+
+    async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError> {
+        sqlx::query!(
             r#"SELECT role, text, model, input_tokens, output_tokens, agent_id, created_at
                FROM messages WHERE session_id = ?1 ORDER BY created_at, message_key"#,
-            r.session_id
+            session_id
         )
         .fetch_all(self.pool())
         .await
         .map_err(crate::store_error)?
-        {
-            steps.push(Step::Message {
+        .into_iter()
+        .map(|m| {
+            Ok(Step::Message {
                 at: time(&m.created_at)?,
                 role: m.role,
                 text: m.text,
@@ -126,21 +141,30 @@ impl Reader for SqliteStore {
                 input_tokens: m.input_tokens,
                 output_tokens: m.output_tokens,
                 agent_id: m.agent_id,
-            });
-        }
-        for t in sqlx::query!(
+            })
+        })
+        .collect()
+    }
+
+    async fn session_tool_uses(
+        &self,
+        session_id: &str,
+        fallback: DateTime<Utc>,
+    ) -> Result<Vec<Step>, StoreError> {
+        sqlx::query!(
             r#"SELECT tool_use_id, tool_name, status, input, error, duration_ms, agent_id,
                       COALESCE(response, transcript_result -> '$.content') AS "response?: String",
                       COALESCE(used_at, pre_at, result_at, post_at) AS "at: String"
                FROM tool_uses WHERE session_id = ?1"#,
-            r.session_id
+            session_id
         )
         .fetch_all(self.pool())
         .await
         .map_err(crate::store_error)?
-        {
-            steps.push(Step::ToolUse {
-                at: t.at.as_deref().map(time).transpose()?.unwrap_or(started_at),
+        .into_iter()
+        .map(|t| {
+            Ok(Step::ToolUse {
+                at: t.at.as_deref().map(time).transpose()?.unwrap_or(fallback),
                 tool_use_id: t.tool_use_id,
                 tool_name: t.tool_name,
                 status: t.status,
@@ -149,29 +173,9 @@ impl Reader for SqliteStore {
                 error: t.error,
                 duration_ms: t.duration_ms,
                 agent_id: t.agent_id,
-            });
-        }
-        steps.sort_by_key(Step::at);
-        Ok(Some(SessionView {
-            summary: SessionSummary {
-                session_id: r.session_id.clone(),
-                title: r.title.clone(),
-                cwd: r.cwd.clone(),
-                user_name: r.user_name.clone(),
-                host: r.host.clone(),
-                started_at,
-                ended_at: r.ended_at.as_deref().map(time).transpose()?,
-                end_reason: r.end_reason.clone(),
-                message_count: r.message_count,
-                tool_use_count: r.tool_use_count,
-                input_tokens: r.input_tokens,
-                output_tokens: r.output_tokens,
-                last_activity_at: r.last_activity_at.as_deref().map(time).transpose()?,
-            },
-            start_source: r.start_source.clone(),
-            model: r.model.clone(),
-            steps,
-        }))
+            })
+        })
+        .collect()
     }
 
     async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {

@@ -106,14 +106,71 @@ pub struct AuditDetail {
     pub domain: DomainRows,
 }
 
+/// What the audit row holds of its request (the reads behind
+/// [`Ops::audit_detail`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AuditBody {
+    pub payload: Option<Value>,
+    pub payload_text: Option<String>,
+    pub validation_errors: Option<Value>,
+    /// The payload's `tool_use_id`.
+    pub tool_use_id: Option<String>,
+}
+
 /// Store capabilities of the operator commands.
 #[async_trait::async_trait]
 pub trait Ops: Send + Sync {
     /// The audit row of `request_id`, if any.
     async fn audit_row(&self, request_id: &str) -> Result<Option<AuditRow>, StoreError>;
 
-    /// The audit row with its payload, attempt history and domain rows.
-    async fn audit_detail(&self, request_id: &str) -> Result<Option<AuditDetail>, StoreError>;
+    /// The audit row with its payload, attempt history and domain rows;
+    /// written once over the reads below.
+    async fn audit_detail(&self, request_id: &str) -> Result<Option<AuditDetail>, StoreError> {
+        let Some(row) = self.audit_row(request_id).await? else {
+            return Ok(None);
+        };
+        let body = self.audit_body(request_id).await?;
+        let history = self.attempts(request_id).await?;
+        let mut domain = DomainRows::default();
+        if let Some(sid) = row.session_id.as_deref() {
+            domain.conversation = self.session_counts(sid).await?;
+            domain.messages = self.request_messages(sid, request_id).await?;
+        }
+        if let Some(tid) = body.tool_use_id.as_deref() {
+            domain.tool_use = self.tool_use_status(tid).await?;
+        }
+        Ok(Some(AuditDetail {
+            row,
+            payload: body.payload,
+            payload_text: body.payload_text,
+            validation_errors: body.validation_errors,
+            history,
+            domain,
+        }))
+    }
+
+    /// The payload, body text and validation errors of an existing audit row.
+    async fn audit_body(&self, request_id: &str) -> Result<AuditBody, StoreError>;
+
+    /// An audit row's attempt history, oldest first.
+    async fn attempts(&self, request_id: &str) -> Result<Vec<Attempt>, StoreError>;
+
+    /// A conversation's (messages, tool uses).
+    async fn session_counts(&self, session_id: &str) -> Result<Option<(i64, i64)>, StoreError>;
+
+    /// Keys of the messages a request wrote in its session (`prompt:<id>`,
+    /// `stop:<id>`).
+    async fn request_messages(
+        &self,
+        session_id: &str,
+        request_id: &str,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// A tool use's id and status.
+    async fn tool_use_status(
+        &self,
+        tool_use_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError>;
 
     /// Before a replay: sets the audit row to REPLAYED (unless it is
     /// already SUCCESS, INVALID or REPLAYED) and adds a REPLAYED attempt naming the

@@ -133,9 +133,7 @@ async fn run(
     record_empty: bool,
 ) -> Result<PurgeReport, OpsError> {
     if sel.is_empty() {
-        return Err(
-            StoreError::Permanent("a purge needs a session, a user or a date".into()).into(),
-        );
+        return Err(StoreError::refused("a purge needs a session, a user or a date").into());
     }
     let rows = ops.purge_rows(sel, dry_run).await?;
     let mut counts = rows.counts;

@@ -2,12 +2,18 @@
 //! implementation per database (`hookline-store-postgres`,
 //! `hookline-store-sqlite`), the same behaviour (idempotent, order-free).
 
+pub mod purge;
 pub mod read;
+pub mod write;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use read::{Reader, SessionFilter, SessionSummary, SessionView, Step, ThreadLink, thread};
+pub use purge::{PurgeTx, Purging};
+pub use read::{
+    Reader, SessionFilter, SessionHead, SessionSummary, SessionView, Step, ThreadLink, thread,
+};
+pub use write::{Savepoint, Transactional, WriteTx};
 
 use crate::error::StoreError;
 use crate::mapping::Plan;

@@ -80,6 +80,14 @@ pub struct SessionView {
     pub steps: Vec<Step>,
 }
 
+/// A conversation's own row, as [`Reader::session_heads`] gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionHead {
+    pub summary: SessionSummary,
+    pub start_source: Option<String>,
+    pub model: Option<String>,
+}
+
 /// Which conversations a list shows: all of them, or those of one user
 /// and/or one host (as the hook stamped them; exact match).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -151,6 +159,38 @@ pub async fn thread<R: Reader + ?Sized>(
     Ok(out)
 }
 
+/// `Reader::session`: one conversation, `id` its id or a unique prefix of
+/// it; its messages and tool uses in time order (a tool use with no time of
+/// its own at the session's start).
+pub async fn session_view<R: Reader + ?Sized>(
+    r: &R,
+    id: &str,
+) -> Result<Option<SessionView>, StoreError> {
+    let pattern = format!(
+        "{}%",
+        id.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let mut found = r.session_heads(id, &pattern).await?.into_iter();
+    // An exact match, or exactly one prefix match.
+    let head = match (found.next(), found.next()) {
+        (Some(one), None) => one,
+        (Some(first), Some(_)) if first.summary.session_id == id => first,
+        _ => return Ok(None),
+    };
+    let sid = head.summary.session_id.as_str();
+    let mut steps = r.session_messages(sid).await?;
+    steps.extend(r.session_tool_uses(sid, head.summary.started_at).await?);
+    steps.sort_by_key(Step::at);
+    Ok(Some(SessionView {
+        summary: head.summary,
+        start_source: head.start_source,
+        model: head.model,
+        steps,
+    }))
+}
+
 /// Reading conversations back.
 #[async_trait::async_trait]
 pub trait Reader: Send + Sync {
@@ -169,8 +209,24 @@ pub trait Reader: Send + Sync {
         filter: &SessionFilter,
         limit: i64,
     ) -> Result<Vec<SessionSummary>, StoreError>;
-    /// One conversation; `id` may be a unique prefix of the session id.
-    async fn session(&self, id: &str) -> Result<Option<SessionView>, StoreError>;
+    /// One conversation; `id` may be a unique prefix of the session id
+    /// ([`session_view`]).
+    async fn session(&self, id: &str) -> Result<Option<SessionView>, StoreError> {
+        session_view(self, id).await
+    }
+    /// The conversations whose id is `id` or matches `pattern` (a LIKE
+    /// pattern, `\` its escape character), the exact match first; two at
+    /// most.
+    async fn session_heads(&self, id: &str, pattern: &str) -> Result<Vec<SessionHead>, StoreError>;
+    /// A session's messages as steps, in (time, message key) order.
+    async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError>;
+    /// A session's tool uses as steps; one with no time of its own is at
+    /// `fallback`.
+    async fn session_tool_uses(
+        &self,
+        session_id: &str,
+        fallback: DateTime<Utc>,
+    ) -> Result<Vec<Step>, StoreError>;
     /// Ids of the sessions with a tool use of this tool (case-insensitive
     /// exact name, e.g. `bash` finds `Bash`).
     async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError>;

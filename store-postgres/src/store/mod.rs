@@ -1,24 +1,24 @@
-//! The Postgres store. Every statement is checked at compile time (sqlx
-//! offline data in `.sqlx/`). Text and JSON are escaped for Postgres
+//! The Postgres store: the statements of `hookline_core::store::WriteTx`
+//! (the write protocol itself is `hookline_core::store::write`, once for
+//! every backend). Every statement is checked at compile time (offline data
+//! in `store-postgres/.sqlx/`). Text and JSON are escaped for Postgres
 //! (`hookline_core::text`): NUL is kept, never dropped.
 
 mod domain;
 
-use std::collections::BTreeSet;
 use std::time::Instant;
 
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::store_error;
-use domain::{
-    insert_entry, refresh, stitch, upsert_conversation, upsert_heartbeat, upsert_message,
-    upsert_subagent, upsert_tool_use,
-};
 use hookline_core::error::StoreError;
-use hookline_core::mapping::Plan;
+use hookline_core::mapping::{
+    ConversationOp, EntryOp, HeartbeatOp, MessageOp, SubagentOp, ToolUseOp,
+};
 use hookline_core::store::{
-    AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Store, Work,
+    AuditRecord, BatchItem, BatchResult, Failure, Outcome, Savepoint, Status, Store, Transactional,
+    Work, WriteTx, write,
 };
 use hookline_core::text::{escape_json, escape_str};
 
@@ -40,10 +40,6 @@ fn esc_json(v: &Option<Value>) -> Option<Value> {
     v.as_ref().map(|v| escape_json(v).into_owned())
 }
 
-fn ms_since(started: Instant) -> i32 {
-    i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX)
-}
-
 impl PgStore {
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
@@ -57,11 +53,25 @@ impl PgStore {
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         MIGRATOR.run(&self.pool).await
     }
+}
 
-    /// Inserts the audit row if new and locks it; returns its status. One
-    /// statement: the no-op update of a conflict locks the existing row and
-    /// returns its status unchanged.
-    async fn lock_audit(tx: &mut Tx<'_>, a: &AuditRecord) -> Result<Status, StoreError> {
+/// A write transaction on Postgres.
+pub struct PgTx(Tx<'static>);
+
+#[async_trait::async_trait]
+impl Transactional for PgStore {
+    type Tx = PgTx;
+
+    async fn begin(&self) -> Result<PgTx, StoreError> {
+        self.pool.begin().await.map(PgTx).map_err(store_error)
+    }
+}
+
+#[async_trait::async_trait]
+impl WriteTx for PgTx {
+    /// One statement: the no-op update of a conflict locks the existing row
+    /// and returns its status unchanged.
+    async fn lock_audit(&mut self, a: &AuditRecord) -> Result<Status, StoreError> {
         let status = sqlx::query_scalar!(
             r#"INSERT INTO webhook_events (request_id, event_type, session_id, status, payload,
                    payload_text, headers, source_ip, user_agent, client, principal, trace_id,
@@ -86,14 +96,15 @@ impl PgStore {
             a.received_at,
             a.enqueued_at,
         )
-        .fetch_one(&mut **tx)
-        .await.map_err(store_error)?;
+        .fetch_one(&mut *self.0)
+        .await
+        .map_err(store_error)?;
         Status::parse(&status)
-            .ok_or_else(|| StoreError::Permanent(format!("unknown status {status} in database")))
+            .ok_or_else(|| StoreError::refused(format!("unknown status {status} in database")))
     }
 
     async fn history(
-        tx: &mut Tx<'_>,
+        &mut self,
         a: &AuditRecord,
         status: Status,
         ms: Option<i32>,
@@ -111,13 +122,14 @@ impl PgStore {
             error.map(|e| e.0),
             error.map(|e| escape_str(e.1).into_owned()),
         )
-        .execute(&mut **tx)
-        .await.map_err(store_error)?;
+        .execute(&mut *self.0)
+        .await
+        .map_err(store_error)?;
         Ok(())
     }
 
     async fn finish(
-        tx: &mut Tx<'_>,
+        &mut self,
         a: &AuditRecord,
         status: Status,
         ms: i32,
@@ -138,48 +150,59 @@ impl PgStore {
             error.map(|e| escape_str(e.1).into_owned()),
             validation.map(|v| escape_json(&v).into_owned()),
         )
-        .execute(&mut **tx)
+        .execute(&mut *self.0)
         .await
         .map_err(store_error)?;
-        Self::history(tx, a, status, Some(ms), error).await
+        Ok(())
     }
-}
 
-/// Writes one record inside `tx`, without the session's derived state (the
-/// caller refreshes each touched session once). Returns the outcome and the
-/// session whose rows were written, if any.
-async fn apply_in<'p>(
-    tx: &mut Tx<'_>,
-    audit: &AuditRecord,
-    work: Work<'p>,
-    started: Instant,
-) -> Result<(Outcome, Option<&'p str>), StoreError> {
-    let status = PgStore::lock_audit(tx, audit).await?;
-    if status.is_terminal() {
-        let ms = Some(ms_since(started));
-        PgStore::history(tx, audit, Status::Duplicate, ms, None).await?;
-        return Ok((Outcome::Duplicate, None));
+    async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError> {
+        domain::upsert_conversation(&mut self.0, &escape_str(sid), c).await
     }
-    match work {
-        Work::Apply(plan) => {
-            write_plan(tx, plan).await?;
-            let ms = ms_since(started);
-            PgStore::finish(tx, audit, Status::Success, ms, None, None).await?;
-            Ok((Outcome::Success, Some(plan.session_id.as_str())))
-        }
-        Work::AuditOnly => {
-            let ms = ms_since(started);
-            PgStore::finish(tx, audit, Status::Success, ms, None, None).await?;
-            Ok((Outcome::Success, None))
-        }
-        Work::Invalid { code, errors } => {
-            let first = errors.first().map(ToString::to_string).unwrap_or_default();
-            let json = serde_json::to_value(errors).ok();
-            let ms = ms_since(started);
-            let error = Some((code, first.as_str()));
-            PgStore::finish(tx, audit, Status::Invalid, ms, error, json).await?;
-            Ok((Outcome::Invalid, None))
-        }
+
+    async fn entry(&mut self, sid: &str, e: &EntryOp) -> Result<(), StoreError> {
+        domain::insert_entry(&mut self.0, &escape_str(sid), e).await
+    }
+
+    async fn message(&mut self, sid: &str, m: &MessageOp) -> Result<(), StoreError> {
+        domain::upsert_message(&mut self.0, &escape_str(sid), m).await
+    }
+
+    async fn tool_use(&mut self, sid: &str, t: &ToolUseOp) -> Result<(), StoreError> {
+        domain::upsert_tool_use(&mut self.0, &escape_str(sid), t).await
+    }
+
+    async fn subagent(&mut self, sid: &str, s: &SubagentOp) -> Result<(), StoreError> {
+        domain::upsert_subagent(&mut self.0, &escape_str(sid), s).await
+    }
+
+    async fn heartbeat(&mut self, h: &HeartbeatOp) -> Result<(), StoreError> {
+        domain::upsert_heartbeat(&mut self.0, h).await
+    }
+
+    async fn stitch(
+        &mut self,
+        sid: &str,
+        c: &ConversationOp,
+        has_entries: bool,
+    ) -> Result<(), StoreError> {
+        domain::stitch(&mut self.0, &escape_str(sid), c, has_entries).await
+    }
+
+    async fn refresh(&mut self, sid: &str) -> Result<(), StoreError> {
+        domain::refresh(&mut self.0, &escape_str(sid)).await
+    }
+
+    async fn savepoint(&mut self, step: Savepoint) -> Result<(), StoreError> {
+        sqlx::query(step.sql())
+            .execute(&mut *self.0)
+            .await
+            .map(drop)
+            .map_err(store_error)
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        self.0.commit().await.map_err(store_error)
     }
 }
 
@@ -192,94 +215,15 @@ impl Store for PgStore {
         work: Work<'_>,
         started: Instant,
     ) -> Result<Outcome, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let (outcome, session) = apply_in(&mut tx, audit, work, started).await?;
-        if let Some(sid) = session {
-            refresh(&mut tx, &escape_str(sid)).await?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(outcome)
+        write::apply(self, audit, work, started).await
     }
 
-    /// One transaction for the batch, a savepoint per record: a record the
-    /// database refuses is rolled back alone, the others commit together
-    /// (one WAL flush for the batch instead of one per record). Records are
-    /// written in (session, request id) order so that concurrent batches
-    /// take row locks in the same order; each touched session's derived
-    /// state is refreshed once, at the end.
     #[tracing::instrument(skip_all, fields(records = items.len()), err)]
     async fn apply_batch(&self, items: &[BatchItem<'_>]) -> BatchResult {
-        let mut order: Vec<usize> = (0..items.len()).collect();
-        order.sort_by(|&a, &b| {
-            let key = |i: usize| (&items[i].audit.session_id, &items[i].audit.request_id);
-            key(a).cmp(&key(b))
-        });
-        // (index, result) in write order; `order` visits every index once.
-        let mut done: Vec<(usize, Result<Outcome, StoreError>)> = Vec::with_capacity(items.len());
-        let mut sessions = BTreeSet::new();
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        for i in order {
-            let it = &items[i];
-            let mut sp = sqlx::Acquire::begin(&mut *tx).await.map_err(store_error)?;
-            match apply_in(&mut sp, it.audit, it.work, it.started).await {
-                Ok((outcome, session)) => {
-                    sp.commit().await.map_err(store_error)?;
-                    sessions.extend(session.map(|s| escape_str(s).into_owned()));
-                    done.push((i, Ok(outcome)));
-                }
-                Err(e) => {
-                    // A lost connection fails here too: the batch as a whole.
-                    sp.rollback().await.map_err(store_error)?;
-                    tracing::warn!(request_id = %it.audit.request_id, error = %e, "record rolled back within its batch");
-                    done.push((i, Err(e)));
-                }
-            }
-        }
-        for sid in &sessions {
-            refresh(&mut tx, sid).await?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        done.sort_unstable_by_key(|(i, _)| *i);
-        Ok(done.into_iter().map(|(_, r)| r).collect())
+        write::apply_batch(self, items).await
     }
 
     async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let status = Self::lock_audit(&mut tx, a).await?;
-        if !status.is_terminal() {
-            Self::finish(
-                &mut tx,
-                a,
-                f.status,
-                f.processing_ms,
-                Some((f.code, f.message)),
-                None,
-            )
-            .await?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(())
+        write::record_failure(self, a, f).await
     }
-}
-
-async fn write_plan(tx: &mut Tx<'_>, p: &Plan) -> Result<(), StoreError> {
-    let sid = escape_str(&p.session_id).into_owned();
-    upsert_conversation(tx, &sid, &p.conversation).await?;
-    for e in &p.entries {
-        insert_entry(tx, &sid, e).await?;
-    }
-    for m in &p.messages {
-        upsert_message(tx, &sid, m).await?;
-    }
-    for t in &p.tool_uses {
-        upsert_tool_use(tx, &sid, t).await?;
-    }
-    for s in &p.subagents {
-        upsert_subagent(tx, &sid, s).await?;
-    }
-    stitch(tx, &sid, &p.conversation, !p.entries.is_empty()).await?;
-    if let Some(h) = &p.heartbeat {
-        upsert_heartbeat(tx, h).await?;
-    }
-    Ok(())
 }

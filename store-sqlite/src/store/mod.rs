@@ -1,4 +1,5 @@
-//! The SQLite store: `hookline_core::store::Store` with the behaviour of the
+//! The SQLite store: the statements of `hookline_core::store::WriteTx` (the
+//! write protocol is `hookline_core::store::write`), with the behaviour of the
 //! Postgres one (`hookline_store_postgres::PgStore`): the same audit row and
 //! attempt history, the same duplicate and terminal-status logic, the same
 //! domain rows merged the same order-independent way. Every statement is
@@ -10,14 +11,16 @@
 
 mod domain;
 
-use std::collections::BTreeSet;
 use std::time::Instant;
 
 use chrono::Utc;
 use hookline_core::error::StoreError;
-use hookline_core::mapping::Plan;
+use hookline_core::mapping::{
+    ConversationOp, EntryOp, HeartbeatOp, MessageOp, SubagentOp, ToolUseOp,
+};
 use hookline_core::store::{
-    AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Store, Work,
+    AuditRecord, BatchItem, BatchResult, Failure, Outcome, Savepoint, Status, Store, Transactional,
+    Work, WriteTx, write,
 };
 use serde_json::Value;
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -42,10 +45,6 @@ fn json(v: &Value) -> String {
 
 fn json_opt(v: &Option<Value>) -> Option<String> {
     v.as_ref().map(json)
-}
-
-fn ms_since(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 impl SqliteStore {
@@ -113,7 +112,7 @@ async fn history(
     tx: &mut Tx,
     a: &AuditRecord,
     status: Status,
-    ms: Option<i64>,
+    ms: Option<i32>,
     error: Option<(&str, &str)>,
 ) -> sqlx::Result<()> {
     let status = status.as_str();
@@ -135,13 +134,12 @@ async fn history(
     Ok(())
 }
 
-/// The end of an attempt: the audit row's status, times and error, and its
-/// history row.
+/// The end of an attempt: the audit row's status, times and error.
 async fn finish(
     tx: &mut Tx,
     a: &AuditRecord,
     status: Status,
-    ms: i64,
+    ms: i32,
     error: Option<(&str, &str)>,
     validation: Option<Value>,
 ) -> sqlx::Result<()> {
@@ -166,68 +164,114 @@ async fn finish(
     )
     .execute(&mut **tx)
     .await?;
-    history(tx, a, status, Some(ms), error).await
-}
-
-/// Writes one record inside `tx`, without the session's derived state (the
-/// caller refreshes each touched session once). Returns the outcome and the
-/// session whose rows were written, if any.
-async fn apply_in<'p>(
-    tx: &mut Tx,
-    audit: &AuditRecord,
-    work: Work<'p>,
-    started: Instant,
-) -> sqlx::Result<(Outcome, Option<&'p str>)> {
-    let status = lock_audit(tx, audit).await?;
-    if status.is_terminal() {
-        let ms = ms_since(started);
-        history(tx, audit, Status::Duplicate, Some(ms), None).await?;
-        return Ok((Outcome::Duplicate, None));
-    }
-    match work {
-        Work::Apply(plan) => {
-            write_plan(tx, plan).await?;
-            finish(tx, audit, Status::Success, ms_since(started), None, None).await?;
-            Ok((Outcome::Success, Some(plan.session_id.as_str())))
-        }
-        Work::AuditOnly => {
-            finish(tx, audit, Status::Success, ms_since(started), None, None).await?;
-            Ok((Outcome::Success, None))
-        }
-        Work::Invalid { code, errors } => {
-            let first = errors.first().map(ToString::to_string).unwrap_or_default();
-            let errors = serde_json::to_value(errors).ok();
-            let ms = ms_since(started);
-            finish(tx, audit, Status::Invalid, ms, Some((code, &first)), errors).await?;
-            Ok((Outcome::Invalid, None))
-        }
-    }
-}
-
-async fn write_plan(tx: &mut Tx, p: &Plan) -> sqlx::Result<()> {
-    let sid = p.session_id.as_str();
-    domain::upsert_conversation(tx, sid, &p.conversation).await?;
-    for e in &p.entries {
-        domain::insert_entry(tx, sid, e).await?;
-    }
-    for m in &p.messages {
-        domain::upsert_message(tx, sid, m).await?;
-    }
-    for t in &p.tool_uses {
-        domain::upsert_tool_use(tx, sid, t).await?;
-    }
-    for s in &p.subagents {
-        domain::upsert_subagent(tx, sid, s).await?;
-    }
-    domain::stitch(tx, sid, &p.conversation, !p.entries.is_empty()).await?;
-    if let Some(h) = &p.heartbeat {
-        domain::upsert_heartbeat(tx, h).await?;
-    }
     Ok(())
 }
 
-async fn exec(tx: &mut Tx, sql: &'static str) -> sqlx::Result<()> {
-    sqlx::query(sql).execute(&mut **tx).await.map(drop)
+/// A write transaction on SQLite (it holds the write lock, `BEGIN_WRITE`).
+pub struct SqliteTx(Tx);
+
+#[async_trait::async_trait]
+impl Transactional for SqliteStore {
+    type Tx = SqliteTx;
+
+    async fn begin(&self) -> Result<SqliteTx, StoreError> {
+        SqliteStore::begin(self).await.map(SqliteTx)
+    }
+}
+
+#[async_trait::async_trait]
+impl WriteTx for SqliteTx {
+    async fn lock_audit(&mut self, a: &AuditRecord) -> Result<Status, StoreError> {
+        lock_audit(&mut self.0, a).await.map_err(store_error)
+    }
+
+    async fn history(
+        &mut self,
+        a: &AuditRecord,
+        status: Status,
+        ms: Option<i32>,
+        error: Option<(&str, &str)>,
+    ) -> Result<(), StoreError> {
+        history(&mut self.0, a, status, ms, error)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn finish(
+        &mut self,
+        a: &AuditRecord,
+        status: Status,
+        ms: i32,
+        error: Option<(&str, &str)>,
+        validation: Option<Value>,
+    ) -> Result<(), StoreError> {
+        finish(&mut self.0, a, status, ms, error, validation)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError> {
+        domain::upsert_conversation(&mut self.0, sid, c)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn entry(&mut self, sid: &str, e: &EntryOp) -> Result<(), StoreError> {
+        domain::insert_entry(&mut self.0, sid, e)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn message(&mut self, sid: &str, m: &MessageOp) -> Result<(), StoreError> {
+        domain::upsert_message(&mut self.0, sid, m)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn tool_use(&mut self, sid: &str, t: &ToolUseOp) -> Result<(), StoreError> {
+        domain::upsert_tool_use(&mut self.0, sid, t)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn subagent(&mut self, sid: &str, s: &SubagentOp) -> Result<(), StoreError> {
+        domain::upsert_subagent(&mut self.0, sid, s)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn heartbeat(&mut self, h: &HeartbeatOp) -> Result<(), StoreError> {
+        domain::upsert_heartbeat(&mut self.0, h)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn stitch(
+        &mut self,
+        sid: &str,
+        c: &ConversationOp,
+        has_entries: bool,
+    ) -> Result<(), StoreError> {
+        domain::stitch(&mut self.0, sid, c, has_entries)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn refresh(&mut self, sid: &str) -> Result<(), StoreError> {
+        domain::refresh(&mut self.0, sid).await.map_err(store_error)
+    }
+
+    async fn savepoint(&mut self, step: Savepoint) -> Result<(), StoreError> {
+        sqlx::query(step.sql())
+            .execute(&mut *self.0)
+            .await
+            .map(drop)
+            .map_err(store_error)
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        self.0.commit().await.map_err(store_error)
+    }
 }
 
 #[async_trait::async_trait]
@@ -239,64 +283,15 @@ impl Store for SqliteStore {
         work: Work<'_>,
         started: Instant,
     ) -> Result<Outcome, StoreError> {
-        let mut tx = self.begin().await?;
-        let (outcome, session) = apply_in(&mut tx, audit, work, started)
-            .await
-            .map_err(store_error)?;
-        if let Some(sid) = session {
-            domain::refresh(&mut tx, sid).await.map_err(store_error)?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(outcome)
+        write::apply(self, audit, work, started).await
     }
 
-    /// One write transaction for the batch (one fsync instead of one per
-    /// record), a savepoint per record so that a record the database
-    /// refuses is rolled back alone; each touched session's derived state
-    /// is refreshed once, at the end.
     #[tracing::instrument(skip_all, fields(records = items.len()), err)]
     async fn apply_batch(&self, items: &[BatchItem<'_>]) -> BatchResult {
-        let mut results = Vec::with_capacity(items.len());
-        let mut sessions = BTreeSet::new();
-        let mut tx = self.begin().await?;
-        for it in items {
-            exec(&mut tx, "SAVEPOINT record")
-                .await
-                .map_err(store_error)?;
-            match apply_in(&mut tx, it.audit, it.work, it.started).await {
-                Ok((outcome, session)) => {
-                    exec(&mut tx, "RELEASE record").await.map_err(store_error)?;
-                    sessions.extend(session);
-                    results.push(Ok(outcome));
-                }
-                Err(e) => {
-                    // An error that ended the whole transaction (disk full,
-                    // I/O) fails the rollback too: the batch as a whole.
-                    exec(&mut tx, "ROLLBACK TO record")
-                        .await
-                        .map_err(store_error)?;
-                    exec(&mut tx, "RELEASE record").await.map_err(store_error)?;
-                    tracing::warn!(request_id = %it.audit.request_id, error = %e, "record rolled back within its batch");
-                    results.push(Err(store_error(e)));
-                }
-            }
-        }
-        for sid in sessions {
-            domain::refresh(&mut tx, sid).await.map_err(store_error)?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(results)
+        write::apply_batch(self, items).await
     }
 
     async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let status = lock_audit(&mut tx, a).await.map_err(store_error)?;
-        if !status.is_terminal() {
-            let error = Some((f.code, f.message));
-            finish(&mut tx, a, f.status, f.processing_ms.into(), error, None)
-                .await
-                .map_err(store_error)?;
-        }
-        tx.commit().await.map_err(store_error)
+        write::record_failure(self, a, f).await
     }
 }

@@ -79,7 +79,7 @@ impl Store for Faulty {
 
 /// A failure of the fault injection itself (not of the store under test).
 fn setup(e: sqlx::Error) -> StoreError {
-    StoreError::Permanent(format!("fault injection: {e}"))
+    StoreError::permanent(e)
 }
 
 fn panicking(db: &TestDb, victim: &'static str) -> Faulty {
