@@ -123,6 +123,21 @@ pub struct ConversationOp {
     pub first_uuid: Option<String>,
 }
 
+/// Whether a transcript line can be the first entry [`continuation_of`]
+/// reads a session's origin from: a line with a `uuid`, or a `summary` with
+/// its `leafUuid` (Claude Code writes other lines, a `mode` line say, before
+/// the first of them). The hook holds back a first read of a transcript that
+/// has none yet, so that the part starting at offset 0 holds that entry.
+pub fn is_origin_evidence(e: &Value) -> bool {
+    let str_of = |k: &str| {
+        e.get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|x| !x.is_empty())
+    };
+    e.get("uuid").and_then(Value::as_str).is_some()
+        || (e.get("type").and_then(Value::as_str) == Some("summary") && str_of("leafUuid"))
+}
+
 /// What the first entry of a session's transcript says about the session
 /// it continues: `(parent session, parent uuid)`. A resumed or forked
 /// session starts with entries copied from the previous one (they keep
@@ -137,11 +152,7 @@ pub fn continuation_of(session_id: &str, entries: &[Value]) -> (Option<String>, 
             .filter(|x| !x.is_empty())
             .map(str::to_owned)
     };
-    let first = entries.iter().find(|e| {
-        e.get("uuid").and_then(Value::as_str).is_some()
-            || (e.get("type").and_then(Value::as_str) == Some("summary")
-                && s(e, "leafUuid").is_some())
-    });
+    let first = entries.iter().find(|e| is_origin_evidence(e));
     let Some(first) = first else {
         return (None, None);
     };

@@ -151,7 +151,23 @@ pub fn collect(
                         &[("path", path.into()), ("skipped", delta.skipped.into())],
                     );
                 }
-                if delta.end != delta.start || delta.reset {
+                // A first read of the session's transcript with no entry the
+                // server can read the session's origin from (only a `mode`
+                // line, say: Claude Code 2.1.197 writes it before a fork's
+                // copied entries): kept back, so the part at offset 0 that
+                // the server reads the origin from holds the first entry.
+                let origin_missing = source == TranscriptSource::Main
+                    && delta.start == 0
+                    && !delta
+                        .lines
+                        .iter()
+                        .any(|l| hookline_core::mapping::is_origin_evidence(&l.value));
+                if origin_missing {
+                    log.debug(
+                        "transcript holds no entry yet; read from the start on a later event",
+                        &[("path", json!(path))],
+                    );
+                } else if delta.end != delta.start || delta.reset {
                     files.push(FileDelta {
                         source,
                         path: path.to_owned(),

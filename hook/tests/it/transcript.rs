@@ -434,3 +434,46 @@ fn a_reply_written_while_session_end_runs_is_sent_with_it() -> TestResult {
     }
     Ok(())
 }
+
+/// Claude Code 2.1.197 writes a fork's transcript as a `mode` line first
+/// and its copied entries a moment later. The server reads a session's
+/// origin (the session it forks) from the first entry of the part starting
+/// at offset 0, so a first read holding no entry yet is kept back: the
+/// next event sends the file from offset 0 with that entry in it.
+#[test]
+fn a_transcript_without_an_entry_yet_is_sent_from_its_start_with_the_first_entry() -> TestResult {
+    let lines = fixture_lines()?;
+    let server = TestServer::start()?;
+    let sb = Sandbox::new(Some(&server.url()))?;
+    let t = sb.root().join("fork.jsonl");
+    let mode = "{\"type\":\"mode\",\"mode\":\"normal\",\"sessionId\":\"sess-f\"}\n";
+    append(&t, mode)?;
+
+    sb.hook(&stop("sess-f", &t))?;
+    let first = server.events().pop().ok_or("no request")?;
+    assert!(
+        first.body["hookline"]["transcript"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "a part without an entry is kept back: {}",
+        first.body["hookline"]
+    );
+
+    append(&t, &lines[0])?;
+    sb.hook(&stop("sess-f", &t))?;
+    let second = server.events().pop().ok_or("no request")?;
+    let chunk = &second.body["hookline"]["transcript"][0];
+    assert_eq!(chunk["start_offset"], 0, "{chunk}");
+    let types: Vec<&str> = chunk["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(types.first(), Some(&"mode"), "{chunk}");
+    assert_eq!(
+        chunk["entries"][1]["uuid"].as_str(),
+        Some(uuids(&lines[0]).as_str())
+    );
+    Ok(())
+}
