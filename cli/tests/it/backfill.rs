@@ -14,8 +14,7 @@ use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
-mod common;
-use common::{free_port, hook_binary, serve};
+use crate::common::{free_port, hook_binary, serve};
 
 const SESSION: &str = "5e551011-0000-4000-8000-00000000b0f1";
 const TURNS: usize = 40;

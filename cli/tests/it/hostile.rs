@@ -15,8 +15,7 @@ use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-mod common;
-use common::free_port;
+use crate::common::free_port;
 
 /// Body limit of the serve under test (small, so over-limit bodies are quick).
 const MAX_BODY: usize = 64 * 1024;

@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 
-mod common;
-use common::{Killed, hook_binary, wait_for};
+use crate::common::{Killed, hook_binary, wait_for};
 
 fn hookline(env: &[(&str, String)], args: &[&str]) -> anyhow::Result<String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));

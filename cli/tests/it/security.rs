@@ -21,8 +21,7 @@ use hookline_core::queue::Queue;
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
-mod common;
-use common::{Killed, free_port, hook_binary, wait_for};
+use crate::common::{Killed, free_port, hook_binary, wait_for};
 
 /// A token nobody would write by chance, and a wrong one (also a secret: a
 /// client's mistyped token must not be logged either).
