@@ -130,6 +130,12 @@ impl ServeCommand {
         self
     }
 
+    /// Writes serve's stdout to `path` (instead of nowhere).
+    pub fn stdout_to(mut self, path: &Path) -> anyhow::Result<Self> {
+        self.cmd.stdout(std::fs::File::create(path)?);
+        Ok(self)
+    }
+
     /// Writes serve's stderr (its log) to `path` instead of a pipe.
     pub fn log_to(mut self, path: &Path) -> Self {
         self.log = Some(path.to_owned());

@@ -25,7 +25,7 @@ pub fn pg_url(pool: &PgPool) -> String {
     )
 }
 
-/// A new, migrated Postgres database; dropped by [`PgDatabase::drop`].
+/// A new, migrated Postgres database; dropped by [`PgDatabase::drop_database`].
 pub struct PgDatabase {
     pub pool: PgPool,
     pub name: String,
@@ -63,7 +63,7 @@ impl PgDatabase {
     }
 
     /// Closes the pool and drops the database.
-    pub async fn drop(&self) -> anyhow::Result<()> {
+    pub async fn drop_database(&self) -> anyhow::Result<()> {
         self.pool.close().await;
         let mut c = self.admin.connect().await?;
         c.execute(AssertSqlSafe(format!(

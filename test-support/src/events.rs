@@ -37,7 +37,10 @@ pub fn envelope(request_id: &str, data: Value) -> String {
 /// [`envelope`] as the message ingest sends, with its `request_id` and
 /// `event_type` attributes.
 pub fn message(request_id: &str, data: Value) -> OutMessage {
-    let kind = data["hook_event_name"].as_str().unwrap_or_default().to_owned();
+    let kind = data["hook_event_name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     OutMessage {
         body: envelope(request_id, data),
         attributes: [

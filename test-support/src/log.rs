@@ -12,7 +12,9 @@ use std::sync::Once;
 
 /// The filter of `TEST_LOG`, when set and not empty.
 pub fn filter() -> Option<String> {
-    std::env::var("TEST_LOG").ok().filter(|f| !f.trim().is_empty())
+    std::env::var("TEST_LOG")
+        .ok()
+        .filter(|f| !f.trim().is_empty())
 }
 
 /// Installs the global tracing subscriber once per test binary when

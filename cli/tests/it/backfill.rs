@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
-use crate::common::{free_port, hook_binary, serve};
+use crate::hookline;
 
 const SESSION: &str = "5e551011-0000-4000-8000-00000000b0f1";
 const TURNS: usize = 40;
@@ -137,13 +137,16 @@ async fn backfill_after_an_outage_recovers_exactly_the_missing_rows() -> anyhow:
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("serve");
     std::fs::create_dir_all(&data)?;
-    let port = free_port()?;
-    let (_serve, token) = serve(&data, port)?;
+    let serve = hookline()
+        .serve(&data)?
+        .arg("--visibility-timeout")
+        .arg("2")
+        .start()?;
     let hook = Hook {
-        bin: hook_binary()?,
+        bin: hookline().hook()?,
         root: dir.path().to_path_buf(),
-        url: format!("http://127.0.0.1:{port}"),
-        token,
+        url: serve.addr.clone(),
+        token: serve.token()?,
     };
     let project = dir.path().join("claude/projects/-work-app");
     std::fs::create_dir_all(project.join(SESSION).join("subagents"))?;
@@ -256,13 +259,16 @@ async fn every_spotter_session_backfilled_into_serve_reads_like_its_transcript()
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("serve");
     std::fs::create_dir_all(&data)?;
-    let port = free_port()?;
-    let (_serve, token) = serve(&data, port)?;
+    let serve = hookline()
+        .serve(&data)?
+        .arg("--visibility-timeout")
+        .arg("2")
+        .start()?;
     let hook = Hook {
-        bin: hook_binary()?,
+        bin: hookline().hook()?,
         root: dir.path().to_path_buf(),
-        url: format!("http://127.0.0.1:{port}"),
-        token,
+        url: serve.addr.clone(),
+        token: serve.token()?,
     };
     let project = dir.path().join("claude/projects/-w");
     std::fs::create_dir_all(&project)?;
@@ -332,19 +338,11 @@ async fn every_spotter_session_backfilled_into_serve_reads_like_its_transcript()
         .iter()
         .find(|s| s.name == "tool_heavy")
         .ok_or_else(|| anyhow::anyhow!("tool_heavy.jsonl"))?;
-    let shown = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .args(["sessions", "show", &heavy.session_id])
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", data.join("hookline.db").display()),
-        )
-        .output()?;
-    anyhow::ensure!(
-        shown.status.success(),
-        "{}",
-        String::from_utf8_lossy(&shown.stderr)
-    );
-    let shown = String::from_utf8(shown.stdout)?;
+    let db_url = format!("sqlite://{}", data.join("hookline.db").display());
+    let shown = hookline().run(
+        &[("DATABASE_URL", db_url)],
+        &["sessions", "show", &heavy.session_id],
+    )?;
     assert!(
         shown.contains("title    start phoenix in background"),
         "{shown}"

@@ -11,8 +11,12 @@
 //! `cli/tests/e2e_local_aws.rs` (`#[ignore]`d, run by scripts/test against
 //! `cargo lambda watch` as `--test e2e_local_aws -- --ignored`).
 
-#[path = "../common/mod.rs"]
-mod common;
+use hookline_test_support::cli::Hookline;
+
+/// The `hookline` binary of this build.
+fn hookline() -> Hookline {
+    Hookline::new(env!("CARGO_BIN_EXE_hookline"))
+}
 
 mod backfill;
 mod dashboard;

@@ -12,7 +12,7 @@ use hookline_cli::cmd::serve;
 use hookline_cli::config::{QueueArgs, StoreArgs};
 use serde_json::{Value, json};
 
-use crate::common::free_port;
+use hookline_test_support::process::{Killed, free_port};
 
 struct Serve {
     child: Child,
@@ -354,10 +354,10 @@ fn first_start_message(with_hook: bool) -> anyhow::Result<(tempfile::TempDir, St
     std::fs::create_dir(&bin)?;
     std::fs::copy(env!("CARGO_BIN_EXE_hookline"), bin.join("hookline"))?;
     if with_hook {
-        std::fs::copy(crate::common::hook_binary()?, bin.join("hookline-hook"))?;
+        std::fs::copy(crate::hookline().hook()?, bin.join("hookline-hook"))?;
     }
     let port = free_port()?;
-    let mut child = crate::common::Killed(
+    let mut child = Killed(
         Command::new(bin.join("hookline"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("HOOKLINE_DATA_DIR", dir.path().join("data"))
@@ -447,7 +447,7 @@ fn first_start_without_a_hook_says_how_to_install_it() -> anyhow::Result<()> {
 async fn doctor_leaves_no_session_and_an_old_subagent_stop_is_stored() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let serve = start(dir.path(), free_port()?)?;
-    let _serve = crate::common::Killed(serve.child);
+    let _serve = Killed(serve.child);
     let token = serve
         .token
         .clone()
@@ -455,7 +455,7 @@ async fn doctor_leaves_no_session_and_an_old_subagent_stop_is_stored() -> anyhow
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home)?;
     let hook = |args: &[&str]| -> anyhow::Result<std::process::Output> {
-        Ok(Command::new(crate::common::hook_binary()?)
+        Ok(Command::new(crate::hookline().hook()?)
             .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

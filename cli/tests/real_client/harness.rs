@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{Killed, free_port, hook_binary, serve};
+use hookline_test_support::cli::Serve;
+use hookline_test_support::process::{Killed, free_port};
+
+use crate::hookline;
 
 /// Every hook event Claude Code 2.1.332 knows (its bundle: 34), all of which
 /// the recording hook is registered for.
@@ -286,7 +289,7 @@ pub struct Hooked {
     pub registered: Vec<String>,
     /// With `via_proxy`: the proxy the hook's URL points at.
     pub proxy: Option<Proxy>,
-    _serve: Killed,
+    _serve: Serve,
 }
 
 impl Hooked {
@@ -297,9 +300,13 @@ impl Hooked {
         let records = root.join("records");
         std::fs::create_dir_all(&data)?;
         std::fs::create_dir_all(&records)?;
-        let serve_port = free_port()?;
-        let (serve, token) = serve(&data, serve_port)?;
-        let hook_bin = hook_binary()?;
+        let serve = hookline()
+            .serve(&data)?
+            .arg("--visibility-timeout")
+            .arg("2")
+            .start()?;
+        let (serve_port, token) = (serve.port, serve.token()?);
+        let hook_bin = hookline().hook()?;
         let proxy = via_proxy.then(|| Proxy::new(serve_port)).transpose()?;
         let url = format!(
             "http://127.0.0.1:{}",
