@@ -12,49 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use hookline_core::event::KNOWN_EVENTS;
 use hookline_test_support::cli::Serve;
 use hookline_test_support::process::{Killed, free_port};
 
 use crate::hookline;
-
-/// Every hook event Claude Code 2.1.332 knows (its bundle: 34), all of which
-/// the recording hook is registered for.
-pub const ALL_EVENTS: [&str; 34] = [
-    "SessionStart",
-    "Setup",
-    "UserPromptSubmit",
-    "UserPromptExpansion",
-    "PreToolUse",
-    "PermissionRequest",
-    "PermissionDenied",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "PostToolBatch",
-    "Notification",
-    "SubagentStart",
-    "SubagentStop",
-    "Stop",
-    "StopFailure",
-    "PreCompact",
-    "PostCompact",
-    "SessionEnd",
-    "InstructionsLoaded",
-    "MessageDisplay",
-    "TaskCreated",
-    "TaskCompleted",
-    "TeammateIdle",
-    "ConfigChange",
-    "CwdChanged",
-    "DirectoryAdded",
-    "FileChanged",
-    "WorktreeCreate",
-    "WorktreeRemove",
-    "Elicitation",
-    "ElicitationResult",
-    "PreModelSwitch",
-    "PostModelSwitch",
-    "PreSkillShellCommand",
-];
 
 /// Tools the scenarios use, allowed without a permission prompt.
 const ALLOWED_TOOLS: &str = "--allowedTools=Bash,Write,Read,Edit,Task,Agent";
@@ -359,7 +321,8 @@ impl Hooked {
             &recorder,
             std::os::unix::fs::PermissionsExt::from_mode(0o755),
         )?;
-        for event in ALL_EVENTS {
+        // Every hook event Claude Code 2.1.332 knows (its bundle: 34).
+        for event in KNOWN_EVENTS {
             let entry = json!({"hooks": [{"type": "command", "command": recorder, "timeout": 30}]});
             match hooks.get_mut(event).and_then(Value::as_array_mut) {
                 Some(list) => list.push(entry),
