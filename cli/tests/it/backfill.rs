@@ -4,7 +4,7 @@
 //! nothing.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,8 @@ use hookline_conformance::spotter::{self, Expect};
 use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
+
+use hookline_test_support::cli::Serve;
 
 use crate::hookline;
 
@@ -63,6 +65,24 @@ impl Hook {
         anyhow::ensure!(child.wait()?.success());
         Ok(())
     }
+}
+
+/// `hookline serve` on `data` and a hook (HOME, spool, config) under
+/// `root` pointed at it with the token serve printed.
+fn serve_and_hook(root: &Path, data: &Path) -> anyhow::Result<(Serve, Hook)> {
+    std::fs::create_dir_all(data)?;
+    let serve = hookline()
+        .serve(data)?
+        .arg("--visibility-timeout")
+        .arg("2")
+        .start()?;
+    let hook = Hook {
+        bin: hookline().hook()?,
+        root: root.to_path_buf(),
+        url: serve.addr.clone(),
+        token: serve.token()?,
+    };
+    Ok((serve, hook))
 }
 
 fn entry(i: usize, kind: &str, parent: Option<String>) -> Value {
@@ -136,18 +156,7 @@ async fn wait_for(
 async fn backfill_after_an_outage_recovers_exactly_the_missing_rows() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("serve");
-    std::fs::create_dir_all(&data)?;
-    let serve = hookline()
-        .serve(&data)?
-        .arg("--visibility-timeout")
-        .arg("2")
-        .start()?;
-    let hook = Hook {
-        bin: hookline().hook()?,
-        root: dir.path().to_path_buf(),
-        url: serve.addr.clone(),
-        token: serve.token()?,
-    };
+    let (_serve, hook) = serve_and_hook(dir.path(), &data)?;
     let project = dir.path().join("claude/projects/-work-app");
     std::fs::create_dir_all(project.join(SESSION).join("subagents"))?;
     let transcript = project.join(format!("{SESSION}.jsonl"));
@@ -258,18 +267,7 @@ async fn every_spotter_session_backfilled_into_serve_reads_like_its_transcript()
     let sessions = spotter::sessions()?;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("serve");
-    std::fs::create_dir_all(&data)?;
-    let serve = hookline()
-        .serve(&data)?
-        .arg("--visibility-timeout")
-        .arg("2")
-        .start()?;
-    let hook = Hook {
-        bin: hookline().hook()?,
-        root: dir.path().to_path_buf(),
-        url: serve.addr.clone(),
-        token: serve.token()?,
-    };
+    let (_serve, hook) = serve_and_hook(dir.path(), &data)?;
     let project = dir.path().join("claude/projects/-w");
     std::fs::create_dir_all(&project)?;
     for s in &sessions {
