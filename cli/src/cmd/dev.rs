@@ -13,7 +13,7 @@ use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::worker::WorkerConfig;
 use hookline_store_postgres::PgStore;
 
-use crate::config::StoreArgs;
+use crate::config::{QueueArgs, StoreArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -30,9 +30,11 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct PollOpts {
-    /// Queue to poll.
-    #[arg(long, env = "HOOKLINE_QUEUE_URL")]
-    queue_url: String,
+    /// The SQS queue to poll (--queue-url, required) and its
+    /// maxReceiveCount (--max-receive-count, for --in-process): the shared
+    /// queue settings of every command.
+    #[command(flatten)]
+    queue: QueueArgs,
     /// Base URL of the Lambda runtime emulator (`cargo lambda watch`).
     #[arg(
         long,
@@ -56,9 +58,6 @@ struct PollOpts {
     /// Long-poll wait in seconds (0-20).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=20))]
     wait: u8,
-    /// The queue's maxReceiveCount (for --in-process).
-    #[arg(long, env = "HOOKLINE_MAX_RECEIVE_COUNT", default_value_t = 5)]
-    max_receive_count: u32,
     /// Stop after the queue has been empty for one poll (for scripts and tests).
     #[arg(long)]
     until_empty: bool,
@@ -103,6 +102,11 @@ impl Invoker for HttpInvoker {
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let Command::Poll(o) = opts.command;
+    let queue_url = o
+        .queue
+        .queue_url
+        .clone()
+        .context("hookline dev poll polls an SQS queue: --queue-url or HOOKLINE_QUEUE_URL")?;
     let invoker: Arc<dyn Invoker> = if o.in_process {
         let url = o
             .store
@@ -114,7 +118,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         Arc::new(InProcess {
             store: Arc::new(PgStore::new(pool)),
             cfg: WorkerConfig {
-                max_receive_count: o.max_receive_count,
+                max_receive_count: o.queue.max_receive_count,
             },
         })
     } else {
@@ -128,11 +132,11 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             .build()?;
         Arc::new(HttpInvoker { http, url })
     };
-    let name = o.queue_url.rsplit('/').next().unwrap_or("queue").to_owned();
+    let name = queue_url.rsplit('/').next().unwrap_or("queue").to_owned();
     let poller = Arc::new(Poller {
         queue: Arc::new(SqsQueue::new(
             client(Purpose::Poll).await,
-            o.queue_url.clone(),
+            queue_url.clone(),
         )),
         invoker,
         batch_size: o.batch_size.into(),
@@ -141,7 +145,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     });
     eprintln!(
         "hookline dev poll: polling {} (batch {}, wait {} s, {} at once)",
-        o.queue_url, o.batch_size, o.wait, o.concurrency
+        queue_url, o.batch_size, o.wait, o.concurrency
     );
     let mut tasks = tokio::task::JoinSet::new();
     if o.until_empty {

@@ -12,46 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{Killed, free_port, hook_binary, serve};
+use hookline_core::event::KNOWN_EVENTS;
+use hookline_test_support::cli::Serve;
+use hookline_test_support::process::{Killed, free_port};
 
-/// Every hook event Claude Code 2.1.332 knows (its bundle: 34), all of which
-/// the recording hook is registered for.
-pub const ALL_EVENTS: [&str; 34] = [
-    "SessionStart",
-    "Setup",
-    "UserPromptSubmit",
-    "UserPromptExpansion",
-    "PreToolUse",
-    "PermissionRequest",
-    "PermissionDenied",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "PostToolBatch",
-    "Notification",
-    "SubagentStart",
-    "SubagentStop",
-    "Stop",
-    "StopFailure",
-    "PreCompact",
-    "PostCompact",
-    "SessionEnd",
-    "InstructionsLoaded",
-    "MessageDisplay",
-    "TaskCreated",
-    "TaskCompleted",
-    "TeammateIdle",
-    "ConfigChange",
-    "CwdChanged",
-    "DirectoryAdded",
-    "FileChanged",
-    "WorktreeCreate",
-    "WorktreeRemove",
-    "Elicitation",
-    "ElicitationResult",
-    "PreModelSwitch",
-    "PostModelSwitch",
-    "PreSkillShellCommand",
-];
+use crate::hookline;
 
 /// Tools the scenarios use, allowed without a permission prompt.
 const ALLOWED_TOOLS: &str = "--allowedTools=Bash,Write,Read,Edit,Task,Agent";
@@ -286,7 +251,7 @@ pub struct Hooked {
     pub registered: Vec<String>,
     /// With `via_proxy`: the proxy the hook's URL points at.
     pub proxy: Option<Proxy>,
-    _serve: Killed,
+    _serve: Serve,
 }
 
 impl Hooked {
@@ -297,9 +262,13 @@ impl Hooked {
         let records = root.join("records");
         std::fs::create_dir_all(&data)?;
         std::fs::create_dir_all(&records)?;
-        let serve_port = free_port()?;
-        let (serve, token) = serve(&data, serve_port)?;
-        let hook_bin = hook_binary()?;
+        let serve = hookline()
+            .serve(&data)?
+            .arg("--visibility-timeout")
+            .arg("2")
+            .start()?;
+        let (serve_port, token) = (serve.port, serve.token()?);
+        let hook_bin = hookline().hook()?;
         let proxy = via_proxy.then(|| Proxy::new(serve_port)).transpose()?;
         let url = format!(
             "http://127.0.0.1:{}",
@@ -352,7 +321,8 @@ impl Hooked {
             &recorder,
             std::os::unix::fs::PermissionsExt::from_mode(0o755),
         )?;
-        for event in ALL_EVENTS {
+        // Every hook event Claude Code 2.1.332 knows (its bundle: 34).
+        for event in KNOWN_EVENTS {
             let entry = json!({"hooks": [{"type": "command", "command": recorder, "timeout": 30}]});
             match hooks.get_mut(event).and_then(Value::as_array_mut) {
                 Some(list) => list.push(entry),

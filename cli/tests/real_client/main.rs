@@ -8,8 +8,6 @@
 //! exit code and output.
 
 mod checks;
-#[path = "../common/mod.rs"]
-mod common;
 mod harness;
 mod truth;
 
@@ -20,6 +18,12 @@ use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
 
 use harness::{Home, Hooked, Mode, Run, claude, claude_binary};
+use hookline_test_support::cli::Hookline;
+
+/// The `hookline` binary of this build.
+fn hookline() -> Hookline {
+    Hookline::new(env!("CARGO_BIN_EXE_hookline"))
+}
 
 /// The latest 2.1.x (npm `latest`) and an older 2.1.x line still in use.
 const LATEST: &str = "2.1.332";

@@ -2,8 +2,10 @@
 //! one shape whatever the backend, so that one test body runs on both.
 //!
 //! - Postgres: a new database named by a UUID, created through
-//!   `DATABASE_URL`, migrated, dropped after the test (even a failed one).
-//! - SQLite: a new file in a temporary directory, migrated, removed after.
+//!   `DATABASE_URL`, migrated, dropped after the test (even a failed one)
+//!   (`hookline_test_support::db::PgDatabase`).
+//! - SQLite: a new file in a temporary directory, migrated, removed after
+//!   (`hookline_test_support::db::SqliteFile`).
 //!
 //! [`TestDb::rows`] runs a query and returns each row as a JSON object: JSON
 //! columns as JSON, timestamps as `2026-11-29T03:40:00.000000Z`, text as the
@@ -11,7 +13,6 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -19,11 +20,11 @@ use futures::FutureExt;
 use hookline_core::ops::Ops;
 use hookline_core::store::{Reader, Store};
 use hookline_core::text::unescape_json;
-use hookline_store_postgres::{MIGRATOR as PG_MIGRATOR, PgStore};
+use hookline_store_postgres::PgStore;
 use hookline_store_sqlite::SqliteStore;
+use hookline_test_support::db::{PgDatabase, SqliteFile};
 use serde_json::{Map, Value};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, Executor, PgPool, SqlitePool};
+use sqlx::{AssertSqlSafe, Executor, PgPool, SqlitePool};
 
 mod rows;
 
@@ -58,16 +59,8 @@ struct Inner {
 }
 
 enum Conn {
-    Postgres {
-        pool: PgPool,
-        admin: Box<PgConnectOptions>,
-        name: String,
-    },
-    Sqlite {
-        pool: SqlitePool,
-        path: PathBuf,
-        _dir: tempfile::TempDir,
-    },
+    Postgres(Box<PgDatabase>),
+    Sqlite(SqliteFile),
 }
 
 /// Runs `test` on a fresh database of `backend`, then drops the database,
@@ -89,40 +82,12 @@ where
 impl TestDb {
     pub async fn new(backend: Backend) -> anyhow::Result<Self> {
         let conn = match backend {
-            Backend::Postgres => {
-                let url = std::env::var("DATABASE_URL").context(
-                    "the Postgres tests need DATABASE_URL (a server to create databases on)",
-                )?;
-                let admin: PgConnectOptions = url.parse()?;
-                let name = format!("hookline_test_{}", uuid::Uuid::new_v4().simple());
-                let mut c = admin.connect().await?;
-                c.execute(AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-                    .await?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(admin.clone().database(&name))
-                    .await?;
-                PG_MIGRATOR.run(&pool).await?;
-                Conn::Postgres {
-                    pool,
-                    admin: Box::new(admin),
-                    name,
-                }
-            }
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir()?;
-                let path = dir.path().join("hookline.db");
-                let pool = hookline_store_sqlite::open(&path).await?;
-                Conn::Sqlite {
-                    pool,
-                    path,
-                    _dir: dir,
-                }
-            }
+            Backend::Postgres => Conn::Postgres(Box::new(PgDatabase::create().await?)),
+            Backend::Sqlite => Conn::Sqlite(SqliteFile::create().await?),
         };
         let store: Arc<dyn Store> = match &conn {
-            Conn::Postgres { pool, .. } => Arc::new(PgStore::new(pool.clone())),
-            Conn::Sqlite { pool, .. } => Arc::new(SqliteStore::new(pool.clone())),
+            Conn::Postgres(db) => Arc::new(PgStore::new(db.pool.clone())),
+            Conn::Sqlite(SqliteFile { pool, .. }) => Arc::new(SqliteStore::new(pool.clone())),
         };
         Ok(Self {
             inner: Arc::new(Inner { store, conn }),
@@ -131,8 +96,8 @@ impl TestDb {
 
     pub fn backend(&self) -> Backend {
         match self.inner.conn {
-            Conn::Postgres { .. } => Backend::Postgres,
-            Conn::Sqlite { .. } => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+            Conn::Sqlite(_) => Backend::Sqlite,
         }
     }
 
@@ -144,16 +109,16 @@ impl TestDb {
     /// The same database's operator capabilities (`Ops`: purge, stats…).
     pub fn ops(&self) -> Arc<dyn Ops> {
         match &self.inner.conn {
-            Conn::Postgres { pool, .. } => Arc::new(PgStore::new(pool.clone())),
-            Conn::Sqlite { pool, .. } => Arc::new(SqliteStore::new(pool.clone())),
+            Conn::Postgres(db) => Arc::new(PgStore::new(db.pool.clone())),
+            Conn::Sqlite(SqliteFile { pool, .. }) => Arc::new(SqliteStore::new(pool.clone())),
         }
     }
 
     /// The read side on the same database.
     pub fn reader(&self) -> Arc<dyn Reader> {
         match &self.inner.conn {
-            Conn::Postgres { pool, .. } => Arc::new(PgStore::new(pool.clone())),
-            Conn::Sqlite { pool, .. } => Arc::new(SqliteStore::new(pool.clone())),
+            Conn::Postgres(db) => Arc::new(PgStore::new(db.pool.clone())),
+            Conn::Sqlite(SqliteFile { pool, .. }) => Arc::new(SqliteStore::new(pool.clone())),
         }
     }
 
@@ -164,23 +129,23 @@ impl TestDb {
 
     pub fn pg_pool(&self) -> Option<&PgPool> {
         match &self.inner.conn {
-            Conn::Postgres { pool, .. } => Some(pool),
-            Conn::Sqlite { .. } => None,
+            Conn::Postgres(db) => Some(&db.pool),
+            Conn::Sqlite(_) => None,
         }
     }
 
     pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
         match &self.inner.conn {
-            Conn::Sqlite { pool, .. } => Some(pool),
-            Conn::Postgres { .. } => None,
+            Conn::Sqlite(SqliteFile { pool, .. }) => Some(pool),
+            Conn::Postgres(_) => None,
         }
     }
 
     /// The SQLite file, for opening more connections to it.
     pub fn sqlite_path(&self) -> Option<&std::path::Path> {
         match &self.inner.conn {
-            Conn::Sqlite { path, .. } => Some(path),
-            Conn::Postgres { .. } => None,
+            Conn::Sqlite(SqliteFile { path, .. }) => Some(path),
+            Conn::Postgres(_) => None,
         }
     }
 
@@ -188,7 +153,8 @@ impl TestDb {
     /// as a JSON object of column name to value.
     pub async fn rows(&self, sql: &str) -> anyhow::Result<Vec<Map<String, Value>>> {
         match &self.inner.conn {
-            Conn::Postgres { pool, .. } => {
+            Conn::Postgres(db) => {
+                let pool = &db.pool;
                 let wrapped = format!("SELECT to_jsonb(q) FROM ({sql}) q");
                 let rows: Vec<Value> = sqlx::query_scalar(AssertSqlSafe(wrapped))
                     .fetch_all(pool)
@@ -200,7 +166,7 @@ impl TestDb {
                     })
                     .collect()
             }
-            Conn::Sqlite { pool, .. } => {
+            Conn::Sqlite(SqliteFile { pool, .. }) => {
                 let rows = sqlx::query(AssertSqlSafe(sql.to_owned()))
                     .fetch_all(pool)
                     .await?;
@@ -280,13 +246,14 @@ impl TestDb {
     /// Empties every table.
     pub async fn reset(&self) -> anyhow::Result<()> {
         match &self.inner.conn {
-            Conn::Postgres { pool, .. } => {
-                pool.execute(
-                    "TRUNCATE webhook_events, webhook_event_attempts, conversations CASCADE",
-                )
-                .await?;
+            Conn::Postgres(db) => {
+                db.pool
+                    .execute(
+                        "TRUNCATE webhook_events, webhook_event_attempts, conversations CASCADE",
+                    )
+                    .await?;
             }
-            Conn::Sqlite { pool, .. } => {
+            Conn::Sqlite(SqliteFile { pool, .. }) => {
                 pool.execute(
                     "DELETE FROM webhook_event_attempts; DELETE FROM webhook_events;
                      DELETE FROM transcript_entries; DELETE FROM subagents; DELETE FROM tool_uses;
@@ -299,14 +266,9 @@ impl TestDb {
     }
 
     async fn drop_database(&self) -> anyhow::Result<()> {
-        if let Conn::Postgres { pool, admin, name } = &self.inner.conn {
-            pool.close().await;
-            let mut c = admin.connect().await?;
-            c.execute(AssertSqlSafe(format!(
-                r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-            )))
-            .await?;
+        match &self.inner.conn {
+            Conn::Postgres(db) => db.drop_database().await,
+            Conn::Sqlite(_) => Ok(()),
         }
-        Ok(())
     }
 }

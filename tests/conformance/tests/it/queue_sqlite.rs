@@ -11,11 +11,10 @@ use std::time::{Duration, Instant};
 use hookline_conformance::db::{Backend, TestDb, run};
 use hookline_conformance::fixtures::{event, record, stamped};
 use hookline_conformance::queue_suite::{QueueFactory, SqliteQueueFactory, receive_until};
-use hookline_core::error::StoreError;
 use hookline_core::queue::{OutMessage, Queue, QueueError};
-use hookline_core::store::{AuditRecord, Failure, Outcome, Store, Work};
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
 use hookline_queue_sqlite::QueueDb;
+use hookline_test_support::stores::{Fault, Faulty};
 
 mod suite {
     hookline_conformance::queue_conformance_tests!(
@@ -168,20 +167,6 @@ async fn every_acknowledged_send_survives_kill_9() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A store that panics on every record: a poison message.
-struct Poisoned(Arc<dyn Store>);
-
-#[async_trait::async_trait]
-impl Store for Poisoned {
-    async fn apply(&self, a: &AuditRecord, _: Work<'_>, _: Instant) -> Result<Outcome, StoreError> {
-        panic!("poison {}", a.request_id)
-    }
-
-    async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
-        self.0.record_failure(a, f).await
-    }
-}
-
 #[tokio::test]
 async fn a_poison_message_reaches_the_dlq_marked_failed() -> anyhow::Result<()> {
     run(Backend::Sqlite, |db: TestDb| async move {
@@ -195,7 +180,8 @@ async fn a_poison_message_reaches_the_dlq_marked_failed() -> anyhow::Result<()> 
             attributes: Default::default(),
         })
         .await?;
-        let store = Poisoned(db.store_arc());
+        // A store that panics on every record: a poison message.
+        let store = Faulty::new(db.store_arc(), Fault::Panic, |_| true);
         let cfg = WorkerConfig {
             max_receive_count: 3,
         };

@@ -2,36 +2,23 @@
 //! users it may send events of gets 403 (naming `hookline.user`) for any
 //! other user's event, and the refusal leaves an INVALID audit record; an
 //! entry without the field, or with `*`, sends anyone's. Through the real
-//! router and LocalStack SQS, as `http.rs`.
+//! router in front of the embedded SQLite queue, as `refusals.rs`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use hookline_core::envelope::{Payload, QueueMessage};
 use hookline_core::http::{IngestState, TokenSet, app, hash_hex};
-use hookline_core::queue::Queue;
-use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-async fn new_queue() -> anyhow::Result<SqsQueue> {
-    let client = client(Purpose::Poll).await;
-    let name = format!("ingest-identity-{}", uuid::Uuid::new_v4().simple());
-    let out = client
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("LocalStack SQS is needed (scripts/localstack-up): {e:?}"))?;
-    Ok(SqsQueue::new(client, out.queue_url.unwrap_or_default()))
-}
+use crate::TestQueue;
 
 /// Four tokens: `alice-laptop` bound to alice, `team` to bob or carol,
 /// `ci` to anyone (`*`), `legacy` in the old two-field form.
-async fn state() -> anyhow::Result<(IngestState, SqsQueue)> {
-    let q = new_queue().await?;
+async fn state() -> anyhow::Result<(IngestState, TestQueue)> {
+    let q = TestQueue::embedded().await?;
     let spec = format!(
         "alice-laptop:{}:alice team:{}:bob|carol,ci:{}:* legacy:{}",
         hash_hex("tok-alice"),
@@ -40,7 +27,7 @@ async fn state() -> anyhow::Result<(IngestState, SqsQueue)> {
         hash_hex("tok-legacy"),
     );
     let st = IngestState {
-        queue: Arc::new(q.clone()) as Arc<dyn Queue>,
+        queue: q.queue(),
         tokens: Arc::new(TokenSet::parse(&spec)?),
         max_body: 64 * 1024,
         body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
@@ -71,29 +58,23 @@ async fn post(st: &IngestState, token: &str, body: &Value) -> anyhow::Result<(St
 }
 
 /// Every message in the queue: (invalid?, principal, hookline.user).
-async fn drain(q: &SqsQueue) -> anyhow::Result<Vec<(bool, String, Option<String>)>> {
+async fn drain(q: &TestQueue) -> anyhow::Result<Vec<(bool, String, Option<String>)>> {
     let mut all = Vec::new();
-    loop {
-        let got = q.receive(10, Duration::from_secs(1)).await?;
-        if got.is_empty() {
-            all.sort();
-            return Ok(all);
-        }
-        for m in got {
-            q.delete(&m.receipt).await?;
-            let msg = QueueMessage::decode(&m.body)?;
-            let env = msg.envelope();
-            let user = match &env.payload {
-                Payload::Json(v) => v["hookline"]["user"].as_str().map(str::to_owned),
-                _ => None,
-            };
-            all.push((
-                env.invalid.is_some(),
-                env.principal.clone().unwrap_or_default(),
-                user,
-            ));
-        }
+    for m in q.drain().await? {
+        let msg = QueueMessage::decode(&m.body)?;
+        let env = msg.envelope();
+        let user = match &env.payload {
+            Payload::Json(v) => v["hookline"]["user"].as_str().map(str::to_owned),
+            _ => None,
+        };
+        all.push((
+            env.invalid.is_some(),
+            env.principal.clone().unwrap_or_default(),
+            user,
+        ));
     }
+    all.sort();
+    Ok(all)
 }
 
 #[tokio::test]

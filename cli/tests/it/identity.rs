@@ -4,33 +4,16 @@
 //! hook installs whose last heartbeat is older than `--silent-after`. The
 //! rows are written by the real worker from queue records.
 
-use std::process::Command;
-
 use chrono::{DateTime, Duration, Utc};
 use hookline_core::store::Store;
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
 use hookline_store_postgres::PgStore;
 use hookline_store_sqlite::SqliteStore;
+use hookline_test_support::db::pg_url;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-fn hookline(env: &[(&str, String)], args: &[&str]) -> anyhow::Result<String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
-    cmd.args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("HOOKLINE_QUEUE_URL")
-        .env_remove("HOOKLINE_DLQ_URL");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "hookline {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
-}
+use crate::hookline;
 
 /// A SessionStart of `session` by `user`@`host`, captured `at`, flagged as
 /// the hook's heartbeat.
@@ -80,7 +63,7 @@ async fn fill(store: &dyn Store, now: DateTime<Utc>) -> anyhow::Result<()> {
 fn sessions(env: &[(&str, String)], filter: &[&str]) -> anyhow::Result<Vec<String>> {
     let mut args = vec!["sessions", "list", "--json"];
     args.extend(filter);
-    let list: Value = serde_json::from_str(&hookline(env, &args)?)?;
+    let list: Value = serde_json::from_str(&hookline().run(env, &args)?)?;
     let mut ids: Vec<String> = list
         .as_array()
         .map(|a| {
@@ -91,17 +74,6 @@ fn sessions(env: &[(&str, String)], filter: &[&str]) -> anyhow::Result<Vec<Strin
         .unwrap_or_default();
     ids.sort();
     Ok(ids)
-}
-
-fn pg_url(pool: &PgPool) -> String {
-    let o = pool.connect_options();
-    format!(
-        "postgres://{}@{}:{}/{}",
-        o.get_username(),
-        o.get_host(),
-        o.get_port(),
-        o.get_database().unwrap_or_default()
-    )
 }
 
 #[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
@@ -126,7 +98,7 @@ async fn sessions_list_filters_by_user_and_host_on_both_stores(pool: PgPool) -> 
             ["s-alice-laptop"]
         );
         assert!(sessions(&env, &["--user", "bob", "--host", "laptop"])?.is_empty());
-        let table = hookline(&env, &["sessions", "list", "--user", "bob"])?;
+        let table = hookline().run(&env, &["sessions", "list", "--user", "bob"])?;
         assert!(table.contains("bob@old-box"), "{table}");
     }
     Ok(())
@@ -161,7 +133,8 @@ async fn events_stats_lists_the_silent_host_and_not_the_live_ones(
         vec![("DATABASE_URL", pg_url(&pool))],
         vec![("HOOKLINE_DATA_DIR", dir.path().display().to_string())],
     ] {
-        let stats: Value = serde_json::from_str(&hookline(&env, &["events", "stats", "--json"])?)?;
+        let stats: Value =
+            serde_json::from_str(&hookline().run(&env, &["events", "stats", "--json"])?)?;
         assert_eq!(silent(&stats), [("bob".into(), "old-box".into())]);
         assert_eq!(
             (
@@ -171,17 +144,15 @@ async fn events_stats_lists_the_silent_host_and_not_the_live_ones(
             ),
             (Some(3), Some(2), Some(1))
         );
-        let longer: Value = serde_json::from_str(&hookline(
-            &env,
-            &["events", "stats", "--silent-after", "2d", "--json"],
-        )?)?;
+        let longer: Value = serde_json::from_str(
+            &hookline().run(&env, &["events", "stats", "--silent-after", "2d", "--json"])?,
+        )?;
         assert!(silent(&longer).is_empty(), "30 h is not 2 days");
-        let shorter: Value = serde_json::from_str(&hookline(
-            &env,
-            &["events", "stats", "--silent-after", "2h", "--json"],
-        )?)?;
+        let shorter: Value = serde_json::from_str(
+            &hookline().run(&env, &["events", "stats", "--silent-after", "2h", "--json"])?,
+        )?;
         assert_eq!(silent(&shorter).len(), 2, "desk (3 h) and old-box");
-        let text = hookline(&env, &["events", "stats"])?;
+        let text = hookline().run(&env, &["events", "stats"])?;
         assert!(
             text.contains("3 hook installs, 2 live, 1 silent") && text.contains("old-box"),
             "{text}"

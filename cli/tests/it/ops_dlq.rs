@@ -5,82 +5,39 @@
 //! moves nothing; a filtered replay moves only the matching messages; after
 //! the fix the replayed events end SUCCESS exactly once.
 
-use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use hookline_core::error::StoreError;
 use hookline_core::poller::{InProcess, Poller};
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::queue::{OutMessage, Queue};
-use hookline_core::store::{AuditRecord, Failure, Outcome, Store, Work};
+use hookline_core::store::Store;
 use hookline_core::worker::WorkerConfig;
 use hookline_queue_sqlite::QueueDb;
 use hookline_store_postgres::PgStore;
 use hookline_store_sqlite::SqliteStore;
+use hookline_test_support::db::pg_url;
+use hookline_test_support::events;
+use hookline_test_support::stores::{Fault, Faulty};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-/// A store that fails (transiently) for request ids starting with
-/// `poison` until `broken` is cleared: the cause, then the fix.
-struct Poisoned<S> {
-    inner: S,
-    broken: Arc<AtomicBool>,
-}
+use crate::hookline;
 
-#[async_trait::async_trait]
-impl<S: Store> Store for Poisoned<S> {
-    async fn apply(&self, a: &AuditRecord, w: Work<'_>, t: Instant) -> Result<Outcome, StoreError> {
-        if self.broken.load(Ordering::SeqCst) && a.request_id.starts_with("poison") {
-            return Err(StoreError::transient(format!(
-                "simulated outage for {}",
-                a.request_id
-            )));
-        }
-        self.inner.apply(a, w, t).await
-    }
-    async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
-        self.inner.record_failure(a, f).await
-    }
-}
-
+/// A SessionStart, or a prompt, of `session` as ingest queues it.
 fn message(request_id: &str, kind: &str, session: &str) -> OutMessage {
-    let mut data = json!({"session_id": session, "transcript_path": "/t", "cwd": "/w",
-        "hook_event_name": kind});
-    match kind {
-        "SessionStart" => data["source"] = json!("startup"),
-        _ => data["prompt"] = json!(format!("prompt of {request_id}")),
-    }
-    let body = json!({"type": "hook_event.v1", "request_id": request_id,
-        "received_at": "2026-11-29T03:40:00Z", "payload": {"encoding": "json", "data": data}});
-    OutMessage {
-        body: body.to_string(),
-        attributes: [
-            ("request_id".to_owned(), request_id.to_owned()),
-            ("event_type".to_owned(), kind.to_owned()),
-        ]
-        .into(),
-    }
+    let data = match kind {
+        "SessionStart" => events::event(session, kind),
+        _ => events::prompt(session, &format!("prompt of {request_id}")),
+    };
+    events::message(request_id, data)
 }
 
-/// Runs `hookline` with `env` (and without the variables in `remove`).
-fn hookline(env: &[(&str, String)], remove: &[&str], args: &[&str]) -> anyhow::Result<String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
-    cmd.args(args);
-    for k in remove {
-        cmd.env_remove(k);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "hookline {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
+/// Poisoned: the store fails (transiently) for request ids starting with
+/// `poison` until its switch is cleared: the cause, then the fix.
+fn poisoned(inner: Arc<dyn Store>) -> Faulty {
+    Faulty::new(inner, Fault::Transient, |id| id.starts_with("poison"))
 }
 
 fn listed(json_out: &str) -> anyhow::Result<Vec<Value>> {
@@ -167,11 +124,8 @@ async fn sqs_poisoned_events_reach_the_dlq_and_replay_to_success_exactly_once(
     ))
     .await?;
 
-    let broken = Arc::new(AtomicBool::new(true));
-    let store = Poisoned {
-        inner: PgStore::new(pool.clone()),
-        broken: broken.clone(),
-    };
+    let store = poisoned(Arc::new(PgStore::new(pool.clone())));
+    let broken = store.armed();
     let poller = Poller {
         queue: main.clone(),
         invoker: Arc::new(InProcess {
@@ -189,20 +143,13 @@ async fn sqs_poisoned_events_reach_the_dlq_and_replay_to_success_exactly_once(
     })
     .await?;
 
-    let o = pool.connect_options();
-    let db_url = format!(
-        "postgres://{}@{}:{}/{}",
-        o.get_username(),
-        o.get_host(),
-        o.get_port(),
-        o.get_database().unwrap_or_default()
-    );
+    let db_url = pg_url(&pool);
     let env = [
         ("DATABASE_URL", db_url),
         ("HOOKLINE_QUEUE_URL", main_url.clone()),
         ("HOOKLINE_DLQ_URL", dlq_url.clone()),
     ];
-    let run = |args: &[&str]| hookline(&env, &[], args);
+    let run = |args: &[&str]| hookline().run(&env, args);
 
     // See it: both poisoned events, with their error.
     let list = listed(&run(&["dlq", "list", "--json"])?)?;
@@ -293,14 +240,12 @@ async fn embedded_poisoned_events_reach_the_dlq_and_replay_to_success_exactly_on
         .await?;
     main.send(&message("healthy", "SessionStart", "s-h"))
         .await?;
-    let broken = Arc::new(AtomicBool::new(true));
+    let faulty = poisoned(Arc::new(store.clone()));
+    let broken = faulty.armed();
     let poller = Poller {
         queue: main.clone(),
         invoker: Arc::new(InProcess {
-            store: Arc::new(Poisoned {
-                inner: store.clone(),
-                broken: broken.clone(),
-            }),
+            store: Arc::new(faulty),
             cfg: WorkerConfig {
                 max_receive_count: 2,
             },
@@ -317,8 +262,7 @@ async fn embedded_poisoned_events_reach_the_dlq_and_replay_to_success_exactly_on
         ("HOOKLINE_MAX_RECEIVE_COUNT", "2".to_owned()),
         ("HOOKLINE_VISIBILITY_TIMEOUT", "1".to_owned()),
     ];
-    let remove = ["DATABASE_URL", "HOOKLINE_QUEUE_URL", "HOOKLINE_DLQ_URL"];
-    let run = |args: &[&str]| hookline(&env, &remove, args);
+    let run = |args: &[&str]| hookline().run(&env, args);
     let state = async |id: &str| -> anyhow::Result<(String, i64)> {
         let status: String =
             sqlx::query_scalar("SELECT status FROM webhook_events WHERE request_id = ?1")

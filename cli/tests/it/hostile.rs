@@ -5,9 +5,7 @@
 //! each hostile request a valid one still gets 202. Run on serve's SQLite
 //! store, and on Postgres (the worker's store code) via `--database-url`.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -15,73 +13,39 @@ use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-mod common;
-use common::free_port;
+use hookline_test_support::cli;
+use hookline_test_support::db::pg_url;
+
+use crate::hookline;
 
 /// Body limit of the serve under test (small, so over-limit bodies are quick).
 const MAX_BODY: usize = 64 * 1024;
 /// Body read timeout of the serve under test (`--body-timeout`).
 const BODY_TIMEOUT_S: u64 = 2;
 
+/// `hookline serve` under test, with its port and first-start token.
 struct Serve {
-    child: Child,
     port: u16,
     token: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _process: cli::Serve,
 }
 
 /// Starts serve on `dir` (the embedded queue lives there), with the store
 /// `database_url` (None: SQLite in `dir`); waits until it listens.
 fn start(dir: &Path, database_url: Option<&str>) -> anyhow::Result<Serve> {
-    let port = free_port()?;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
-    cmd.args(["serve", "--visibility-timeout", "2"])
-        .env("HOOKLINE_DATA_DIR", dir)
-        .env("HOOKLINE_LISTEN", format!("127.0.0.1:{port}"))
+    let serve = hookline()
+        .serve(dir)?
+        .arg("--visibility-timeout")
+        .arg("2")
         .env("HOOKLINE_MAX_BODY", MAX_BODY.to_string())
         .env("HOOKLINE_BODY_TIMEOUT", BODY_TIMEOUT_S.to_string())
-        .env_remove("DATABASE_URL")
-        .env_remove("HOOKLINE_QUEUE_URL")
-        .env_remove("HOOKLINE_TOKENS")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    if let Some(url) = database_url {
-        cmd.env("DATABASE_URL", url);
-    }
-    let mut child = cmd.spawn()?;
-    let stderr = child
-        .stderr
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
-    let mut lines = BufReader::new(stderr).lines();
-    let (mut token, mut listening, mut seen) = (None, false, Vec::new());
-    for line in lines.by_ref() {
-        let line = line?;
-        if let Some(t) = line.trim().strip_prefix("hl_") {
-            token = Some(format!("hl_{t}"));
-        }
-        listening = line.contains("listening on");
-        seen.push(line);
-        if listening {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    let serve = Serve {
-        child,
-        port,
-        token: token.unwrap_or_default(),
-    };
-    anyhow::ensure!(listening, "serve did not start: {seen:#?}");
-    anyhow::ensure!(!serve.token.is_empty(), "no token printed: {seen:#?}");
-    Ok(serve)
+        .database_url(database_url)
+        .start()?;
+    Ok(Serve {
+        port: serve.port,
+        token: serve.token()?,
+        _process: serve,
+    })
 }
 
 /// An answer read off the wire.
@@ -662,14 +626,7 @@ async fn serve_on_sqlite_answers_hostile_input_with_4xx_and_stays_up() -> anyhow
 
 #[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
 async fn serve_on_postgres_stores_sql_metacharacters_verbatim(pool: PgPool) -> anyhow::Result<()> {
-    let o = pool.connect_options();
-    let pg_url = format!(
-        "postgres://{}@{}:{}/{}",
-        o.get_username(),
-        o.get_host(),
-        o.get_port(),
-        o.get_database().unwrap_or_default()
-    );
+    let pg_url = pg_url(&pool);
     let dir = tempfile::tempdir()?;
     let serve = start(dir.path(), Some(&pg_url))?;
     let invalid_ids = hostile_bodies(&serve).await?;

@@ -4,7 +4,7 @@
 //! nothing.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
-mod common;
-use common::{free_port, hook_binary, serve};
+use hookline_test_support::cli::Serve;
+
+use crate::hookline;
 
 const SESSION: &str = "5e551011-0000-4000-8000-00000000b0f1";
 const TURNS: usize = 40;
@@ -64,6 +65,24 @@ impl Hook {
         anyhow::ensure!(child.wait()?.success());
         Ok(())
     }
+}
+
+/// `hookline serve` on `data` and a hook (HOME, spool, config) under
+/// `root` pointed at it with the token serve printed.
+fn serve_and_hook(root: &Path, data: &Path) -> anyhow::Result<(Serve, Hook)> {
+    std::fs::create_dir_all(data)?;
+    let serve = hookline()
+        .serve(data)?
+        .arg("--visibility-timeout")
+        .arg("2")
+        .start()?;
+    let hook = Hook {
+        bin: hookline().hook()?,
+        root: root.to_path_buf(),
+        url: serve.addr.clone(),
+        token: serve.token()?,
+    };
+    Ok((serve, hook))
 }
 
 fn entry(i: usize, kind: &str, parent: Option<String>) -> Value {
@@ -137,15 +156,7 @@ async fn wait_for(
 async fn backfill_after_an_outage_recovers_exactly_the_missing_rows() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("serve");
-    std::fs::create_dir_all(&data)?;
-    let port = free_port()?;
-    let (_serve, token) = serve(&data, port)?;
-    let hook = Hook {
-        bin: hook_binary()?,
-        root: dir.path().to_path_buf(),
-        url: format!("http://127.0.0.1:{port}"),
-        token,
-    };
+    let (_serve, hook) = serve_and_hook(dir.path(), &data)?;
     let project = dir.path().join("claude/projects/-work-app");
     std::fs::create_dir_all(project.join(SESSION).join("subagents"))?;
     let transcript = project.join(format!("{SESSION}.jsonl"));
@@ -256,15 +267,7 @@ async fn every_spotter_session_backfilled_into_serve_reads_like_its_transcript()
     let sessions = spotter::sessions()?;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("serve");
-    std::fs::create_dir_all(&data)?;
-    let port = free_port()?;
-    let (_serve, token) = serve(&data, port)?;
-    let hook = Hook {
-        bin: hook_binary()?,
-        root: dir.path().to_path_buf(),
-        url: format!("http://127.0.0.1:{port}"),
-        token,
-    };
+    let (_serve, hook) = serve_and_hook(dir.path(), &data)?;
     let project = dir.path().join("claude/projects/-w");
     std::fs::create_dir_all(&project)?;
     for s in &sessions {
@@ -333,19 +336,11 @@ async fn every_spotter_session_backfilled_into_serve_reads_like_its_transcript()
         .iter()
         .find(|s| s.name == "tool_heavy")
         .ok_or_else(|| anyhow::anyhow!("tool_heavy.jsonl"))?;
-    let shown = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .args(["sessions", "show", &heavy.session_id])
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", data.join("hookline.db").display()),
-        )
-        .output()?;
-    anyhow::ensure!(
-        shown.status.success(),
-        "{}",
-        String::from_utf8_lossy(&shown.stderr)
-    );
-    let shown = String::from_utf8(shown.stdout)?;
+    let db_url = format!("sqlite://{}", data.join("hookline.db").display());
+    let shown = hookline().run(
+        &[("DATABASE_URL", db_url)],
+        &["sessions", "show", &heavy.session_id],
+    )?;
     assert!(
         shown.contains("title    start phoenix in background"),
         "{shown}"

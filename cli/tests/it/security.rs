@@ -21,8 +21,9 @@ use hookline_core::queue::Queue;
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
-mod common;
-use common::{Killed, free_port, hook_binary, wait_for};
+use hookline_test_support::db::pg_url;
+
+use crate::hookline;
 
 /// A token nobody would write by chance, and a wrong one (also a secret: a
 /// client's mistyped token must not be logged either).
@@ -148,7 +149,7 @@ fn run_hook(
     let home = d.join(name);
     std::fs::create_dir_all(home.join("home"))?;
     let n = std::fs::read_dir(&home)?.count();
-    let mut child = Command::new(hook_binary()?)
+    let mut child = Command::new(hookline().hook()?)
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -186,29 +187,19 @@ async fn run_serve(database_url: Option<&str>) -> anyhow::Result<Run> {
     let dir = tempfile::tempdir()?;
     let d = dir.path();
     let (token, wrong) = canaries();
-    let port = free_port()?;
-    let url = format!("http://127.0.0.1:{port}");
     let serve_log = d.join("serve.log");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
-    cmd.arg("serve")
-        .env("HOOKLINE_DATA_DIR", d.join("serve"))
-        .env("HOOKLINE_LISTEN", format!("127.0.0.1:{port}"))
+    let mut serve = hookline()
+        .serve(&d.join("serve"))?
         .env(
             "HOOKLINE_TOKENS",
             format!("{PRINCIPAL}:{}", hash_hex(&token)),
         )
         .env("RUST_LOG", "debug")
-        .env_remove("HOOKLINE_QUEUE_URL")
-        .env_remove("HOOKLINE_DLQ_URL")
-        .env_remove("DATABASE_URL")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(d.join("serve.stdout"))?)
-        .stderr(std::fs::File::create(&serve_log)?);
-    if let Some(u) = database_url {
-        cmd.env("DATABASE_URL", u);
-    }
-    let mut serve = Killed(cmd.spawn()?);
-    wait_for(&serve_log, "listening on")?;
+        .database_url(database_url)
+        .stdout_to(&d.join("serve.stdout"))?
+        .log_to(&serve_log)
+        .start()?;
+    let url = serve.addr.clone();
 
     // The fixtures, through real hook processes, with a transcript.
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
@@ -308,10 +299,7 @@ async fn run_serve(database_url: Option<&str>) -> anyhow::Result<Run> {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    Command::new("kill")
-        .args(["-TERM", &serve.0.id().to_string()])
-        .status()?;
-    anyhow::ensure!(serve.0.wait()?.success(), "serve stops cleanly");
+    anyhow::ensure!(serve.terminate()?.success(), "serve stops cleanly");
     Ok(Run { dir, token, wrong })
 }
 
@@ -372,14 +360,7 @@ async fn the_token_is_in_no_log_spool_file_queue_row_or_database_row_after_a_run
 async fn the_token_is_in_no_postgres_row_log_or_file_after_a_run_on_postgres(
     pool: PgPool,
 ) -> anyhow::Result<()> {
-    let o = pool.connect_options();
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        o.get_username(),
-        o.get_host(),
-        o.get_port(),
-        o.get_database().unwrap_or_default()
-    );
+    let url = pg_url(&pool);
     let run = run_serve(Some(&url)).await?;
     let mut found = scan_run(&run).await?;
     let rows = scan_postgres(&pool, &[run.token.as_str(), run.wrong.as_str()], &mut found).await?;
@@ -533,13 +514,10 @@ async fn the_token_is_in_no_sqs_message_body_or_attribute() -> anyhow::Result<()
 #[test]
 fn serve_listens_on_loopback_unless_told_otherwise() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let out = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .arg("serve")
+    let out = hookline()
+        .command(["serve"])
         .env("HOOKLINE_DATA_DIR", dir.path())
         .env("DATABASE_URL", "nosuchdb://x")
-        .env_remove("HOOKLINE_LISTEN")
-        .env_remove("HOOKLINE_TOKENS")
-        .env_remove("HOOKLINE_QUEUE_URL")
         .stdin(Stdio::null())
         .output()?;
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -548,10 +526,7 @@ fn serve_listens_on_loopback_unless_told_otherwise() -> anyhow::Result<()> {
         stderr.contains("--url http://127.0.0.1:8787 "),
         "default address is loopback: {stderr}"
     );
-    let help = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .args(["serve", "--help"])
-        .env_remove("HOOKLINE_LISTEN")
-        .output()?;
+    let help = hookline().command(["serve", "--help"]).output()?;
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("[default: 127.0.0.1:8787]"), "{help}");
     Ok(())

@@ -1,180 +1,26 @@
-//! The ingest HTTP contract, through the real router and a real queue
-//! (LocalStack SQS at `AWS_ENDPOINT_URL`, default http://127.0.0.1:4566,
-//! started by scripts/test). Each test gets its own queue.
+//! What ingest refuses before (or instead of) queueing, through the real
+//! router in front of the real embedded SQLite queue
+//! (`hookline-queue-sqlite`): no LocalStack, so these run in
+//! `scripts/test --quick`. Each test gets its own queue file.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use futures::StreamExt;
-use hookline_core::envelope::{Payload, QueueMessage};
-use hookline_core::http::{IngestState, TokenSet, app, hash_hex};
-use hookline_core::queue::sqs::{Purpose, SqsQueue, client, client_at};
-use hookline_core::queue::{Queue, Received};
-use serde_json::{Value, json};
+use hookline_core::envelope::QueueMessage;
+use hookline_core::http::{IngestState, app};
+use hookline_core::queue::sqs::{Purpose, SqsQueue, client_at};
+use serde_json::json;
+use std::sync::Arc;
 use tower::ServiceExt;
 
-const TOKEN: &str = "hl_test_token_0123456789";
-
-fn endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into())
-}
-
-async fn new_queue() -> anyhow::Result<SqsQueue> {
-    let client = client(Purpose::Poll).await;
-    let name = format!("ingest-test-{}", uuid::Uuid::new_v4().simple());
-    let out = client
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "LocalStack SQS at {} is needed (scripts/localstack-up): {e:?}",
-                endpoint()
-            )
-        })?;
-    Ok(SqsQueue::new(client, out.queue_url.unwrap_or_default()))
-}
-
-fn state(queue: Arc<dyn Queue>) -> anyhow::Result<IngestState> {
-    let tokens = TokenSet::parse(&format!("alice:{}", hash_hex(TOKEN)))?;
-    Ok(IngestState {
-        queue,
-        tokens: Arc::new(tokens),
-        max_body: 64 * 1024,
-        body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
-    })
-}
-
-fn event() -> Value {
-    json!({"session_id": "s-1", "transcript_path": "/t.jsonl", "cwd": "/w",
-           "hook_event_name": "UserPromptSubmit", "prompt": "hello"})
-}
-
-fn post(path: &str) -> axum::http::request::Builder {
-    Request::post(path)
-        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .header(header::CONTENT_TYPE, "application/json")
-}
-
-async fn send(st: &IngestState, req: Request<Body>) -> anyhow::Result<(StatusCode, Value)> {
-    let resp = app(st.clone()).oneshot(req).await?;
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await?;
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)?
-    };
-    Ok((status, body))
-}
-
-async fn drain(q: &SqsQueue) -> anyhow::Result<Vec<Received>> {
-    let mut all = Vec::new();
-    loop {
-        let got = q.receive(10, Duration::from_secs(1)).await?;
-        if got.is_empty() {
-            return Ok(all);
-        }
-        for m in &got {
-            q.delete(&m.receipt).await?;
-        }
-        all.extend(got);
-    }
-}
-
-#[tokio::test]
-async fn a_valid_event_is_queued_with_its_request_id_trace_and_principal() -> anyhow::Result<()> {
-    let q = new_queue().await?;
-    let st = state(Arc::new(q.clone()))?;
-    let req = post("/v1/events")
-        .header("x-request-id", "req-123")
-        .header(
-            "traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        )
-        .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
-        .header("x-hookline-client", "hookline-hook/0.1.0")
-        .body(Body::from(event().to_string()))?;
-    let (status, body) = send(&st, req).await?;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    assert_eq!(body, json!({"request_id": "req-123", "status": "queued"}));
-
-    let msgs = drain(&q).await?;
-    assert_eq!(msgs.len(), 1);
-    let m = &msgs[0];
-    assert_eq!(
-        m.attributes.get("request_id").map(String::as_str),
-        Some("req-123")
-    );
-    assert_eq!(
-        m.attributes.get("trace_id").map(String::as_str),
-        Some("4bf92f3577b34da6a3ce929d0e0e4736")
-    );
-    assert_eq!(
-        m.attributes.get("event_type").map(String::as_str),
-        Some("UserPromptSubmit")
-    );
-    assert!(!m.body.contains(TOKEN), "the token never reaches the queue");
-    let env = QueueMessage::decode(&m.body)?;
-    let env = env.envelope();
-    assert_eq!(env.principal.as_deref(), Some("alice"));
-    assert_eq!(env.source_ip.as_deref(), Some("203.0.113.7"));
-    assert_eq!(env.span_id.as_deref(), Some("00f067aa0ba902b7"));
-    assert_eq!(
-        env.headers.get("authorization").map(String::as_str),
-        Some("[REDACTED]")
-    );
-    assert!(env.invalid.is_none());
-    assert_eq!(env.payload, Payload::Json(event()));
-    Ok(())
-}
-
-#[tokio::test]
-async fn the_request_id_comes_from_the_hook_when_no_header_and_is_minted_otherwise()
--> anyhow::Result<()> {
-    let q = new_queue().await?;
-    let st = state(Arc::new(q.clone()))?;
-    let mut body = event();
-    body["hookline"] = json!({"v": 1, "request_id": "01938f0e-8c6e-7d2a-9a51-0f4c2b1e7a10",
-        "captured_at": "2026-11-29T03:40:00Z", "client": {"name": "hookline-hook", "version": "0.1.0"}});
-    let (status, answer) = send(
-        &st,
-        post("/api/claude-hooks").body(Body::from(body.to_string()))?,
-    )
-    .await?;
-    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
-    assert_eq!(answer["request_id"], "01938f0e-8c6e-7d2a-9a51-0f4c2b1e7a10");
-    let (_, minted) = send(
-        &st,
-        post("/v1/events").body(Body::from(event().to_string()))?,
-    )
-    .await?;
-    let id = minted["request_id"].as_str().unwrap_or_default();
-    assert_eq!(
-        uuid::Uuid::parse_str(id)?.get_version_num(),
-        7,
-        "a new request id is a UUID v7"
-    );
-    Ok(())
-}
-
-#[tokio::test]
-async fn native_http_hooks_get_204_with_an_empty_body() -> anyhow::Result<()> {
-    let q = new_queue().await?;
-    let st = state(Arc::new(q.clone()))?;
-    let (status, body) = send(&st, post("/v1/hook").body(Body::from(event().to_string()))?).await?;
-    assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
-    assert_eq!(drain(&q).await?.len(), 1);
-    Ok(())
-}
+use crate::{TOKEN, TestQueue, event, post, refused, send, state};
 
 #[tokio::test]
 async fn a_missing_or_wrong_token_is_401_without_detail_and_not_queued() -> anyhow::Result<()> {
-    let q = new_queue().await?;
-    let st = state(Arc::new(q.clone()))?;
+    let q = TestQueue::embedded().await?;
+    let st = state(q.queue())?;
     let mut bodies = Vec::new();
     for auth in [
         None,
@@ -195,33 +41,16 @@ async fn a_missing_or_wrong_token_is_401_without_detail_and_not_queued() -> anyh
         "the same answer whatever failed: {bodies:?}"
     );
     assert!(
-        drain(&q).await?.is_empty(),
+        q.drain().await?.is_empty(),
         "unauthenticated requests are logged only"
     );
     Ok(())
 }
 
-async fn refused(
-    st: &IngestState,
-    req: Request<Body>,
-    want: StatusCode,
-    code: &str,
-) -> anyhow::Result<Value> {
-    let (status, body) = send(st, req).await?;
-    assert_eq!(status, want, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
-    Ok(body)
-}
-
 #[tokio::test]
 async fn bad_requests_get_clear_4xx_and_leave_invalid_audit_records() -> anyhow::Result<()> {
-    let q = new_queue().await?;
-    let st = state(Arc::new(q.clone()))?;
+    let q = TestQueue::embedded().await?;
+    let st = state(q.queue())?;
 
     let body = refused(
         &st,
@@ -318,7 +147,7 @@ async fn bad_requests_get_clear_4xx_and_leave_invalid_audit_records() -> anyhow:
     .await?;
 
     // Each authenticated refusal left an INVALID audit record in the queue.
-    let msgs = drain(&q).await?;
+    let msgs = q.drain().await?;
     assert_eq!(msgs.len(), 10);
     for m in &msgs {
         let env = QueueMessage::decode(&m.body)?;
@@ -338,8 +167,8 @@ async fn bad_requests_get_clear_4xx_and_leave_invalid_audit_records() -> anyhow:
 /// same event was taken for a duplicate and never stored.
 #[tokio::test]
 async fn an_upload_cut_short_records_nothing_and_its_resend_is_queued() -> anyhow::Result<()> {
-    let q = new_queue().await?;
-    let st = state(Arc::new(q.clone()))?;
+    let q = TestQueue::embedded().await?;
+    let st = state(q.queue())?;
     let id = "01938f0e-8c6e-7d2a-9a51-0f4c2b1e7a77";
     let full = event().to_string();
     let half = full.as_bytes()[..full.len() / 2].to_vec();
@@ -361,7 +190,7 @@ async fn an_upload_cut_short_records_nothing_and_its_resend_is_queued() -> anyho
     )
     .await?;
     assert!(
-        drain(&q).await?.is_empty(),
+        q.drain().await?.is_empty(),
         "nothing is queued for an incomplete body"
     );
 
@@ -373,7 +202,7 @@ async fn an_upload_cut_short_records_nothing_and_its_resend_is_queued() -> anyho
     )
     .await?;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
-    let msgs = drain(&q).await?;
+    let msgs = q.drain().await?;
     assert_eq!(msgs.len(), 1);
     let env = QueueMessage::decode(&msgs[0].body)?;
     assert_eq!(env.envelope().request_id.as_str(), id);
@@ -386,8 +215,8 @@ async fn an_upload_cut_short_records_nothing_and_its_resend_is_queued() -> anyho
 
 #[tokio::test]
 async fn wrong_methods_and_paths_are_json_errors() -> anyhow::Result<()> {
-    let q = new_queue().await?;
-    let st = state(Arc::new(q))?;
+    let q = TestQueue::embedded().await?;
+    let st = state(q.queue())?;
     refused(
         &st,
         Request::get("/v1/events").body(Body::empty())?,
@@ -434,10 +263,10 @@ async fn an_unreachable_queue_is_a_quick_503_never_500() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn a_stalled_body_is_408_and_a_broken_one_408_unrecorded_not_413() -> anyhow::Result<()> {
-    let q = new_queue().await?;
+    let q = TestQueue::embedded().await?;
     let st = IngestState {
         body_timeout: Duration::from_millis(500),
-        ..state(Arc::new(q.clone()))?
+        ..state(q.queue())?
     };
 
     // A body that starts and never ends: 408 once the body timeout is over
@@ -476,7 +305,7 @@ async fn a_stalled_body_is_408_and_a_broken_one_408_unrecorded_not_413() -> anyh
     .await?;
 
     let mut reasons = std::collections::BTreeMap::new();
-    for m in drain(&q).await? {
+    for m in q.drain().await? {
         let env = QueueMessage::decode(&m.body)?;
         let first = env.envelope().invalid.clone().unwrap_or_default().0;
         let first = first.first().map(|e| (e.field.clone(), e.code.clone()));
@@ -494,8 +323,8 @@ async fn a_stalled_body_is_408_and_a_broken_one_408_unrecorded_not_413() -> anyh
 
 #[tokio::test]
 async fn a_single_field_error_keeps_its_own_code_in_the_audit_record() -> anyhow::Result<()> {
-    let q = new_queue().await?;
-    let st = state(Arc::new(q.clone()))?;
+    let q = TestQueue::embedded().await?;
+    let st = state(q.queue())?;
     // Before: the answer's code (invalid_event) replaced the field's own
     // code when there was only one error.
     let mut long = event();
@@ -510,7 +339,7 @@ async fn a_single_field_error_keeps_its_own_code_in_the_audit_record() -> anyhow
     )
     .await?;
 
-    let msgs = drain(&q).await?;
+    let msgs = q.drain().await?;
     assert_eq!(msgs.len(), 1);
     let env = QueueMessage::decode(&msgs[0].body)?;
     let reasons = env.envelope().invalid.clone().unwrap_or_default().0;

@@ -9,61 +9,27 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 
-mod common;
-use common::{Killed, hook_binary, wait_for};
+use hookline_test_support::db::pg_url;
+use hookline_test_support::process::wait_for;
 
-fn hookline(env: &[(&str, String)], args: &[&str]) -> anyhow::Result<String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
-    cmd.args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("HOOKLINE_QUEUE_URL")
-        .env_remove("HOOKLINE_DLQ_URL")
-        .env_remove("HOOKLINE_MAX_RECEIVE_COUNT");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "hookline {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
-}
+use crate::hookline;
 
 #[tokio::test]
 async fn trace_shows_every_stage_of_an_event_sent_by_the_hook_to_serve() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let d = dir.path();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
     let serve_log = d.join("serve.log");
-    let _serve = Killed(
-        Command::new(env!("CARGO_BIN_EXE_hookline"))
-            .arg("serve")
-            .env("HOOKLINE_DATA_DIR", d)
-            .env("HOOKLINE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "info")
-            .env_remove("DATABASE_URL")
-            .env_remove("HOOKLINE_QUEUE_URL")
-            .env_remove("HOOKLINE_TOKENS")
-            .env_remove("HOOKLINE_MAX_RECEIVE_COUNT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&serve_log)?)
-            .spawn()?,
-    );
-    let started = wait_for(&serve_log, "listening on")?;
-    let token = started
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("hl_").map(|t| format!("hl_{t}")))
-        .ok_or_else(|| anyhow::anyhow!("no token printed: {started}"))?;
+    let serve = hookline()
+        .serve(d)?
+        .env("RUST_LOG", "info")
+        .log_to(&serve_log)
+        .start()?;
+    let token = serve.token()?;
 
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/fixtures/events/UserPromptSubmit.json");
-    let mut hook = Command::new(hook_binary()?)
-        .env("HOOKLINE_URL", format!("http://127.0.0.1:{port}"))
+    let mut hook = Command::new(hookline().hook()?)
+        .env("HOOKLINE_URL", &serve.addr)
         .env("HOOKLINE_TOKEN", &token)
         .env("HOOKLINE_CONFIG", d.join("no-config.toml"))
         .env("HOOKLINE_LOG_DIR", d.join("hook-logs"))
@@ -97,7 +63,8 @@ async fn trace_shows_every_stage_of_an_event_sent_by_the_hook_to_serve() -> anyh
         "--file",
         sl.as_str(),
     ];
-    let v: Value = serde_json::from_str(&hookline(&env, &[&args[..], &["--json"]].concat())?)?;
+    let v: Value =
+        serde_json::from_str(&hookline().run(&env, &[&args[..], &["--json"]].concat())?)?;
     for stage in ["hook", "ingest", "worker"] {
         let n = v[stage].as_array().map_or(0, Vec::len);
         assert!(n >= 1, "{stage} log lines of {request_id}: {v:#}");
@@ -114,7 +81,7 @@ async fn trace_shows_every_stage_of_an_event_sent_by_the_hook_to_serve() -> anyh
         format!("prompt:{request_id}")
     );
 
-    let text = hookline(&env, &args)?;
+    let text = hookline().run(&env, &args)?;
     for section in [
         "== hook",
         "== ingest",
@@ -125,7 +92,7 @@ async fn trace_shows_every_stage_of_an_event_sent_by_the_hook_to_serve() -> anyh
     ] {
         assert!(text.contains(section), "{section} missing:\n{text}");
     }
-    let logs = hookline(
+    let logs = hookline().run(
         &env,
         &[
             "logs",
@@ -214,19 +181,11 @@ async fn events_stats_agree_on_postgres_and_sqlite(pool: PgPool) -> anyhow::Resu
         .execute(&lite)
         .await?;
     }
-    let o = pool.connect_options();
-    let pg_url = format!(
-        "postgres://{}@{}:{}/{}",
-        o.get_username(),
-        o.get_host(),
-        o.get_port(),
-        o.get_database().unwrap_or_default()
-    );
-    let pg: Value = serde_json::from_str(&hookline(
-        &[("DATABASE_URL", pg_url)],
-        &["events", "stats", "--json"],
-    )?)?;
-    let sl: Value = serde_json::from_str(&hookline(
+    let pg_url = pg_url(&pool);
+    let pg: Value = serde_json::from_str(
+        &hookline().run(&[("DATABASE_URL", pg_url)], &["events", "stats", "--json"])?,
+    )?;
+    let sl: Value = serde_json::from_str(&hookline().run(
         &[("HOOKLINE_DATA_DIR", dir.path().display().to_string())],
         &["events", "stats", "--since", "24h", "--json"],
     )?)?;
@@ -234,7 +193,7 @@ async fn events_stats_agree_on_postgres_and_sqlite(pool: PgPool) -> anyhow::Resu
     check_stats(&sl);
     assert_eq!(pg["event_types"], sl["event_types"]);
     assert_eq!(pg["errors"], sl["errors"]);
-    let text = hookline(
+    let text = hookline().run(
         &[("HOOKLINE_DATA_DIR", dir.path().display().to_string())],
         &["events", "stats"],
     )?;
@@ -302,7 +261,8 @@ async fn logs_reads_cloudwatch_and_filters_by_field_in_hookline() -> anyhow::Res
             extra,
         ]
         .concat();
-        hookline(&env, &args)?
+        hookline()
+            .run(&env, &args)?
             .lines()
             .map(|l| Ok(serde_json::from_str(l)?))
             .collect()
@@ -322,7 +282,7 @@ async fn logs_reads_cloudwatch_and_filters_by_field_in_hookline() -> anyhow::Res
     let errors = get(&["--level", "error"])?;
     assert_eq!(errors.len(), 2);
     assert!(errors.iter().all(|l| l["level"] == "ERROR"));
-    let text = hookline(
+    let text = hookline().run(
         &env,
         &["logs", "--group", group.as_str(), "--request-id", "req-two"],
     )?;
@@ -350,10 +310,10 @@ fn logs_ship_puts_lines_in_the_function_log_group_that_logs_then_reads() -> anyh
         std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into());
     let env = [("AWS_ENDPOINT_URL", endpoint)];
     let f = file.display().to_string();
-    let out = hookline(&env, &["logs", "ship", f.as_str()])?;
+    let out = hookline().run(&env, &["logs", "ship", f.as_str()])?;
     assert!(out.contains("shipped 2 line(s)"), "{out}");
     let group = format!("/aws/lambda/{function}");
-    let got = hookline(
+    let got = hookline().run(
         &env,
         &[
             "logs",

@@ -6,44 +6,22 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hookline_core::error::StoreError;
 use hookline_core::poller::{InProcess, Poller};
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::queue::{OutMessage, Queue};
-use hookline_core::store::{AuditRecord, Failure, Outcome, Store, Work};
 use hookline_core::worker::WorkerConfig;
 use hookline_store_postgres::PgStore;
+use hookline_test_support::events;
+use hookline_test_support::stores::{Fault, Faulty};
 use serde_json::json;
 use sqlx::PgPool;
 
-struct Poisoned(PgStore);
-
-#[async_trait::async_trait]
-impl Store for Poisoned {
-    async fn apply(
-        &self,
-        a: &AuditRecord,
-        w: Work<'_>,
-        started: Instant,
-    ) -> Result<Outcome, StoreError> {
-        assert!(a.request_id != "poison", "a bug that hits every attempt");
-        self.0.apply(a, w, started).await
-    }
-    async fn record_failure(&self, a: &AuditRecord, f: &Failure<'_>) -> Result<(), StoreError> {
-        self.0.record_failure(a, f).await
-    }
-}
-
+/// A SessionStart of its own session, as ingest queues it.
 fn message(request_id: &str) -> OutMessage {
-    let body = json!({
-        "type": "hook_event.v1", "request_id": request_id, "received_at": "2026-11-29T03:40:00Z",
-        "payload": {"encoding": "json", "data": {"session_id": format!("s-{request_id}"),
-            "transcript_path": "/t", "cwd": "/w", "hook_event_name": "SessionStart", "source": "startup"}}
-    });
-    OutMessage {
-        body: body.to_string(),
-        attributes: [("request_id".to_owned(), request_id.to_owned())].into(),
-    }
+    events::message(
+        request_id,
+        events::event(&format!("s-{request_id}"), "SessionStart"),
+    )
 }
 
 #[sqlx::test(migrator = "hookline_store_postgres::MIGRATOR")]
@@ -85,7 +63,12 @@ async fn a_poison_message_reaches_the_dlq_after_max_receives_marked_failed(
     let poller = Poller {
         queue: main.clone(),
         invoker: Arc::new(InProcess {
-            store: Arc::new(Poisoned(PgStore::new(pool.clone()))),
+            // A bug that hits every attempt of "poison".
+            store: Arc::new(Faulty::new(
+                Arc::new(PgStore::new(pool.clone())),
+                Fault::Panic,
+                |id| id == "poison",
+            )),
             cfg: WorkerConfig {
                 max_receive_count: 2,
             },

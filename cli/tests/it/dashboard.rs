@@ -20,6 +20,7 @@ use hookline_core::ops::Ops;
 use hookline_core::poller::{InProcess, Poller};
 use hookline_core::queue::{OutMessage, Queue};
 use hookline_core::worker::WorkerConfig;
+use hookline_test_support::events;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -213,18 +214,7 @@ fn csrf(page: &str) -> Option<String> {
 }
 
 fn envelope(request_id: &str) -> OutMessage {
-    let data = json!({"session_id": "s-dlq", "transcript_path": "/t", "cwd": "/w",
-        "hook_event_name": "UserPromptSubmit", "prompt": "replayed prompt"});
-    OutMessage {
-        body: json!({"type": "hook_event.v1", "request_id": request_id,
-            "received_at": "2026-11-29T03:40:00Z", "payload": {"encoding": "json", "data": data}})
-        .to_string(),
-        attributes: [
-            ("request_id".to_owned(), request_id.to_owned()),
-            ("event_type".to_owned(), "UserPromptSubmit".to_owned()),
-        ]
-        .into(),
-    }
+    events::message(request_id, events::prompt("s-dlq", "replayed prompt"))
 }
 
 #[tokio::test]

@@ -3,65 +3,26 @@
 //! process matters (first start, SIGTERM, kill -9). Accepted events are on
 //! disk before the 202 and survive kill -9.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hookline_cli::cmd::serve;
 use hookline_cli::config::{QueueArgs, StoreArgs};
+use hookline_test_support::cli::{Hookline, Serve};
+use hookline_test_support::process::free_port;
+use hookline_test_support::serve::InProcess;
 use serde_json::{Value, json};
 
-mod common;
-use common::free_port;
+use crate::hookline;
 
-struct Serve {
-    child: Child,
-    addr: String,
-    token: Option<String>,
-}
-
-/// Starts serve on `dir`; reads stderr until it listens (and the token it
-/// prints on first start).
-fn start(dir: &Path, port: u16) -> anyhow::Result<Serve> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .args(["serve", "--visibility-timeout", "2"])
-        .env("HOOKLINE_DATA_DIR", dir)
-        .env("HOOKLINE_LISTEN", format!("127.0.0.1:{port}"))
-        .env_remove("DATABASE_URL")
-        .env_remove("HOOKLINE_QUEUE_URL")
-        .env_remove("HOOKLINE_TOKENS")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stderr = child
-        .stderr
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
-    let mut lines = BufReader::new(stderr).lines();
-    let mut token = None;
-    let mut listening = false;
-    let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line?;
-        if let Some(t) = line.trim().strip_prefix("hl_") {
-            token = Some(format!("hl_{t}"));
-        }
-        listening = line.contains("listening on");
-        seen.push(line);
-        if listening {
-            break;
-        }
-    }
-    anyhow::ensure!(listening, "serve did not start: {seen:#?}");
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Ok(Serve {
-        child,
-        addr: format!("http://127.0.0.1:{port}"),
-        token,
-    })
+/// Starts serve on `dir` (`--visibility-timeout 2`); waits until it listens.
+fn start(dir: &Path) -> anyhow::Result<Serve> {
+    hookline()
+        .serve(dir)?
+        .arg("--visibility-timeout")
+        .arg("2")
+        .start()
 }
 
 fn event(session: &str, kind: &str, i: usize) -> Value {
@@ -74,20 +35,10 @@ fn event(session: &str, kind: &str, i: usize) -> Value {
     e
 }
 
-fn hookline(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .args(args)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("hookline.db").display()),
-        )
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "hookline {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
+/// `hookline ARGS` on the SQLite store of serve's data dir `dir`.
+fn sessions(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let url = format!("sqlite://{}", dir.join("hookline.db").display());
+    hookline().run(&[("DATABASE_URL", url)], args)
 }
 
 /// `hookline serve`'s configuration for `dir`, as the flags would give it.
@@ -120,16 +71,10 @@ async fn an_event_posted_to_serve_is_shown_by_sessions_show() -> anyhow::Result<
     let dir = tempfile::tempdir()?;
     let token = "hl_in_process_test_token";
     let tokens = format!("tester:{}", hookline_core::http::hash_hex(token));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve::run(
-        in_process_opts(dir.path(), &tokens),
-        listener,
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let opts = in_process_opts(dir.path(), &tokens);
+    let server =
+        InProcess::start(|listener, shutdown| serve::run(opts, listener, shutdown)).await?;
+    let addr = server.addr.clone();
 
     let http = reqwest::Client::new();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/events");
@@ -160,7 +105,7 @@ async fn an_event_posted_to_serve_is_shown_by_sessions_show() -> anyhow::Result<
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let shown = loop {
-        let out = hookline(dir.path(), &["sessions", "show", "00893aaf"]);
+        let out = sessions(dir.path(), &["sessions", "show", "00893aaf"]);
         match out {
             Ok(text)
                 if text.contains("I've completed the refactoring")
@@ -176,13 +121,12 @@ async fn an_event_posted_to_serve_is_shown_by_sessions_show() -> anyhow::Result<
         shown.contains("Write a function to calculate the factorial of a number"),
         "{shown}"
     );
-    let list = hookline(dir.path(), &["sessions", "list", "--json"])?;
+    let list = sessions(dir.path(), &["sessions", "list", "--json"])?;
     let list: Value = serde_json::from_str(&list)?;
     assert_eq!(list.as_array().map(Vec::len), Some(1));
 
     // Shutdown: stops accepting, finishes, returns Ok.
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(20), server).await???;
+    server.stop().await?;
     assert!(
         http.get(format!("{addr}/health")).send().await.is_err(),
         "the listener is closed after shutdown"
@@ -195,11 +139,8 @@ async fn an_event_posted_to_serve_is_shown_by_sessions_show() -> anyhow::Result<
 #[tokio::test]
 async fn the_first_start_token_is_accepted_and_only_its_hash_is_stored() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut serve = start(dir.path(), free_port()?)?;
-    let token = serve
-        .token
-        .clone()
-        .ok_or_else(|| anyhow::anyhow!("no token printed on first start"))?;
+    let mut serve = start(dir.path())?;
+    let token = serve.token()?;
     let tokens_file = std::fs::read_to_string(dir.path().join("tokens"))?;
     assert!(!tokens_file.contains(&token), "only the hash is stored");
     let body = std::fs::read_to_string(
@@ -214,10 +155,7 @@ async fn the_first_start_token_is_accepted_and_only_its_hash_is_stored() -> anyh
         .await?;
     assert_eq!(r.status().as_u16(), 202);
     // SIGTERM: stops accepting, finishes, exits 0.
-    Command::new("kill")
-        .args(["-TERM", &serve.child.id().to_string()])
-        .status()?;
-    let status = serve.child.wait()?;
+    let status = serve.terminate()?;
     assert!(status.success(), "graceful exit: {status:?}");
     Ok(())
 }
@@ -225,13 +163,9 @@ async fn the_first_start_token_is_accepted_and_only_its_hash_is_stored() -> anyh
 #[tokio::test]
 async fn kill_9_during_a_burst_loses_nothing_and_duplicates_nothing() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let port = free_port()?;
-    let mut serve = start(dir.path(), port)?;
-    let token = serve
-        .token
-        .clone()
-        .ok_or_else(|| anyhow::anyhow!("no token"))?;
-    let addr = serve.addr.clone();
+    let mut serve = start(dir.path())?;
+    let token = serve.token()?;
+    let (addr, port) = (serve.addr.clone(), serve.port);
 
     // 8 senders post events until the server dies; every 202 is recorded.
     let mut tasks = Vec::new();
@@ -269,10 +203,7 @@ async fn kill_9_during_a_burst_loses_nothing_and_duplicates_nothing() -> anyhow:
         }));
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    Command::new("kill")
-        .args(["-KILL", &serve.child.id().to_string()])
-        .status()?;
-    serve.child.wait()?;
+    serve.kill_9()?;
     let mut accepted = Vec::new();
     for t in tasks {
         accepted.extend(t.await??);
@@ -284,7 +215,12 @@ async fn kill_9_during_a_burst_loses_nothing_and_duplicates_nothing() -> anyhow:
     );
 
     // Restart on the same data dir: every accepted event ends SUCCESS, once.
-    let mut again = start(dir.path(), port)?;
+    let mut again = hookline()
+        .serve(dir.path())?
+        .port(port)
+        .arg("--visibility-timeout")
+        .arg("2")
+        .start()?;
     let db = dir.path().join("hookline.db");
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -321,22 +257,16 @@ async fn kill_9_during_a_burst_loses_nothing_and_duplicates_nothing() -> anyhow:
     .fetch_one(&pool)
     .await?;
     assert_eq!(dup, 0);
-    Command::new("kill")
-        .args(["-TERM", &again.child.id().to_string()])
-        .status()?;
-    again.child.wait()?;
+    again.terminate()?;
     Ok(())
 }
 
 #[test]
 fn serve_refuses_to_listen_beyond_loopback_without_a_token() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let out = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .args(["serve", "--listen", &format!("0.0.0.0:{}", free_port()?)])
+    let out = hookline()
+        .command(["serve", "--listen", &format!("0.0.0.0:{}", free_port()?)])
         .env("HOOKLINE_DATA_DIR", dir.path())
-        .env_remove("HOOKLINE_TOKENS")
-        .env_remove("DATABASE_URL")
-        .env_remove("HOOKLINE_QUEUE_URL")
         .stdin(Stdio::null())
         .output()?;
     assert!(!out.status.success());
@@ -348,45 +278,21 @@ fn serve_refuses_to_listen_beyond_loopback_without_a_token() -> anyhow::Result<(
 
 /// Copies the hookline binary (and the hook beside it when `with_hook`) into
 /// a fresh bin dir, starts serve from there on a fresh data dir and returns
-/// serve's first-start message (everything before "listening on").
+/// serve's first-start message (up to "listening on").
 fn first_start_message(with_hook: bool) -> anyhow::Result<(tempfile::TempDir, String)> {
     let dir = tempfile::tempdir()?;
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin)?;
     std::fs::copy(env!("CARGO_BIN_EXE_hookline"), bin.join("hookline"))?;
     if with_hook {
-        std::fs::copy(common::hook_binary()?, bin.join("hookline-hook"))?;
+        std::fs::copy(hookline().hook()?, bin.join("hookline-hook"))?;
     }
-    let port = free_port()?;
-    let mut child = common::Killed(
-        Command::new(bin.join("hookline"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("HOOKLINE_DATA_DIR", dir.path().join("data"))
-            // A PATH without any hookline-hook: only what lies beside serve counts.
-            .env("PATH", "/usr/bin:/bin")
-            .env_remove("DATABASE_URL")
-            .env_remove("HOOKLINE_QUEUE_URL")
-            .env_remove("HOOKLINE_TOKENS")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()?,
-    );
-    let stderr = child
-        .0
-        .stderr
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
-    let mut message = String::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line?;
-        if line.contains("listening on") {
-            return Ok((dir, message));
-        }
-        message.push_str(&line);
-        message.push('\n');
-    }
-    anyhow::bail!("serve did not start:\n{message}")
+    // A PATH without any hookline-hook: only what lies beside serve counts.
+    let serve = Hookline::new(bin.join("hookline"))
+        .serve(&dir.path().join("data"))?
+        .env("PATH", "/usr/bin:/bin")
+        .start()?;
+    Ok((dir, serve.startup.clone()))
 }
 
 #[test]
@@ -447,16 +353,12 @@ fn first_start_without_a_hook_says_how_to_install_it() -> anyhow::Result<()> {
 #[tokio::test]
 async fn doctor_leaves_no_session_and_an_old_subagent_stop_is_stored() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let serve = start(dir.path(), free_port()?)?;
-    let _serve = common::Killed(serve.child);
-    let token = serve
-        .token
-        .clone()
-        .ok_or_else(|| anyhow::anyhow!("no token printed on first start"))?;
+    let serve = start(dir.path())?;
+    let token = serve.token()?;
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home)?;
     let hook = |args: &[&str]| -> anyhow::Result<std::process::Output> {
-        Ok(Command::new(common::hook_binary()?)
+        Ok(Command::new(hookline().hook()?)
             .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -510,7 +412,7 @@ async fn doctor_leaves_no_session_and_an_old_subagent_stop_is_stored() -> anyhow
         ]
     );
     let list: Value =
-        serde_json::from_str(&hookline(dir.path(), &["sessions", "list", "--json"])?)?;
+        serde_json::from_str(&sessions(dir.path(), &["sessions", "list", "--json"])?)?;
     let ids: Vec<&str> = list
         .as_array()
         .into_iter()
