@@ -30,6 +30,7 @@ mod purge;
 mod queue_sqlite;
 mod queue_sqs;
 mod spotter;
+mod usage;
 mod worker_faults;
 mod worker_mapping;
 mod worker_order;

@@ -55,7 +55,7 @@ fn chunk(file: &File, from: usize, to: usize) -> Value {
 
 /// What `hookline-hook backfill` sends for a session: every file in
 /// batches of at most [`BATCH`] lines.
-fn backfill(s: &Session) -> anyhow::Result<Vec<QueueRecord>> {
+pub(crate) fn backfill(s: &Session) -> anyhow::Result<Vec<QueueRecord>> {
     let mut out = Vec::new();
     for (i, f) in s.files.iter().enumerate() {
         for (j, start) in (0..f.lines.len()).step_by(BATCH).enumerate() {
