@@ -25,6 +25,7 @@ macro_rules! on_both {
     };
 }
 
+mod ccusage;
 mod cross_backend;
 mod purge;
 mod queue_sqlite;
