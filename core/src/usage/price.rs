@@ -466,9 +466,10 @@ impl PriceBook {
 
     /// The price `model` pays at `at`, if any.
     pub fn lookup(&self, model: &str, at: DateTime<Utc>) -> Option<&Price> {
-        let names = std::iter::once(model).chain(undated(model));
-        for name in names {
-            for layer in &self.layers {
+        // Layer first: an override (or import) of a model family covers
+        // its dated names over the pinned dated price.
+        for layer in &self.layers {
+            for name in std::iter::once(model).chain(undated(model)) {
                 if let Some(p) = layer
                     .get(name)
                     .and_then(|v| v.iter().rev().find(|p| p.valid_from <= at))

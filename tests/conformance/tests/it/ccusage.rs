@@ -32,7 +32,7 @@ use hookline_core::usage::{self, Period, ReportOptions, UsageQuery, price};
 use hookline_core::worker::{WorkerConfig, process_batch};
 use serde_json::Value;
 
-use crate::spotter::backfill;
+use hookline_conformance::spotter::backfill;
 
 /// The assistant messages ccusage also counts: inside `agent_progress`
 /// lines, of an agent whose own transcript the session lacks, once per

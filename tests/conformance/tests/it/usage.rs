@@ -14,7 +14,7 @@ use hookline_core::usage::{
 };
 use hookline_core::worker::{WorkerConfig, process_batch};
 
-use crate::spotter::backfill;
+use hookline_conformance::spotter::backfill;
 
 on_both!(
     usage_reports_of_the_spotter_transcripts_equal_the_jsonl,

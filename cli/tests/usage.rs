@@ -1,0 +1,227 @@
+//! `hookline usage` and `hookline prices` as a user runs them: the spotter
+//! transcripts backfilled into a SQLite data dir, then the binary's
+//! reports (`--json`, `--csv`, the table) checked against the JSONL's own
+//! figures (`hookline_conformance::usage`, an independent reading), and the
+//! price commands (import, list, overrides, errors naming the field).
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::Context;
+use hookline_conformance::spotter;
+use hookline_conformance::usage as want;
+use hookline_core::worker::{WorkerConfig, process_batch};
+use hookline_store_sqlite::SqliteStore;
+use serde_json::Value;
+
+fn hookline(dir: &Path, args: &[&str]) -> anyhow::Result<(bool, String, String)> {
+    let (command, rest) = args.split_first().context("a command")?;
+    let out = Command::new(env!("CARGO_BIN_EXE_hookline"))
+        .arg(command)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(rest)
+        .env_remove("DATABASE_URL")
+        .env_remove("HOOKLINE_PRICES_FILE")
+        .output()?;
+    Ok((
+        out.status.success(),
+        String::from_utf8(out.stdout)?,
+        String::from_utf8(out.stderr)?,
+    ))
+}
+
+fn ok(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let (success, out, err) = hookline(dir, args)?;
+    anyhow::ensure!(success, "hookline {args:?} failed: {err}");
+    Ok(out)
+}
+
+async fn data_dir() -> anyhow::Result<(tempfile::TempDir, Vec<spotter::Session>)> {
+    let dir = tempfile::tempdir()?;
+    let pool = hookline_store_sqlite::open(&dir.path().join("hookline.db")).await?;
+    let store = SqliteStore::new(pool.clone());
+    let sessions = spotter::sessions()?;
+    for s in &sessions {
+        for batch in spotter::backfill(s)?.chunks(8) {
+            anyhow::ensure!(
+                process_batch(&store, &WorkerConfig::default(), batch)
+                    .await
+                    .is_empty()
+            );
+        }
+    }
+    pool.close().await;
+    Ok((dir, sessions))
+}
+
+#[tokio::test]
+async fn usage_reports_say_what_the_jsonl_says() -> anyhow::Result<()> {
+    let (dir, sessions) = data_dir().await?;
+    let prices = want::pinned_prices()?;
+    let all: Vec<want::Msg> = sessions.iter().flat_map(want::messages).collect();
+    let days = want::sums_by(&all, &prices, |m| m.at.format("%Y-%m-%d").to_string());
+
+    let daily: Value = serde_json::from_str(&ok(dir.path(), &["usage", "daily", "--json"])?)?;
+    let rows = daily["rows"].as_array().context("rows")?;
+    assert_eq!(rows.len(), days.len());
+    for r in rows {
+        let key = r["key"].as_str().context("key")?;
+        let w = &days[key];
+        assert_eq!(r["messages"], w.messages, "{key}");
+        assert_eq!(r["input_tokens"], w.input, "{key}");
+        assert_eq!(r["output_tokens"], w.output, "{key}");
+        assert_eq!(r["cache_creation_tokens"], w.cache_write, "{key}");
+        assert_eq!(r["cache_read_tokens"], w.cache_read, "{key}");
+        assert_eq!(
+            r["cost_usd_exact"].as_str(),
+            Some(hookline_core::usage::price::usd_exact(w.cost).as_str()),
+            "{key}"
+        );
+        assert_eq!(r["cost_complete"], true);
+    }
+
+    // --since/--until are inclusive UTC days.
+    let first = days.keys().next().context("a day")?.clone();
+    let one: Value = serde_json::from_str(&ok(
+        dir.path(),
+        &[
+            "usage", "daily", "--since", &first, "--until", &first, "--json",
+        ],
+    )?)?;
+    assert_eq!(one["rows"].as_array().map(Vec::len), Some(1));
+    assert_eq!(one["total"]["messages"], days[&first].messages);
+
+    // Sessions with their subagents apart; CSV has a line per subagent.
+    let sess: Value = serde_json::from_str(&ok(dir.path(), &["usage", "session", "--json"])?)?;
+    for s in &sessions {
+        let msgs = want::messages(s);
+        let sub: Vec<want::Msg> = msgs.iter().filter(|m| m.agent.is_some()).cloned().collect();
+        let row = sess["rows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["key"] == s.session_id.as_str())
+            .context("session row")?;
+        assert_eq!(row["messages"], msgs.len() as i64, "{}", s.name);
+        assert_eq!(row["subagents"]["messages"], sub.len() as i64, "{}", s.name);
+    }
+    let csv = ok(dir.path(), &["usage", "session", "--csv"])?;
+    let agent_lines = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(2) != Some(""))
+        .count();
+    let agents: usize = sessions
+        .iter()
+        .map(|s| {
+            want::messages(s)
+                .iter()
+                .filter_map(|m| m.agent.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        })
+        .sum();
+    assert_eq!(agent_lines, agents);
+    assert!(csv.starts_with("key,group,agent,start,end,messages,"));
+
+    // By model: one group per model of the transcripts; the table prints.
+    let by: Value = serde_json::from_str(&ok(
+        dir.path(),
+        &["usage", "monthly", "--by", "model", "--json"],
+    )?)?;
+    let models: std::collections::BTreeSet<&str> = all.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(by["rows"].as_array().map(Vec::len), Some(models.len()));
+    for view in ["daily", "weekly", "monthly", "session", "blocks"] {
+        let t = ok(dir.path(), &["usage", view])?;
+        assert!(t.contains("TOTAL"), "{view}: {t}");
+    }
+    assert!(ok(dir.path(), &["usage", "daily", "--user", "nobody"])?.contains("no usage"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn prices_import_list_overrides_and_bad_input() -> anyhow::Result<()> {
+    let (dir, sessions) = data_dir().await?;
+    let list = ok(dir.path(), &["prices", "list"])?;
+    assert!(list.contains("claude-opus-4-6") && list.contains("LiteLLM"));
+
+    // Opus at twice the price from the first message's day on: every
+    // message is then at the new price.
+    let all: Vec<want::Msg> = sessions.iter().flat_map(want::messages).collect();
+    let first = all.iter().map(|m| m.at).min().context("a message")?;
+    let day = first.format("%Y-%m-%d").to_string();
+    let mut prices = want::pinned_prices()?;
+    let file = dir.path().join("new.json");
+    std::fs::write(
+        &file,
+        r#"{"claude-opus-4-6": {"litellm_provider": "anthropic",
+            "input_cost_per_token": 1e-05, "output_cost_per_token": 5e-05,
+            "cache_creation_input_token_cost": 1.25e-05,
+            "cache_creation_input_token_cost_above_1hr": 2e-05,
+            "cache_read_input_token_cost": 1e-06},
+            "gpt-x": {"litellm_provider": "openai"}}"#,
+    )?;
+    let f = file.to_string_lossy().into_owned();
+    let out = ok(dir.path(), &["prices", "import", &f, "--valid-from", &day])?;
+    assert!(out.contains("imported 1 prices"), "{out}");
+    if let Some(p) = prices.get_mut("claude-opus-4-6") {
+        p.base = [10_000_000, 50_000_000, 12_500_000, 20_000_000, 1_000_000];
+    }
+    let total = want::sums_by(&all, &prices, |_| ());
+    let m: Value = serde_json::from_str(&ok(dir.path(), &["usage", "monthly", "--json"])?)?;
+    assert_eq!(
+        m["total"]["cost_usd_exact"].as_str(),
+        Some(hookline_core::usage::price::usd_exact(total[&()].cost).as_str())
+    );
+
+    // Overrides: a file naming a bad field is refused with the field named.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[models.\"claude-opus-4-6\"]\ninput = \"x\"\noutput = 1\ncache_write_5m = 1\ncache_write_1h = 1\ncache_read = 1\n",
+    )?;
+    let (success, _, err) = hookline(
+        dir.path(),
+        &["usage", "monthly", "--prices-file", &bad.to_string_lossy()],
+    )?;
+    assert!(!success);
+    assert!(err.contains("claude-opus-4-6: field input"), "{err}");
+    // A good override wins over the import: Sonnet free of charge is not
+    // allowed to hide, so price it at $1/MTok everywhere.
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        "[models.\"claude-sonnet-4-5\"]\ninput = 1\noutput = 1\ncache_write_5m = 1\ncache_write_1h = 1\ncache_read = 1\n",
+    )?;
+    let o: Value = serde_json::from_str(&ok(
+        dir.path(),
+        &[
+            "usage",
+            "monthly",
+            "--by",
+            "model",
+            "--json",
+            "--prices-file",
+            &good.to_string_lossy(),
+        ],
+    )?)?;
+    let sonnet = o["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["group"] == "claude-sonnet-4-5-20250929")
+        .context("sonnet row")?;
+    let tokens = sonnet["total_tokens"].as_i64().context("tokens")?;
+    assert_eq!(
+        sonnet["cost_usd_exact"].as_str(),
+        Some(hookline_core::usage::price::usd_exact(i128::from(tokens) * 1_000_000).as_str())
+    );
+
+    // Bad days and files name what is wrong.
+    let (success, _, err) = hookline(dir.path(), &["usage", "daily", "--since", "yesterday"])?;
+    assert!(!success && err.contains("--since"), "{err}");
+    let (success, _, err) = hookline(dir.path(), &["prices", "import", "/nonexistent.json"])?;
+    assert!(!success && err.contains("/nonexistent.json"), "{err}");
+    Ok(())
+}
