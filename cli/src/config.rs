@@ -53,6 +53,15 @@ pub struct PriceArgs {
 }
 
 impl PriceArgs {
+    /// From `HOOKLINE_PRICES_FILE` alone (`hookline serve`'s dashboard).
+    pub fn from_env() -> PriceArgs {
+        PriceArgs {
+            prices_file: std::env::var_os("HOOKLINE_PRICES_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+
     /// The overrides, read and checked (an error names the file, model and
     /// field); none when no file is set.
     pub fn overrides(&self) -> anyhow::Result<Vec<Price>> {

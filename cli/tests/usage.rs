@@ -225,3 +225,106 @@ async fn prices_import_list_overrides_and_bad_input() -> anyhow::Result<()> {
     assert!(!success && err.contains("/nonexistent.json"), "{err}");
     Ok(())
 }
+
+/// GET `path` from loopback.
+async fn get(router: &axum::Router, path: &str) -> anyhow::Result<(u16, String)> {
+    use tower::ServiceExt as _;
+    let mut req = axum::http::Request::get(path)
+        .header(axum::http::header::HOST, "127.0.0.1:8787")
+        .body(axum::body::Body::empty())?;
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            40000,
+        ))));
+    let res = router.clone().oneshot(req).await?;
+    let status = res.status().as_u16();
+    let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await?;
+    Ok((status, String::from_utf8(bytes.to_vec())?))
+}
+
+#[tokio::test]
+async fn the_usage_page_charts_days_ranks_sessions_and_the_session_page_prices_each_message()
+-> anyhow::Result<()> {
+    use hookline_cli::config::{Role, StoreArgs};
+    use hookline_cli::dashboard::{self, Config, Dashboard, Usage};
+    let (dir, sessions) = data_dir().await?;
+    let stores = StoreArgs {
+        data_dir: Some(dir.path().to_owned()),
+        database_url: None,
+    }
+    .open(Role::Operator)
+    .await?;
+    let router = dashboard::router(Dashboard::with_usage(
+        Config {
+            reader: stores.reader.clone(),
+            ops: stores.ops.clone(),
+            queues: Err("none".into()),
+            tokens: std::sync::Arc::new(hookline_core::http::TokenSet::default()),
+            logs: None,
+            description: "test".into(),
+        },
+        Usage {
+            store: stores.usage.clone(),
+            overrides: vec![],
+        },
+    ));
+    let prices = want::pinned_prices()?;
+    let all: Vec<want::Msg> = sessions.iter().flat_map(want::messages).collect();
+    let total = want::sums_by(&all, &prices, |_| ());
+    let usd = |p: i128, places| format!("${}", hookline_core::usage::price::usd_rounded(p, places));
+
+    let (status, page) = get(&router, "/ui/usage").await?;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<svg id=\"usage-chart\""));
+    assert!(page.contains(&usd(total[&()].cost, 2)), "the total");
+    // One bar segment per (day, model) with a cost.
+    let dm = want::sums_by(&all, &prices, |m| (m.at.date_naive(), m.model.clone()));
+    assert_eq!(
+        page.matches("<rect ").count(),
+        dm.values().filter(|s| s.cost > 0).count()
+    );
+    // The dearest session first, linking to its page.
+    let per_session: Vec<(i128, &str)> = {
+        let mut v: Vec<(i128, &str)> = sessions
+            .iter()
+            .map(|s| {
+                (
+                    want::sums_by(&want::messages(s), &prices, |_| ())[&()].cost,
+                    s.session_id.as_str(),
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| b.cmp(a));
+        v
+    };
+    let top = page.split("id=\"usage-top\"").nth(1).context("top table")?;
+    let first_link = top.split("href=\"/ui/sessions/").nth(1).context("a link")?;
+    assert!(first_link.starts_with(per_session[0].1), "dearest first");
+    for by in ["user", "project"] {
+        let (status, p) = get(&router, &format!("/ui/usage?by={by}")).await?;
+        assert_eq!(status, 200);
+        assert!(p.contains(if by == "user" { "alice" } else { "/w" }));
+    }
+    assert_eq!(get(&router, "/ui/usage?by=colour").await?.0, 400);
+    assert_eq!(get(&router, "/ui/usage?since=yesterday").await?.0, 400);
+
+    // The session page: the total and one row per assistant message.
+    let (sid_cost, sid) = per_session[0];
+    let (status, page) = get(&router, &format!("/ui/sessions/{sid}")).await?;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("id=\"session-cost\">{}", usd(sid_cost, 4))),
+        "session total"
+    );
+    let s = sessions
+        .iter()
+        .find(|s| s.session_id == sid)
+        .context("session")?;
+    let costs = page
+        .split("id=\"message-costs\"")
+        .nth(1)
+        .context("cost table")?;
+    assert_eq!(costs.matches("<tr>").count(), want::messages(s).len() + 1);
+    Ok(())
+}
