@@ -52,6 +52,12 @@ async fn data_dir() -> anyhow::Result<(tempfile::TempDir, Vec<spotter::Session>)
         }
     }
     pool.close().await;
+    // HOOKLINE_USAGE_KEEP=1: keep the data dir (docs/usage.md's examples).
+    if std::env::var_os("HOOKLINE_USAGE_KEEP").is_some() {
+        let kept = dir.keep();
+        eprintln!("kept data dir {}", kept.display());
+        return Ok((tempfile::tempdir()?, sessions));
+    }
     Ok((dir, sessions))
 }
 

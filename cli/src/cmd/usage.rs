@@ -224,7 +224,7 @@ pub fn table(report: &Report) -> String {
         t.add_row(cells);
         for (agent, f) in &r.agents {
             let mut cells = vec![format!("  └ agent {}", one_line(agent, 24))];
-            cells.resize(width - 9, String::new());
+            cells.resize(width - 8, String::new());
             cells.extend(figures_cells(f));
             cells.push(String::new());
             t.add_row(cells);
