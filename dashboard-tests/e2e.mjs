@@ -58,6 +58,17 @@ try {
   check("conversation: prompt, reply, a tool call that expands to its input and result");
   await shot("session");
 
+  // Usage: the chart, the totals, the dearest sessions linking to theirs.
+  await page.goto(`${BASE}/ui/usage`);
+  await page.waitForSelector("svg#usage-chart");
+  assert.match(await page.locator("#usage-total").textContent(), /\$\d+\.\d\d/);
+  const top = page.locator("#usage-top a");
+  if (await top.count()) {
+    assert.match(await top.first().getAttribute("href"), /^\/ui\/sessions\//);
+  }
+  check("usage: cost per day chart, total, top sessions by cost");
+  // (docs/screenshots/usage.png is of the spotter transcripts, docs/usage.md.)
+
   // Failures: INVALID events and the DLQ.
   await page.goto(`${BASE}/ui/failures`);
   await page.waitForSelector("#dlq tbody tr");

@@ -9,6 +9,7 @@
 //! | `DATABASE_URL` | SQLite `hookline.db` in the data dir | `sqlite://PATH` or `postgres://…` |
 //! | `HOOKLINE_QUEUE_URL` | embedded queue in `queue.db` in the data dir (DLQ `hookline-events-dlq`) | an SQS queue URL |
 //! | `HOOKLINE_DLQ_URL` | (the embedded queue's DLQ) | the SQS queue's DLQ URL |
+//! | `HOOKLINE_PRICES_FILE` | no overrides | a TOML file of negotiated prices ([`PriceArgs`]) |
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use hookline_core::ops::replay::Queues;
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::store::{Reader, Store};
+use hookline_core::usage::{Price, UsageStore};
 use hookline_queue_sqlite::QueueDb;
 use hookline_store_postgres::PgStore;
 use hookline_store_sqlite::SqliteStore;
@@ -37,6 +39,40 @@ pub struct StoreArgs {
     /// Store: absent → SQLite in the data dir; sqlite://PATH; postgres://….
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+}
+
+/// The deployment's negotiated prices, which win over the pinned and
+/// imported ones (docs/usage.md).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct PriceArgs {
+    /// TOML file of price overrides (USD per million tokens per model:
+    /// input, output, cache_write_5m, cache_write_1h, cache_read, optional
+    /// valid_from and long-context tier_*); see docs/usage.md.
+    #[arg(long, global = true, env = "HOOKLINE_PRICES_FILE", value_name = "FILE")]
+    pub prices_file: Option<PathBuf>,
+}
+
+impl PriceArgs {
+    /// From `HOOKLINE_PRICES_FILE` alone (`hookline serve`'s dashboard).
+    pub fn from_env() -> PriceArgs {
+        PriceArgs {
+            prices_file: std::env::var_os("HOOKLINE_PRICES_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+
+    /// The overrides, read and checked (an error names the file, model and
+    /// field); none when no file is set.
+    pub fn overrides(&self) -> anyhow::Result<Vec<Price>> {
+        let Some(path) = self.prices_file.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read HOOKLINE_PRICES_FILE {}", path.display()))?;
+        hookline_core::usage::price::parse_overrides(&text, &path.display().to_string())
+            .with_context(|| format!("HOOKLINE_PRICES_FILE {}", path.display()))
+    }
 }
 
 /// Where the queue and its dead-letter queue are.
@@ -97,17 +133,19 @@ pub struct Stores {
     pub store: Arc<dyn Store>,
     pub ops: Arc<dyn Ops>,
     pub reader: Arc<dyn Reader>,
+    pub usage: Arc<dyn UsageStore>,
     /// What the store is, for people (no password).
     pub description: String,
 }
 
 impl Stores {
-    fn of<S: Store + Ops + Reader + 'static>(store: S, description: String) -> Stores {
+    fn of<S: Store + Ops + Reader + UsageStore + 'static>(store: S, description: String) -> Stores {
         let store = Arc::new(store);
         Stores {
             store: store.clone(),
             ops: store.clone(),
-            reader: store,
+            reader: store.clone(),
+            usage: store,
             description,
         }
     }

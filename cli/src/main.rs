@@ -38,6 +38,11 @@ enum Command {
     /// The web dashboard (sessions, failures and DLQ replay, live health,
     /// logs) for any hookline database and queue, e.g. the AWS deployment's.
     Dashboard(cmd::dashboard::Opts),
+    /// What sessions, models, users, hosts and projects spent: tokens and
+    /// exact cost per day, week, month, session or 5-hour billing block.
+    Usage(cmd::usage::Opts),
+    /// The price table costs are computed at: list it, import a newer one.
+    Prices(cmd::prices::Opts),
 }
 
 #[tokio::main]
@@ -54,6 +59,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Trace(opts) => cmd::trace::run(opts).await,
         Command::Dashboard(opts) => cmd::dashboard::run(opts).await,
         Command::Purge(opts) => cmd::purge::run(opts).await,
+        Command::Usage(opts) => cmd::usage::run(opts).await,
+        Command::Prices(opts) => cmd::prices::run(opts).await,
     }
 }
 

@@ -27,6 +27,7 @@
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
 //! - [`store`]: the `Store` and `Reader` traits, implemented by
 //!   `hookline-store-postgres` and `hookline-store-sqlite` (server).
+//! - [`usage`]: cost and usage: prices, the reports (server).
 //! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
 //! - [`telemetry`]: JSON log lines in Lambda's format (server).
 //! - [`error`]: typed errors (invalid vs unexpected, transient vs permanent).
@@ -61,6 +62,8 @@ pub mod queue;
 pub mod store;
 #[cfg(feature = "server")]
 pub mod telemetry;
+#[cfg(feature = "server")]
+pub mod usage;
 #[cfg(feature = "server")]
 pub mod worker;
 

@@ -15,11 +15,13 @@
 //!   sessions` shows).
 //! - `ops`, `purge`: `hookline_core::ops::Ops` on Postgres (audit detail,
 //!   statistics, purge).
+//! - `usage`: `hookline_core::usage::UsageStore` (the rollup, prices).
 
 mod ops;
 mod purge;
 mod read;
 pub mod store;
+mod usage;
 
 use hookline_core::error::StoreError;
 

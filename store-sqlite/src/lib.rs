@@ -22,6 +22,7 @@ mod purge;
 pub mod read;
 pub mod store;
 pub mod time;
+mod usage;
 
 use std::path::Path;
 use std::str::FromStr;

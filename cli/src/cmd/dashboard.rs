@@ -33,6 +33,8 @@ pub struct Opts {
     target: Target,
     #[command(flatten)]
     sources: Sources,
+    #[command(flatten)]
+    prices: crate::config::PriceArgs,
 }
 
 /// The configured tokens, else the data dir's `tokens` file, else none.
@@ -57,6 +59,10 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         opts.listen
     );
     let stores = opts.target.store.open(Role::Operator).await?;
+    let usage = dashboard::Usage {
+        store: stores.usage.clone(),
+        overrides: opts.prices.overrides()?,
+    };
     let (ops, reader) = (stores.ops, stores.reader);
     let queues = opts.target.queues().await.map_err(|e| format!("{e:#}"));
     let description = match (&opts.target.store.database_url, &queues) {
@@ -66,14 +72,17 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         (_, Ok(q)) => format!("store of {}; queue {}", data_dir.display(), q.source.name()),
         (_, Err(_)) => "queue not available".to_owned(),
     };
-    let state = Dashboard::new(Config {
-        reader,
-        ops,
-        queues,
-        tokens: Arc::new(tokens),
-        logs: Some(opts.sources.clone()),
-        description,
-    });
+    let state = Dashboard::with_usage(
+        Config {
+            reader,
+            ops,
+            queues,
+            tokens: Arc::new(tokens),
+            logs: Some(opts.sources.clone()),
+            description,
+        },
+        usage,
+    );
     let app = dashboard::router(state).fallback(dashboard::not_found);
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await

@@ -102,18 +102,25 @@ pub async fn run(
     }
     let (store, queue) = (stores.store, queues.queue.clone());
     let tokens = Arc::new(tokens);
+    let usage = dashboard::Usage {
+        store: stores.usage.clone(),
+        overrides: crate::config::PriceArgs::from_env().overrides()?,
+    };
     let dashboard = (!opts.no_dashboard).then(|| {
-        dashboard::router(Dashboard::new(Config {
-            reader: stores.reader.clone(),
-            ops: stores.ops.clone(),
-            queues: queues.operator(),
-            tokens: tokens.clone(),
-            logs: (!opts.log_files.is_empty()).then(|| Sources {
-                files: opts.log_files.clone(),
-                groups: Vec::new(),
-            }),
-            description: format!("{}; {}", stores.description, queues.description),
-        }))
+        dashboard::router(Dashboard::with_usage(
+            Config {
+                reader: stores.reader.clone(),
+                ops: stores.ops.clone(),
+                queues: queues.operator(),
+                tokens: tokens.clone(),
+                logs: (!opts.log_files.is_empty()).then(|| Sources {
+                    files: opts.log_files.clone(),
+                    groups: Vec::new(),
+                }),
+                description: format!("{}; {}", stores.description, queues.description),
+            },
+            usage,
+        ))
     });
     if let Some(days) = opts.retention_days.filter(|d| *d > 0) {
         eprintln!("hookline serve: retention {days} days (sessions older are purged)");

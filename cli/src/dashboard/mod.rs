@@ -64,9 +64,17 @@ struct Login {
     expires: Instant,
 }
 
+/// What the Usage page and the session page's costs read: the store's
+/// usage rollup and prices, and the deployment's price overrides.
+pub struct Usage {
+    pub store: Arc<dyn hookline_core::usage::UsageStore>,
+    pub overrides: Vec<hookline_core::usage::Price>,
+}
+
 /// Shared state of the dashboard's handlers.
 pub struct Dashboard {
     cfg: Config,
+    usage: Option<Usage>,
     loopback_csrf: String,
     logins: Mutex<HashMap<String, Login>>,
 }
@@ -98,8 +106,18 @@ pub fn random_hex() -> String {
 
 impl Dashboard {
     pub fn new(cfg: Config) -> AppState {
+        Self::build(cfg, None)
+    }
+
+    /// With the Usage page and costs on the session page.
+    pub fn with_usage(cfg: Config, usage: Usage) -> AppState {
+        Self::build(cfg, Some(usage))
+    }
+
+    fn build(cfg: Config, usage: Option<Usage>) -> AppState {
         Arc::new(Dashboard {
             cfg,
+            usage,
             loopback_csrf: random_hex(),
             logins: Mutex::new(HashMap::new()),
         })
@@ -146,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ui/", get(|| async { Redirect::to("/ui/sessions") }))
         .route("/ui/sessions", get(pages::sessions::sessions))
         .route("/ui/sessions/{id}", get(pages::session::session))
+        .route("/ui/usage", get(pages::usage::usage))
         .route("/ui/failures", get(pages::failures::failures))
         .route("/ui/dlq/replay", post(pages::replay::replay))
         .route("/ui/health", get(pages::health::health))

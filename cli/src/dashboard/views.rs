@@ -69,6 +69,7 @@ pub fn internal(acc: &Access, e: impl std::fmt::Display) -> Response {
 pub fn layout(acc: &Access, title: &str, active: &str, body: Markup) -> Markup {
     let nav = [
         ("sessions", "Sessions", "/ui/sessions"),
+        ("usage", "Usage", "/ui/usage"),
         ("failures", "Failures", "/ui/failures"),
         ("health", "Health", "/ui/health"),
         ("logs", "Logs", "/ui/logs"),

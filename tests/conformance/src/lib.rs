@@ -14,11 +14,14 @@
 //! - [`queue_suite`]: the `Queue` checks as plain async fns over a
 //!   [`queue_suite::QueueFactory`], the SQLite factory, and
 //!   [`queue_conformance_tests!`] to turn them into tests.
+//! - [`usage`]: what the usage reports of the spotter transcripts must say,
+//!   read from the JSONL alone.
 
 pub mod db;
 pub mod fixtures;
 pub mod queue_suite;
 pub mod spotter;
+pub mod usage;
 
 /// For the macros' expansions.
 pub use anyhow;

@@ -8,9 +8,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde_json::{Map, Value};
+use hookline_core::worker::QueueRecord;
+use serde_json::{Map, Value, json};
 
 use crate::db::quote;
+use crate::fixtures::record;
 
 /// The folder of the transcripts, beside the checkout (as in CI).
 pub fn dir() -> PathBuf {
@@ -359,4 +361,62 @@ pub fn recorded(row: &Map<String, Value>, replies: &[Map<String, Value>]) -> Exp
         cache_write_5m: n("cache_creation_5m_tokens"),
         cache_write_1h: n("cache_creation_1h_tokens"),
     }
+}
+
+// What the hook sends (used by the spotter, usage and ccusage tests and
+// the CLI's usage tests).
+
+/// Entries per backfill request (`hook/src/backfill.rs`, `MAX_ENTRIES`).
+pub const BATCH: usize = 500;
+
+/// A hook event body for session `sid` (cwd `/w`, user alice on devbox).
+pub fn body(sid: &str, event: &str, rid: &str, at: &str) -> Value {
+    json!({
+        "session_id": sid, "transcript_path": format!("/p/{sid}.jsonl"), "cwd": "/w",
+        "hook_event_name": event,
+        "hookline": {"v": 1, "request_id": rid, "captured_at": at,
+                     "client": {"name": "hookline-hook", "version": "test"},
+                     "host": "devbox", "user": "alice"},
+    })
+}
+
+/// A line's `timestamp`.
+pub fn ts(l: &Value) -> Option<&str> {
+    l.get("timestamp").and_then(Value::as_str)
+}
+
+/// The chunk of `lines[from..to]` of `file`, as the hook attaches it.
+pub fn chunk(file: &File, from: usize, to: usize) -> Value {
+    let size = |ls: &[Value]| {
+        ls.iter()
+            .map(|l| l.to_string().len() as u64 + 1)
+            .sum::<u64>()
+    };
+    let (source, agent) = match &file.agent_id {
+        Some(a) => ("agent", json!(a)),
+        None => ("main", Value::Null),
+    };
+    json!({"source": source, "path": file.path.to_string_lossy(), "agent_id": agent,
+           "start_offset": size(&file.lines[..from]), "end_offset": size(&file.lines[..to]),
+           "entries": file.lines[from..to]})
+}
+
+/// What `hookline-hook backfill` sends for a session: every file in
+/// batches of at most [`BATCH`] lines.
+pub fn backfill(s: &Session) -> anyhow::Result<Vec<QueueRecord>> {
+    let mut out = Vec::new();
+    for (i, f) in s.files.iter().enumerate() {
+        for (j, start) in (0..f.lines.len()).step_by(BATCH).enumerate() {
+            let end = (start + BATCH).min(f.lines.len());
+            let at = f.lines[start..end]
+                .iter()
+                .find_map(ts)
+                .unwrap_or("2026-02-01T00:00:00Z");
+            let rid = format!("bf-{}-{i}-{j}", s.name);
+            let mut b = body(&s.session_id, "HooklineBackfill", &rid, at);
+            b["hookline"]["transcript"] = json!([chunk(f, start, end)]);
+            out.push(record(&rid, b)?);
+        }
+    }
+    Ok(out)
 }

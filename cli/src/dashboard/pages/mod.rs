@@ -10,3 +10,4 @@ pub mod replay;
 pub mod session;
 pub mod sessions;
 pub mod trace;
+pub mod usage;

@@ -21,6 +21,29 @@ pub async fn session(
         Err(e) => return internal(&acc, e),
     };
     let s = &v.summary;
+    // Cost per message and in total, at the price of each message's time.
+    let costs = match st.usage.as_ref() {
+        None => None,
+        Some(u) => {
+            let book = match hookline_core::usage::book(u.store.as_ref(), u.overrides.clone()).await
+            {
+                Ok(b) => b,
+                Err(e) => return internal(&acc, e),
+            };
+            match u.store.message_usage(&s.session_id).await {
+                Ok(ms) => Some(
+                    ms.into_iter()
+                        .map(|m| {
+                            let c = hookline_core::usage::message_cost(&book, &m);
+                            (m, c)
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                Err(e) => return internal(&acc, e),
+            }
+        }
+    };
+    let usd = |p: i128| format!("${}", hookline_core::usage::price::usd_rounded(p, 4));
     let gaps: Vec<Option<i64>> = std::iter::once(None)
         .chain(
             v.steps
@@ -40,6 +63,38 @@ pub async fn session(
             dt { "Model" } dd { (v.model.as_deref().unwrap_or("-")) }
             dt { "Messages / tool uses" } dd { (s.message_count) " / " (s.tool_use_count) }
             dt { "Tokens" } dd { "in " (s.input_tokens) " · out " (s.output_tokens) }
+            @if let Some(cs) = &costs {
+                @let total: i128 = cs.iter().filter_map(|(_, c)| *c).sum();
+                @let unpriced = cs.iter().filter(|(_, c)| c.is_none()).count();
+                dt { "Cost" } dd #session-cost {
+                    (usd(total))
+                    @if unpriced > 0 { " + " (unpriced) " message(s) of unpriced models" }
+                }
+            }
+        }
+        @if let Some(cs) = &costs {
+            @if !cs.is_empty() {
+                details #message-costs {
+                    summary { "Cost per message (" (cs.len()) ")" }
+                    table {
+                        thead { tr { th { "At" } th { "Model" } th { "Agent" } th { "Input" } th { "Output" } th { "Cache write" } th { "Cache read" } th { "Cost" } } }
+                        tbody {
+                            @for (m, c) in cs {
+                                tr {
+                                    td.nowrap { (m.created_at.format("%Y-%m-%d %H:%M:%S")) }
+                                    td { (m.model.as_deref().unwrap_or("-")) }
+                                    td.mono { (m.agent_id.as_deref().unwrap_or("")) }
+                                    td.num { (m.tokens.input) }
+                                    td.num { (m.tokens.output) }
+                                    td.num { (m.tokens.cache_creation) }
+                                    td.num { (m.tokens.cache_read) }
+                                    td.num { (c.map_or("unpriced".to_owned(), usd)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         p { button type="button" .toggle-all { "expand all tool calls" } }
         ol.conversation {

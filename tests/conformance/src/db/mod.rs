@@ -45,6 +45,10 @@ const DOMAIN: &[(&str, &str)] = &[
     ("tool_uses", "tool_use_id"),
     ("subagents", "session_id, agent_id"),
     ("transcript_entries", "session_id, uuid"),
+    (
+        "usage_hourly",
+        "session_id, hour, model, agent_id, context_band",
+    ),
 ];
 
 /// A fresh, migrated database and a store on it.
@@ -119,6 +123,14 @@ impl TestDb {
         match &self.inner.conn {
             Conn::Postgres(db) => Arc::new(PgStore::new(db.pool.clone())),
             Conn::Sqlite(SqliteFile { pool, .. }) => Arc::new(SqliteStore::new(pool.clone())),
+        }
+    }
+
+    /// The usage reads and prices on the same database.
+    pub fn usage(&self) -> Arc<dyn hookline_core::usage::UsageStore> {
+        match &self.inner.conn {
+            Conn::Postgres { pool, .. } => Arc::new(PgStore::new(pool.clone())),
+            Conn::Sqlite { pool, .. } => Arc::new(SqliteStore::new(pool.clone())),
         }
     }
 
@@ -255,7 +267,7 @@ impl TestDb {
             }
             Conn::Sqlite(SqliteFile { pool, .. }) => {
                 pool.execute(
-                    "DELETE FROM webhook_event_attempts; DELETE FROM webhook_events;
+                    "DELETE FROM webhook_event_attempts; DELETE FROM webhook_events; DELETE FROM usage_hourly;
                      DELETE FROM transcript_entries; DELETE FROM subagents; DELETE FROM tool_uses;
                      DELETE FROM messages; DELETE FROM conversations;",
                 )

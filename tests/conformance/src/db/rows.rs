@@ -51,10 +51,10 @@ pub fn sqlite_row(row: &SqliteRow) -> anyhow::Result<Map<String, Value>> {
     Ok(normalized(out))
 }
 
-/// Timestamps (columns named `*_at`, `at`, `ts`) in one form.
+/// Timestamps (columns named `*_at`, `at`, `ts`, `hour`) in one form.
 pub(super) fn normalized(mut row: Map<String, Value>) -> Map<String, Value> {
     for (k, v) in row.iter_mut() {
-        if !(k.ends_with("_at") || k == "at" || k == "ts") {
+        if !(k.ends_with("_at") || k == "at" || k == "ts" || k == "hour") {
             continue;
         }
         let parsed = v.as_str().and_then(hookline_store_sqlite::time::from_text);

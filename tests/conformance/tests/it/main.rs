@@ -25,11 +25,13 @@ macro_rules! on_both {
     };
 }
 
+mod ccusage;
 mod cross_backend;
 mod purge;
 mod queue_sqlite;
 mod queue_sqs;
 mod spotter;
+mod usage;
 mod worker_faults;
 mod worker_mapping;
 mod worker_order;

@@ -9,9 +9,9 @@
 
 use hookline_conformance::db::{TestDb, quote};
 use hookline_conformance::fixtures::record;
-use hookline_conformance::spotter::{self, Expect, File, Session};
+use hookline_conformance::spotter::{self, Expect, Session, backfill, body, chunk, ts};
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::worker_order::assert_same;
 
@@ -19,59 +19,6 @@ on_both!(
     every_spotter_transcript_backfilled_gives_what_the_jsonl_says,
     live_hooks_and_backfill_give_the_same_rows_in_either_order,
 );
-
-/// Entries per backfill request (`hook/src/backfill.rs`, `MAX_ENTRIES`).
-const BATCH: usize = 500;
-
-fn body(sid: &str, event: &str, rid: &str, at: &str) -> Value {
-    json!({
-        "session_id": sid, "transcript_path": format!("/p/{sid}.jsonl"), "cwd": "/w",
-        "hook_event_name": event,
-        "hookline": {"v": 1, "request_id": rid, "captured_at": at,
-                     "client": {"name": "hookline-hook", "version": "test"},
-                     "host": "devbox", "user": "alice"},
-    })
-}
-
-fn ts(l: &Value) -> Option<&str> {
-    l.get("timestamp").and_then(Value::as_str)
-}
-
-/// The chunk of `lines[from..to]` of `file`, as the hook attaches it.
-fn chunk(file: &File, from: usize, to: usize) -> Value {
-    let size = |ls: &[Value]| {
-        ls.iter()
-            .map(|l| l.to_string().len() as u64 + 1)
-            .sum::<u64>()
-    };
-    let (source, agent) = match &file.agent_id {
-        Some(a) => ("agent", json!(a)),
-        None => ("main", Value::Null),
-    };
-    json!({"source": source, "path": file.path.to_string_lossy(), "agent_id": agent,
-           "start_offset": size(&file.lines[..from]), "end_offset": size(&file.lines[..to]),
-           "entries": file.lines[from..to]})
-}
-
-/// What `hookline-hook backfill` sends for a session: every file in
-/// batches of at most [`BATCH`] lines.
-fn backfill(s: &Session) -> anyhow::Result<Vec<QueueRecord>> {
-    let mut out = Vec::new();
-    for (i, f) in s.files.iter().enumerate() {
-        for (j, start) in (0..f.lines.len()).step_by(BATCH).enumerate() {
-            let end = (start + BATCH).min(f.lines.len());
-            let at = f.lines[start..end]
-                .iter()
-                .find_map(ts)
-                .unwrap_or("2026-02-01T00:00:00Z");
-            let rid = format!("bf-{}-{i}-{j}", s.name);
-            let mut b = body(&s.session_id, "HooklineBackfill", &rid, at);
-            b["hookline"]["transcript"] = json!([chunk(f, start, end)]);
-            out.push(record(&rid, b)?);
-        }
-    }
-    Ok(out)
-}
 
 /// What the live hooks send for a session: UserPromptSubmit for each
 /// prompt, PreToolUse and PostToolUse/PostToolUseFailure for each tool
