@@ -11,7 +11,7 @@ use crate::process::{Killed, free_port, hook_binary, printed_token, wait_for};
 /// The settings `hookline` reads from the environment; [`Hookline::command`]
 /// removes them, so a test sees only what it sets (scripts/test exports
 /// `DATABASE_URL` and LocalStack's `HOOKLINE_QUEUE_URL`).
-pub const SETTINGS: [&str; 8] = [
+pub const SETTINGS: [&str; 9] = [
     "DATABASE_URL",
     "HOOKLINE_DATA_DIR",
     "HOOKLINE_QUEUE_URL",
@@ -20,6 +20,7 @@ pub const SETTINGS: [&str; 8] = [
     "HOOKLINE_VISIBILITY_TIMEOUT",
     "HOOKLINE_TOKENS",
     "HOOKLINE_LISTEN",
+    "HOOKLINE_PRICES_FILE",
 ];
 
 /// The `hookline` binary of this build (`env!("CARGO_BIN_EXE_hookline")`

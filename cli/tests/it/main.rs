@@ -26,3 +26,4 @@ mod ops_dlq;
 mod ops_trace;
 mod security;
 mod serve;
+mod usage;

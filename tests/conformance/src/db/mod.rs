@@ -129,8 +129,8 @@ impl TestDb {
     /// The usage reads and prices on the same database.
     pub fn usage(&self) -> Arc<dyn hookline_core::usage::UsageStore> {
         match &self.inner.conn {
-            Conn::Postgres { pool, .. } => Arc::new(PgStore::new(pool.clone())),
-            Conn::Sqlite { pool, .. } => Arc::new(SqliteStore::new(pool.clone())),
+            Conn::Postgres(db) => Arc::new(PgStore::new(db.pool.clone())),
+            Conn::Sqlite(SqliteFile { pool, .. }) => Arc::new(SqliteStore::new(pool.clone())),
         }
     }
 

@@ -5,7 +5,6 @@
 //! price commands (import, list, overrides, errors naming the field).
 
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::Context;
 use hookline_conformance::spotter;
@@ -16,13 +15,10 @@ use serde_json::Value;
 
 fn hookline(dir: &Path, args: &[&str]) -> anyhow::Result<(bool, String, String)> {
     let (command, rest) = args.split_first().context("a command")?;
-    let out = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .arg(command)
-        .arg("--data-dir")
+    let out = super::hookline()
+        .command([*command, "--data-dir"])
         .arg(dir)
         .args(rest)
-        .env_remove("DATABASE_URL")
-        .env_remove("HOOKLINE_PRICES_FILE")
         .output()?;
     Ok((
         out.status.success(),
