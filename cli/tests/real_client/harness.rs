@@ -365,6 +365,19 @@ impl Hooked {
         Ok(c.args(args).stdin(Stdio::null()).output()?)
     }
 
+    /// The entries the hooks left in the spool to send (`pending/*.json`
+    /// in its default dir): events of hooks Claude Code cancelled before
+    /// they sent, which the next hook (or `hookline-hook flush`) sends.
+    pub fn spooled(&self) -> usize {
+        std::fs::read_dir(self.home.home.join(".local/share/hookline/spool/pending"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
     /// The hook's own log (`hook.log` in its default state dir).
     pub fn hook_log(&self) -> String {
         std::fs::read_to_string(self.home.home.join(".local/state/hookline/hook.log"))
