@@ -122,16 +122,17 @@ impl UsageStore for PgStore {
                     model: unescape_str(&r.model).into_owned(),
                     valid_from: r.valid_from,
                     source: unescape_str(&r.source).into_owned(),
-                    tier: r.tier_threshold.map(|threshold| Tier {
-                        threshold,
-                        rates: Rates {
-                            input: r.tier_input.unwrap_or(rates.input),
-                            output: r.tier_output.unwrap_or(rates.output),
-                            cache_write_5m: r.tier_cache_write_5m.unwrap_or(rates.cache_write_5m),
-                            cache_write_1h: r.tier_cache_write_1h.unwrap_or(rates.cache_write_1h),
-                            cache_read: r.tier_cache_read.unwrap_or(rates.cache_read),
-                        },
-                    }),
+                    tier: Tier::from_columns(
+                        r.tier_threshold,
+                        rates,
+                        [
+                            r.tier_input,
+                            r.tier_output,
+                            r.tier_cache_write_5m,
+                            r.tier_cache_write_1h,
+                            r.tier_cache_read,
+                        ],
+                    ),
                     rates,
                 }
             })

@@ -119,16 +119,17 @@ impl UsageStore for SqliteStore {
                     model: r.model,
                     valid_from: time(&r.valid_from)?,
                     source: r.source,
-                    tier: r.tier_threshold.map(|threshold| Tier {
-                        threshold,
-                        rates: Rates {
-                            input: r.tier_input.unwrap_or(rates.input),
-                            output: r.tier_output.unwrap_or(rates.output),
-                            cache_write_5m: r.tier_cache_write_5m.unwrap_or(rates.cache_write_5m),
-                            cache_write_1h: r.tier_cache_write_1h.unwrap_or(rates.cache_write_1h),
-                            cache_read: r.tier_cache_read.unwrap_or(rates.cache_read),
-                        },
-                    }),
+                    tier: Tier::from_columns(
+                        r.tier_threshold,
+                        rates,
+                        [
+                            r.tier_input,
+                            r.tier_output,
+                            r.tier_cache_write_5m,
+                            r.tier_cache_write_1h,
+                            r.tier_cache_read,
+                        ],
+                    ),
                     rates,
                 })
             })

@@ -82,6 +82,29 @@ pub struct Tier {
     pub rates: Rates,
 }
 
+impl Tier {
+    /// A tier from a `prices` row's columns (both stores): no threshold, no
+    /// tier; a rate the row leaves NULL is the base rate. `rates` in the
+    /// order input, output, cache write 5m, cache write 1h, cache read.
+    pub fn from_columns(
+        threshold: Option<i64>,
+        base: Rates,
+        rates: [Option<i64>; 5],
+    ) -> Option<Tier> {
+        let [input, output, cw5, cw1, read] = rates;
+        threshold.map(|threshold| Tier {
+            threshold,
+            rates: Rates {
+                input: input.unwrap_or(base.input),
+                output: output.unwrap_or(base.output),
+                cache_write_5m: cw5.unwrap_or(base.cache_write_5m),
+                cache_write_1h: cw1.unwrap_or(base.cache_write_1h),
+                cache_read: read.unwrap_or(base.cache_read),
+            },
+        })
+    }
+}
+
 /// The price of one model from one time on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Price {
