@@ -40,8 +40,19 @@ fn n(v: &Value, path: &[&str]) -> i64 {
 /// The session's assistant messages (main transcript and subagents').
 pub fn messages(s: &Session) -> Vec<Msg> {
     let mut by_id: HashMap<String, Msg> = HashMap::new();
-    for f in &s.files {
-        for l in &f.lines {
+    // The lines of each file, and the agent entries its `agent_progress`
+    // lines carry (`data.message`, agent `data.agentId`): billed calls of
+    // the agent, counted once per message.id with its own file's.
+    let lines = s.files.iter().flat_map(|f| {
+        f.lines.iter().flat_map(move |l| {
+            let d = &l["data"];
+            let carried = (l["type"] == "progress" && d["type"] == "agent_progress")
+                .then(|| (&d["message"], d["agentId"].as_str().map(str::to_owned)));
+            std::iter::once((l, f.agent_id.clone())).chain(carried)
+        })
+    });
+    {
+        for (l, agent) in lines {
             if l["type"] != "assistant" {
                 continue;
             }
@@ -58,7 +69,7 @@ pub fn messages(s: &Session) -> Vec<Msg> {
                 id: id.to_owned(),
                 at,
                 model: String::new(),
-                agent: f.agent_id.clone(),
+                agent: agent.clone(),
                 input: 0,
                 output: 0,
                 cache_write: 0,
