@@ -144,10 +144,15 @@ fn key_title(p: Period) -> &'static str {
 
 fn key_text(report: &Report, r: &usage::ReportRow) -> String {
     match report.period {
+        // The end's date when it is another day than the start's.
         Period::Blocks => format!(
             "{} – {}",
             r.start.format("%Y-%m-%d %H:%M"),
-            r.end.format("%H:%M")
+            r.end.format(if r.end.date_naive() == r.start.date_naive() {
+                "%H:%M"
+            } else {
+                "%Y-%m-%d %H:%M"
+            })
         ),
         _ => r.key.clone(),
     }
