@@ -2,13 +2,17 @@
 # `hookline usage monthly` over 1,000,000 assistant messages on SQLite and
 # on Postgres (issue 19; docs/usage.md): 2,000 sessions of 500 messages
 # over 30 days (4 users, 10 projects, Opus and Sonnet, one message in ten a
-# subagent's), inserted with SQL, then the rollup built by the statement
-# `refresh` runs (the migration's backfill, the same SQL). Times the whole
-# command (process start, open, read the rollup, price, print) and prints
-# one line per store: `usage<TAB>STORE<TAB>SECONDS<TAB>ROLLUP_ROWS`.
+# subagent's, a third with one tool call and a third with two), inserted
+# with SQL, then both rollups built by the statements `refresh` runs (the
+# migrations' backfills, the same SQL). Times the whole command (process
+# start, open, read the rollup, price, print) and prints per store
+#   rollup<TAB>STORE<TAB>USAGE_HOURLY_SECONDS<TAB>USAGE_TOOL_HOURLY_SECONDS
+#   usage<TAB>STORE<TAB>SECONDS<TAB>ROLLUP_ROWS
+#   usage-by-tool<TAB>STORE<TAB>SECONDS        (`--by tool`)
 #   bench/usage.sh [HOOKLINE_BINARY]    (default target/release/hookline,
 #   else target/debug/hookline). Needs Postgres (PGHOST/PGUSER, default
-#   127.0.0.1 postgres), sqlite3 or python3.
+#   127.0.0.1 postgres), sqlite3 or python3. HOOKLINE_BENCH_EXPLAIN=1 also
+#   prints the plan of the report's read on Postgres (stderr).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-}
