@@ -45,10 +45,53 @@ enum Command {
     Prices(cmd::prices::Opts),
 }
 
+/// The status of a command whose reader went away (`hookline … | head`):
+/// 128 + SIGPIPE, what a shell reports for a process SIGPIPE ended.
+const BROKEN_PIPE: u8 = 128 + 13;
+
+/// Whether `e` is a write to a closed pipe.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Rust ignores SIGPIPE, so `println!` to a closed pipe panics ("failed
+/// printing to stdout: Broken pipe"): end the command quietly instead,
+/// with [`BROKEN_PIPE`], whichever command printed.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(i32::from(BROKEN_PIPE));
+        }
+        default(info);
+    }));
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    quiet_on_broken_pipe();
     hookline_core::telemetry::init("hookline", "warn");
-    match Cli::parse().command {
+    match run(Cli::parse().command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if broken_pipe(&e) => std::process::ExitCode::from(BROKEN_PIPE),
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Migrate(opts) => cmd::migrate::run(opts).await,
         Command::Dev(opts) => cmd::dev::run(opts).await,
         Command::Sessions(opts) => cmd::sessions::run(opts).await,

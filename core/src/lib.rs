@@ -32,6 +32,7 @@
 //! - [`telemetry`]: JSON log lines in Lambda's format (server).
 //! - [`error`]: typed errors (invalid vs unexpected, transient vs permanent).
 
+mod agent_progress;
 pub mod error;
 pub mod event;
 pub mod ids;

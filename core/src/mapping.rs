@@ -579,6 +579,7 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
                     .map(str::to_owned),
                 ..SubagentOp::default()
             });
+            crate::agent_progress::plan(p, d, agent, created_at);
         }
         p.entries.push(EntryOp {
             uuid: e.uuid.clone(),

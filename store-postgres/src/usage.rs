@@ -19,11 +19,26 @@ impl UsageStore for PgStore {
     async fn usage_rows(&self, q: &UsageQuery) -> Result<Vec<UsageRow>, StoreError> {
         let esc = |s: &Option<String>| s.as_deref().map(|s| escape_str(s).into_owned());
         let rows = sqlx::query!(
-            r#"SELECT u.session_id, u.hour, u.model, u.agent_id, u.context_band, u.messages,
-                      u.input_tokens, u.output_tokens, u.cache_creation_input_tokens,
-                      u.cache_creation_5m_tokens, u.cache_creation_1h_tokens, u.cache_read_input_tokens,
+            r#"WITH u AS (
+                 SELECT session_id, hour, model, agent_id, context_band, '' AS tool, messages,
+                        input_tokens, output_tokens, cache_creation_input_tokens,
+                        cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_input_tokens
+                 FROM usage_hourly WHERE NOT $5
+                 UNION ALL
+                 SELECT session_id, hour, model, agent_id, context_band, tool, messages,
+                        input_tokens, output_tokens, cache_creation_input_tokens,
+                        cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_input_tokens
+                 FROM usage_tool_hourly WHERE $5)
+               SELECT u.session_id AS "session_id!", u.hour AS "hour!", u.model AS "model!",
+                      u.agent_id AS "agent_id!", u.context_band AS "context_band!", u.tool AS "tool!",
+                      u.messages AS "messages!", u.input_tokens AS "input_tokens!",
+                      u.output_tokens AS "output_tokens!",
+                      u.cache_creation_input_tokens AS "cache_creation_input_tokens!",
+                      u.cache_creation_5m_tokens AS "cache_creation_5m_tokens!",
+                      u.cache_creation_1h_tokens AS "cache_creation_1h_tokens!",
+                      u.cache_read_input_tokens AS "cache_read_input_tokens!",
                       c.user_name, c.host, c.cwd, c.title, c.started_at
-               FROM usage_hourly u JOIN conversations c ON c.session_id = u.session_id
+               FROM u JOIN conversations c ON c.session_id = u.session_id
                WHERE ($1::timestamptz IS NULL OR u.hour >= $1)
                  AND ($2::timestamptz IS NULL OR u.hour < $2)
                  AND ($3::text IS NULL OR c.user_name = $3)
@@ -32,6 +47,7 @@ impl UsageStore for PgStore {
             q.until,
             esc(&q.user),
             esc(&q.session_id),
+            q.per_tool,
         )
         .fetch_all(self.pool())
         .await
@@ -44,6 +60,7 @@ impl UsageStore for PgStore {
                 model: unescape_str(&r.model).into_owned(),
                 agent_id: unescape_str(&r.agent_id).into_owned(),
                 context_band: r.context_band,
+                tool: unescape_str(&r.tool).into_owned(),
                 messages: r.messages,
                 tokens: Tokens {
                     input: r.input_tokens,

@@ -18,17 +18,34 @@ impl UsageStore for SqliteStore {
         let (since, until) = (to_text_opt(q.since), to_text_opt(q.until));
         let (user, sid) = (q.user.as_deref(), q.session_id.as_deref());
         let rows = sqlx::query!(
-            r#"SELECT u.session_id, u.hour, u.model, u.agent_id, u.context_band, u.messages,
+            // One branch per rollup, each joined on its own (a UNION ALL
+            // subquery is materialized first: twice as slow).
+            r#"SELECT u.session_id AS "session_id!: String", u.hour AS "hour!: String",
+                      u.model AS "model!: String", u.agent_id AS "agent_id!: String",
+                      u.context_band AS "context_band!: i64", '' AS "tool!: String",
+                      u.messages AS "messages!: i64", u.input_tokens AS "input_tokens!: i64",
+                      u.output_tokens AS "output_tokens!: i64",
+                      u.cache_creation_input_tokens AS "cache_creation_input_tokens!: i64",
+                      u.cache_creation_5m_tokens AS "cache_creation_5m_tokens!: i64",
+                      u.cache_creation_1h_tokens AS "cache_creation_1h_tokens!: i64",
+                      u.cache_read_input_tokens AS "cache_read_input_tokens!: i64",
+                      c.user_name, c.host, c.cwd, c.title, c.started_at
+               FROM usage_hourly u JOIN conversations c ON c.session_id = u.session_id
+               WHERE NOT ?5 AND (?1 IS NULL OR u.hour >= ?1) AND (?2 IS NULL OR u.hour < ?2)
+                 AND (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR u.session_id = ?4)
+               UNION ALL
+               SELECT u.session_id, u.hour, u.model, u.agent_id, u.context_band, u.tool, u.messages,
                       u.input_tokens, u.output_tokens, u.cache_creation_input_tokens,
                       u.cache_creation_5m_tokens, u.cache_creation_1h_tokens, u.cache_read_input_tokens,
                       c.user_name, c.host, c.cwd, c.title, c.started_at
-               FROM usage_hourly u JOIN conversations c ON c.session_id = u.session_id
-               WHERE (?1 IS NULL OR u.hour >= ?1) AND (?2 IS NULL OR u.hour < ?2)
+               FROM usage_tool_hourly u JOIN conversations c ON c.session_id = u.session_id
+               WHERE ?5 AND (?1 IS NULL OR u.hour >= ?1) AND (?2 IS NULL OR u.hour < ?2)
                  AND (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR u.session_id = ?4)"#,
             since,
             until,
             user,
             sid,
+            q.per_tool,
         )
         .fetch_all(self.pool())
         .await
@@ -41,6 +58,7 @@ impl UsageStore for SqliteStore {
                     model: r.model,
                     agent_id: r.agent_id,
                     context_band: r.context_band,
+                    tool: r.tool,
                     messages: r.messages,
                     tokens: Tokens {
                         input: r.input_tokens,

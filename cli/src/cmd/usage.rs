@@ -1,5 +1,5 @@
-//! `hookline usage`: what sessions, models, users, hosts and projects
-//! spent (docs/usage.md). Parses the options and renders; the report is
+//! `hookline usage`: what sessions, models, users, hosts, projects and
+//! tools spent (docs/usage.md). Parses the options and renders; the report is
 //! `hookline_core::usage::report::build` over the store's rollup.
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -46,11 +46,14 @@ enum ByArg {
     Host,
     /// The session's working directory.
     Project,
+    /// The tools the messages called: a message's tokens split equally
+    /// over its tool_use blocks, "(none)" for a message without one.
+    Tool,
 }
 
 #[derive(Debug, Clone, clap::Args)]
 struct Filter {
-    /// Split each row by model, user, host or project.
+    /// Split each row by model, user, host, project or tool.
     #[arg(long, global = true, value_enum)]
     by: Option<ByArg>,
     /// Only the sessions of this OS user.
@@ -93,6 +96,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         until: f.until.map(|u| u + TimeDelta::days(1)),
         user: f.user.clone(),
         session_id: None,
+        per_tool: matches!(f.by, Some(ByArg::Tool)),
     };
     let rows = stores.usage.usage_rows(&query).await?;
     let book = usage::book(stores.usage.as_ref(), overrides).await?;
@@ -121,6 +125,7 @@ fn options(view: View, f: &Filter) -> ReportOptions {
             ByArg::User => By::User,
             ByArg::Host => By::Host,
             ByArg::Project => By::Project,
+            ByArg::Tool => By::Tool,
         }),
         user: f.user.clone(),
         project: f.project.clone(),
@@ -139,10 +144,15 @@ fn key_title(p: Period) -> &'static str {
 
 fn key_text(report: &Report, r: &usage::ReportRow) -> String {
     match report.period {
+        // The end's date when it is another day than the start's.
         Period::Blocks => format!(
             "{} – {}",
             r.start.format("%Y-%m-%d %H:%M"),
-            r.end.format("%H:%M")
+            r.end.format(if r.end.date_naive() == r.start.date_naive() {
+                "%H:%M"
+            } else {
+                "%Y-%m-%d %H:%M"
+            })
         ),
         _ => r.key.clone(),
     }

@@ -139,6 +139,57 @@ async fn usage_reports_say_what_the_jsonl_says() -> anyhow::Result<()> {
         assert!(t.contains("TOTAL"), "{view}: {t}");
     }
     assert!(ok(dir.path(), &["usage", "daily", "--user", "nobody"])?.contains("no usage"));
+
+    // By tool: the JSONL's own split per tool, and the tools sum to the whole.
+    let tools: Value = serde_json::from_str(&ok(
+        dir.path(),
+        &["usage", "monthly", "--by", "tool", "--json"],
+    )?)?;
+    let wt = want::by_tool(&all, &prices);
+    let got: Vec<(&str, &str)> = tools["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| Some((r["group"].as_str()?, r["cost_usd_exact"].as_str()?)))
+        .collect();
+    let expected: Vec<(&str, String)> = wt
+        .iter()
+        .map(|(t, w)| (t.as_str(), hookline_core::usage::price::usd_exact(w.cost)))
+        .collect();
+    assert_eq!(
+        got,
+        expected
+            .iter()
+            .map(|(t, c)| (*t, c.as_str()))
+            .collect::<Vec<_>>()
+    );
+    let whole: Value = serde_json::from_str(&ok(dir.path(), &["usage", "monthly", "--json"])?)?;
+    assert_eq!(tools["total"], whole["total"]);
+
+    // A block that ends the next day shows that day.
+    let blocks = ok(dir.path(), &["usage", "blocks"])?;
+    assert!(
+        blocks.contains("2026-02-10 21:00 – 2026-02-11 02:00"),
+        "{blocks}"
+    );
+    Ok(())
+}
+
+/// `hookline … | head`: a reader that goes away ends the command quietly,
+/// with 128 + SIGPIPE, not a panic.
+#[tokio::test]
+async fn a_closed_pipe_ends_the_command_quietly() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut child = super::hookline()
+        .command(["prices", "list", "--data-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    drop(child.stdout.take()); // closed before it prints
+    let out = child.wait_with_output()?;
+    assert_eq!(out.status.code(), Some(141), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     Ok(())
 }
 
@@ -282,10 +333,31 @@ async fn the_usage_page_charts_days_ranks_sessions_and_the_session_page_prices_e
     assert!(page.contains(&usd(total[&()].cost, 2)), "the total");
     // One bar segment per (day, model) with a cost.
     let dm = want::sums_by(&all, &prices, |m| (m.at.date_naive(), m.model.clone()));
+    let chart = page
+        .split("id=\"usage-chart\"")
+        .nth(1)
+        .and_then(|c| c.split("</svg>").next())
+        .context("the chart")?;
     assert_eq!(
-        page.matches("<rect ").count(),
+        chart.matches("<rect ").count(),
         dm.values().filter(|s| s.cost > 0).count()
     );
+    // The legend: one swatch per model, in its series' colour (an SVG
+    // fill: the page's CSP drops inline styles).
+    let legend = page.split("class=\"legend\"").nth(1).context("legend")?;
+    let models: std::collections::BTreeSet<&str> = all.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(legend.matches("<rect ").count(), models.len());
+    assert!(!page.contains("style=\""), "no inline style");
+    for fill in chart
+        .split("fill=\"")
+        .skip(1)
+        .filter_map(|f| f.split('"').next())
+    {
+        assert!(
+            legend.contains(&format!("fill=\"{fill}\"")),
+            "{fill} in the legend"
+        );
+    }
     // The dearest session first, linking to its page.
     let per_session: Vec<(i128, &str)> = {
         let mut v: Vec<(i128, &str)> = sessions
@@ -303,10 +375,10 @@ async fn the_usage_page_charts_days_ranks_sessions_and_the_session_page_prices_e
     let top = page.split("id=\"usage-top\"").nth(1).context("top table")?;
     let first_link = top.split("href=\"/ui/sessions/").nth(1).context("a link")?;
     assert!(first_link.starts_with(per_session[0].1), "dearest first");
-    for by in ["user", "project"] {
+    for (by, shows) in [("user", "alice"), ("project", "/w"), ("tool", "Bash")] {
         let (status, p) = get(&router, &format!("/ui/usage?by={by}")).await?;
         assert_eq!(status, 200);
-        assert!(p.contains(if by == "user" { "alice" } else { "/w" }));
+        assert!(p.contains(shows), "{by}");
     }
     assert_eq!(get(&router, "/ui/usage?by=colour").await?.0, 400);
     assert_eq!(get(&router, "/ui/usage?since=yesterday").await?.0, 400);

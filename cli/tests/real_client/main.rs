@@ -8,6 +8,7 @@
 //! exit code and output.
 
 mod checks;
+mod cost;
 mod harness;
 mod truth;
 
@@ -362,6 +363,10 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
         ("transcript", checks::transcript(&truth, &recorded, &store)),
         ("usage", checks::usage(&truth, &runs, &store)),
         ("model", checks::model(&truth, &store)),
+        (
+            "cost",
+            cost::cost(&truth, &runs, &hookline(), &hooked.data, dir.path()),
+        ),
         ("same-as-bare", checks::same_as_bare(&pairs)),
         ("no-wait", no_wait),
     ];

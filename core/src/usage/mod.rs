@@ -2,8 +2,9 @@
 //! and project spent, in exact pico-dollars.
 //!
 //! The store keeps a rollup, `usage_hourly` (per session, UTC hour, model,
-//! agent and context band: token sums of the assistant messages),
-//! recomputed by the worker's `refresh`; [`UsageStore::usage_rows`] reads
+//! agent and context band: token sums of the assistant messages), and
+//! `usage_tool_hourly` (the same per tool), recomputed by the worker's
+//! `refresh`; [`UsageStore::usage_rows`] reads
 //! it with each row's conversation (user, host, cwd). Everything else is
 //! here, once for both stores: pricing each row at the price valid in its
 //! hour ([`price::PriceBook`]), and the reports ([`report`]).
@@ -77,6 +78,9 @@ pub struct UsageRow {
     pub agent_id: String,
     /// [`price::context_band`] of its messages.
     pub context_band: i64,
+    /// The per-tool rollup's tool (`""`: no tool_use; always `""` in the
+    /// other rollup). Its messages and tokens are the tool's equal share.
+    pub tool: String,
     pub messages: i64,
     pub tokens: Tokens,
     pub user_name: Option<String>,
@@ -97,6 +101,9 @@ pub struct UsageQuery {
     pub user: Option<String>,
     /// Only this session.
     pub session_id: Option<String>,
+    /// Read the per-tool rollup (`usage_tool_hourly`): each message's
+    /// count and tokens split over its tool_use blocks.
+    pub per_tool: bool,
 }
 
 /// One assistant message's usage (the session page's cost per message).

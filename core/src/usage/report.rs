@@ -1,6 +1,6 @@
 //! The reports of `hookline usage` and the dashboard's Usage page, built
 //! from rollup rows: per day, ISO week, month, session, or 5-hour billing
-//! block, optionally split by model, user, host or project. Subagents are
+//! block, optionally split by model, user, host, project or tool. Subagents are
 //! counted in their parent's figures and shown apart (`subagents`). A row
 //! whose model has no price is counted as unpriced (messages and tokens),
 //! never as zero dollars.
@@ -37,7 +37,13 @@ pub enum By {
     Host,
     /// The session's working directory.
     Project,
+    /// The tool_use blocks of the message: its tokens split equally over
+    /// them (the remainders to the first), [`NO_TOOL`] when it has none.
+    Tool,
 }
+
+/// The `--by tool` group of messages without a tool_use block.
+pub const NO_TOOL: &str = "(none)";
 
 /// A report's selection and shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,6 +202,8 @@ fn group_of(by: Option<By>, r: &UsageRow) -> Option<String> {
         By::User => s(&r.user_name),
         By::Host => s(&r.host),
         By::Project => s(&r.cwd),
+        By::Tool if r.tool.is_empty() => NO_TOOL.to_owned(),
+        By::Tool => r.tool.clone(),
     })
 }
 
@@ -356,6 +364,7 @@ mod tests {
             model: model.into(),
             agent_id: agent.into(),
             context_band: 0,
+            tool: String::new(),
             messages: 1,
             tokens: Tokens {
                 input,

@@ -434,47 +434,7 @@ pub(super) async fn refresh(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError
     )
     .execute(&mut **tx)
     .await.map_err(store_error)?;
-    refresh_usage(tx, sid).await
-}
-
-/// The usage rollup (`usage_hourly`, docs/schema.md) of the session and the
-/// sessions continuing it, recomputed from their assistant messages: one
-/// row per (UTC hour, model, agent, context band). Recomputed whole, so it
-/// depends only on the messages, never on arrival order.
-async fn refresh_usage(tx: &mut Tx<'_>, sid: &str) -> Result<(), StoreError> {
-    sqlx::query!(
-        r#"DELETE FROM usage_hourly WHERE session_id IN
-             (SELECT session_id FROM conversations WHERE session_id = $1 OR parent_session_id = $1)"#,
-        sid
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(store_error)?;
-    sqlx::query!(
-        r#"INSERT INTO usage_hourly
-           SELECT m.session_id, date_trunc('hour', m.created_at), COALESCE(m.model, ''),
-                  COALESCE(m.agent_id, ''),
-                  CASE WHEN COALESCE(m.input_tokens, 0) + COALESCE(m.cache_creation_input_tokens, 0)
-                            + COALESCE(m.cache_read_input_tokens, 0) > 200000 THEN 200000
-                       WHEN COALESCE(m.input_tokens, 0) + COALESCE(m.cache_creation_input_tokens, 0)
-                            + COALESCE(m.cache_read_input_tokens, 0) > 100000 THEN 100000
-                       ELSE 0 END,
-                  count(*), COALESCE(sum(m.input_tokens), 0), COALESCE(sum(m.output_tokens), 0),
-                  COALESCE(sum(m.cache_creation_input_tokens), 0),
-                  COALESCE(sum(m.cache_creation_5m_tokens), 0),
-                  COALESCE(sum(m.cache_creation_1h_tokens), 0),
-                  COALESCE(sum(m.cache_read_input_tokens), 0)
-           FROM messages m
-           WHERE m.session_id IN
-                 (SELECT session_id FROM conversations WHERE session_id = $1 OR parent_session_id = $1)
-             AND m.role = 'assistant' AND m.source = 'transcript'
-           GROUP BY 1, 2, 3, 4, 5"#,
-        sid
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(store_error)?;
-    Ok(())
+    super::rollup::refresh_usage(tx, sid).await
 }
 
 /// Conversation stitching (docs/schema.md): records what the session's

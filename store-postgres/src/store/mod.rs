@@ -5,6 +5,7 @@
 //! (`hookline_core::text`): NUL is kept, never dropped.
 
 mod domain;
+mod rollup;
 
 use std::time::Instant;
 

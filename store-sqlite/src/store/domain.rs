@@ -452,43 +452,7 @@ pub(super) async fn refresh(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
     )
     .execute(&mut **tx)
     .await?;
-    refresh_usage(tx, sid).await
-}
-
-/// The usage rollup, as in Postgres (`refresh_usage`): the hour is the
-/// first 13 characters of the fixed-width time text.
-async fn refresh_usage(tx: &mut Tx, sid: &str) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"DELETE FROM usage_hourly WHERE session_id IN
-             (SELECT session_id FROM conversations WHERE session_id = ?1 OR parent_session_id = ?1)"#,
-        sid
-    )
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query!(
-        r#"INSERT INTO usage_hourly
-           SELECT m.session_id, substr(m.created_at, 1, 13) || ':00:00.000000Z', COALESCE(m.model, ''),
-                  COALESCE(m.agent_id, ''),
-                  CASE WHEN COALESCE(m.input_tokens, 0) + COALESCE(m.cache_creation_input_tokens, 0)
-                            + COALESCE(m.cache_read_input_tokens, 0) > 200000 THEN 200000
-                       WHEN COALESCE(m.input_tokens, 0) + COALESCE(m.cache_creation_input_tokens, 0)
-                            + COALESCE(m.cache_read_input_tokens, 0) > 100000 THEN 100000
-                       ELSE 0 END,
-                  count(*), COALESCE(sum(m.input_tokens), 0), COALESCE(sum(m.output_tokens), 0),
-                  COALESCE(sum(m.cache_creation_input_tokens), 0),
-                  COALESCE(sum(m.cache_creation_5m_tokens), 0),
-                  COALESCE(sum(m.cache_creation_1h_tokens), 0),
-                  COALESCE(sum(m.cache_read_input_tokens), 0)
-           FROM messages m
-           WHERE m.session_id IN
-                 (SELECT session_id FROM conversations WHERE session_id = ?1 OR parent_session_id = ?1)
-             AND m.role = 'assistant' AND m.source = 'transcript'
-           GROUP BY 1, 2, 3, 4, 5"#,
-        sid
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    super::rollup::refresh_usage(tx, sid).await
 }
 
 /// Conversation stitching, as in Postgres (`store-postgres/src/store/domain.rs`,

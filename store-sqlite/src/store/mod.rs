@@ -10,6 +10,7 @@
 //! what Postgres gives after `hookline_core::text::unescape_*`.
 
 mod domain;
+mod rollup;
 
 use std::time::Instant;
 

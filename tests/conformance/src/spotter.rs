@@ -208,11 +208,26 @@ pub fn expect(session: &Session) -> Expect {
         if let Some(a) = &f.agent_id {
             agents.insert(a.clone());
         }
-        for l in &f.lines {
-            if s(l, "uuid").is_some() {
+        // Each line, and the agent's entry an `agent_progress` line
+        // carries (`data.message`): its messages and tool calls are the
+        // agent's (billed), once per message.id and tool id, though not
+        // an entry or a prompt of this file.
+        let carried = f.lines.iter().filter_map(|l| {
+            (s(l, "type") == Some("progress") && s(&l["data"], "type") == Some("agent_progress"))
+                .then(|| l["data"].get("message"))
+                .flatten()
+                .filter(|m| m.is_object())
+        });
+        let all = f
+            .lines
+            .iter()
+            .map(|l| (l, true))
+            .chain(carried.map(|m| (m, false)));
+        for (l, own) in all {
+            if own && s(l, "uuid").is_some() {
                 e.entries += 1;
             }
-            if let Some(p) = prompt(l) {
+            if let Some(p) = prompt(l).filter(|_| own) {
                 prompts.push(p.trim().to_owned());
             }
             match s(l, "type") {

@@ -25,6 +25,9 @@ pub struct Msg {
     pub cache_write_5m: i64,
     pub cache_write_1h: i64,
     pub cache_read: i64,
+    /// The names of its tool_use blocks, in the order of its lines, each
+    /// block (by its id) once.
+    pub tools: Vec<(String, String)>,
 }
 
 fn n(v: &Value, path: &[&str]) -> i64 {
@@ -37,8 +40,19 @@ fn n(v: &Value, path: &[&str]) -> i64 {
 /// The session's assistant messages (main transcript and subagents').
 pub fn messages(s: &Session) -> Vec<Msg> {
     let mut by_id: HashMap<String, Msg> = HashMap::new();
-    for f in &s.files {
-        for l in &f.lines {
+    // The lines of each file, and the agent entries its `agent_progress`
+    // lines carry (`data.message`, agent `data.agentId`): billed calls of
+    // the agent, counted once per message.id with its own file's.
+    let lines = s.files.iter().flat_map(|f| {
+        f.lines.iter().flat_map(move |l| {
+            let d = &l["data"];
+            let carried = (l["type"] == "progress" && d["type"] == "agent_progress")
+                .then(|| (&d["message"], d["agentId"].as_str().map(str::to_owned)));
+            std::iter::once((l, f.agent_id.clone())).chain(carried)
+        })
+    });
+    {
+        for (l, agent) in lines {
             if l["type"] != "assistant" {
                 continue;
             }
@@ -55,15 +69,25 @@ pub fn messages(s: &Session) -> Vec<Msg> {
                 id: id.to_owned(),
                 at,
                 model: String::new(),
-                agent: f.agent_id.clone(),
+                agent: agent.clone(),
                 input: 0,
                 output: 0,
                 cache_write: 0,
                 cache_write_5m: 0,
                 cache_write_1h: 0,
                 cache_read: 0,
+                tools: Vec::new(),
             });
             e.at = e.at.min(at);
+            for b in m["content"].as_array().into_iter().flatten() {
+                if b["type"] == "tool_use"
+                    && let Some(tid) = b["id"].as_str()
+                    && !e.tools.iter().any(|(t, _)| t == tid)
+                {
+                    let name = b["name"].as_str().unwrap_or("?");
+                    e.tools.push((tid.to_owned(), name.to_owned()));
+                }
+            }
             if let Some(model) = m["model"].as_str() {
                 e.model = model.to_owned();
             }
@@ -137,8 +161,9 @@ pub fn pinned_prices() -> anyhow::Result<HashMap<String, ModelPrice>> {
     Ok(out)
 }
 
-/// A message's cost in pico-dollars at `prices`, `None` when unpriced.
-pub fn cost(m: &Msg, prices: &HashMap<String, ModelPrice>) -> Option<i128> {
+/// The rates (pico-dollars per token: input, output, cache write 5m, 1h,
+/// cache read) message `m` pays, `None` when its model has no price.
+pub fn rates(m: &Msg, prices: &HashMap<String, ModelPrice>) -> Option<[i128; 5]> {
     let p = prices.get(&m.model).or_else(|| {
         let (head, tail) = m.model.rsplit_once('-')?;
         (tail.len() == 8 && tail.bytes().all(|b| b.is_ascii_digit()))
@@ -146,19 +171,62 @@ pub fn cost(m: &Msg, prices: &HashMap<String, ModelPrice>) -> Option<i128> {
             .flatten()
     })?;
     let context = m.input + m.cache_write + m.cache_read;
-    let r = match p.tier {
+    Some(match p.tier {
         Some((t, r)) if context > t => r,
         _ => p.base,
-    };
+    })
+}
+
+fn tokens_cost(m: &Msg, r: [i128; 5]) -> i128 {
     let unsplit = (m.cache_write - m.cache_write_5m - m.cache_write_1h).max(0);
     let t = |n: i64| i128::from(n);
-    Some(
-        t(m.input) * r[0]
-            + t(m.output) * r[1]
-            + t(m.cache_write_5m + unsplit) * r[2]
-            + t(m.cache_write_1h) * r[3]
-            + t(m.cache_read) * r[4],
-    )
+    t(m.input) * r[0]
+        + t(m.output) * r[1]
+        + t(m.cache_write_5m + unsplit) * r[2]
+        + t(m.cache_write_1h) * r[3]
+        + t(m.cache_read) * r[4]
+}
+
+/// A message's cost in pico-dollars at `prices`, `None` when unpriced.
+pub fn cost(m: &Msg, prices: &HashMap<String, ModelPrice>) -> Option<i128> {
+    rates(m, prices).map(|r| tokens_cost(m, r))
+}
+
+/// `--by tool`: each tool's share of each message (its tokens divided
+/// equally over its tool_use blocks, the remainders to the first block;
+/// the message itself counted under its first tool) with its cost at the
+/// whole message's rates; "(none)" for a message without a tool_use.
+pub fn by_tool(msgs: &[Msg], prices: &HashMap<String, ModelPrice>) -> BTreeMap<String, Sums> {
+    let mut out: BTreeMap<String, Sums> = BTreeMap::new();
+    for m in msgs {
+        let r = rates(m, prices);
+        let names: Vec<&str> = if m.tools.is_empty() {
+            vec!["(none)"]
+        } else {
+            m.tools.iter().map(|(_, n)| n.as_str()).collect()
+        };
+        let k = names.len() as i64;
+        for (i, name) in names.iter().enumerate() {
+            let share = |x: i64| x / k + if i == 0 { x % k } else { 0 };
+            let part = Msg {
+                input: share(m.input),
+                output: share(m.output),
+                cache_write: share(m.cache_write),
+                cache_write_5m: share(m.cache_write_5m),
+                cache_write_1h: share(m.cache_write_1h),
+                cache_read: share(m.cache_read),
+                ..m.clone()
+            };
+            let e = out.entry((*name).to_owned()).or_default();
+            e.add(&part, r.map(|r| tokens_cost(&part, r)));
+            // The message once, under its first tool.
+            e.messages += share(1) - 1;
+            if r.is_none() {
+                e.unpriced += share(1) - 1;
+            }
+        }
+    }
+    out
 }
 
 /// Sums of some messages.

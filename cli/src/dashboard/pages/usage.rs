@@ -1,5 +1,5 @@
 //! Usage: spend and tokens per day as a chart (server-rendered SVG), split
-//! by model, user or project; the days in a table; the dearest sessions,
+//! by model, user, project or tool; the days in a table; the dearest sessions,
 //! each linking to its page. The reports are `hookline_core::usage`'s, as
 //! `hookline usage` prints them.
 
@@ -19,7 +19,7 @@ use crate::dashboard::{Access, AppState};
 
 #[derive(Deserialize, Default)]
 pub struct UsageParams {
-    /// model (default), user or project.
+    /// model (default), user, project or tool.
     #[serde(default)]
     by: String,
     /// YYYY-MM-DD, inclusive.
@@ -75,7 +75,12 @@ fn chart(days: &[String], groups: &[String], cost: &BTreeMap<(String, String), i
         }
         p.legend {
             @for (j, g) in groups.iter().enumerate() {
-                span style={ "color:" (COLORS[j % COLORS.len()]) } { "■ " } (if g.is_empty() { "-" } else { g }) " "
+                // A presentation attribute, not a style: the page's CSP
+                // (style-src 'self') drops inline styles.
+                svg.swatch width="10" height="10" viewBox="0 0 10 10" aria-hidden="true" {
+                    rect width="10" height="10" fill=(COLORS[j % COLORS.len()]) {}
+                }
+                " " (if g.is_empty() { "-" } else { g }) " "
             }
         }
     }
@@ -93,11 +98,12 @@ pub async fn usage(
         "" | "model" => By::Model,
         "user" => By::User,
         "project" => By::Project,
+        "tool" => By::Tool,
         other => {
             return error_page(
                 StatusCode::BAD_REQUEST,
                 &acc,
-                &format!("by: {other:?} is not model, user or project"),
+                &format!("by: {other:?} is not model, user, project or tool"),
             );
         }
     };
@@ -122,6 +128,19 @@ pub async fn usage(
         Ok(r) => r,
         Err(e) => return internal(&acc, e),
     };
+    // The split by tool reads the per-tool rollup; the rest the other.
+    let split_rows = if by == By::Tool {
+        let q = UsageQuery {
+            per_tool: true,
+            ..query.clone()
+        };
+        match u.store.usage_rows(&q).await {
+            Ok(r) => r,
+            Err(e) => return internal(&acc, e),
+        }
+    } else {
+        rows.clone()
+    };
     let book = match usage::book(u.store.as_ref(), u.overrides.clone()).await {
         Ok(b) => b,
         Err(e) => return internal(&acc, e),
@@ -132,7 +151,7 @@ pub async fn usage(
         user: None,
         project: None,
     };
-    let daily = usage::build(&rows, &book, &opts(Period::Daily, Some(by)));
+    let daily = usage::build(&split_rows, &book, &opts(Period::Daily, Some(by)));
     let plain = usage::build(&rows, &book, &opts(Period::Daily, None));
     let sessions = usage::build(&rows, &book, &opts(Period::Session, None));
     let days: Vec<String> = plain.rows.iter().map(|r| r.key.clone()).collect();
@@ -150,8 +169,8 @@ pub async fn usage(
     let body = html! {
         form.search method="get" action="/ui/usage" {
             label { "split by " select name="by" {
-                @for (v, l) in [("model", "model"), ("user", "user"), ("project", "project")] {
-                    option value=(v) selected[by == match v { "user" => By::User, "project" => By::Project, _ => By::Model }] { (l) }
+                @for (v, b) in [("model", By::Model), ("user", By::User), ("project", By::Project), ("tool", By::Tool)] {
+                    option value=(v) selected[by == b] { (v) }
                 }
             } }
             input type="date" name="since" value=(q.since);

@@ -49,6 +49,10 @@ const DOMAIN: &[(&str, &str)] = &[
         "usage_hourly",
         "session_id, hour, model, agent_id, context_band",
     ),
+    (
+        "usage_tool_hourly",
+        "session_id, hour, model, agent_id, context_band, tool",
+    ),
 ];
 
 /// A fresh, migrated database and a store on it.
@@ -267,7 +271,7 @@ impl TestDb {
             }
             Conn::Sqlite(SqliteFile { pool, .. }) => {
                 pool.execute(
-                    "DELETE FROM webhook_event_attempts; DELETE FROM webhook_events; DELETE FROM usage_hourly;
+                    "DELETE FROM webhook_event_attempts; DELETE FROM webhook_events; DELETE FROM usage_hourly; DELETE FROM usage_tool_hourly;
                      DELETE FROM transcript_entries; DELETE FROM subagents; DELETE FROM tool_uses;
                      DELETE FROM messages; DELETE FROM conversations;",
                 )

@@ -18,6 +18,7 @@ use crate::worker_order::assert_same;
 on_both!(
     every_spotter_transcript_backfilled_gives_what_the_jsonl_says,
     live_hooks_and_backfill_give_the_same_rows_in_either_order,
+    a_subagent_message_in_progress_lines_and_its_own_file_counts_once_either_order,
 );
 
 /// What the live hooks send for a session: UserPromptSubmit for each
@@ -272,5 +273,48 @@ async fn live_hooks_and_backfill_give_the_same_rows_in_either_order(
         dumps.push(db.dump().await?);
     }
     assert_same(&dumps[1], &dumps[0], "backfill first");
+    Ok(())
+}
+
+/// The sessions whose subagents' own files are there and whose main
+/// transcript carries the same messages in `agent_progress` lines: the
+/// agent files first or the main transcript first, the same rows, each
+/// message once (the JSONL's count).
+async fn a_subagent_message_in_progress_lines_and_its_own_file_counts_once_either_order(
+    db: TestDb,
+) -> anyhow::Result<()> {
+    let store = db.store();
+    let cfg = WorkerConfig::default();
+    let sessions: Vec<Session> = spotter::sessions()?
+        .into_iter()
+        .filter(|s| s.files.len() > 1)
+        .collect();
+    assert!(!sessions.is_empty(), "a session with subagent files");
+    let mut dumps = Vec::new();
+    for agents_first in [false, true] {
+        db.reset().await?;
+        for s in &sessions {
+            let mut batches = backfill(s)?;
+            if agents_first {
+                // backfill() sends the main file's batches first.
+                let main = batches
+                    .iter()
+                    .take_while(|r| r.body.contains(r#""source":"main""#))
+                    .count();
+                batches.rotate_left(main);
+            }
+            for batch in batches.chunks(4) {
+                assert!(process_batch(store, &cfg, batch).await.is_empty());
+            }
+            assert_eq!(
+                got(&db, &s.session_id).await?,
+                spotter::expect(s),
+                "{}: agents first {agents_first}",
+                s.name
+            );
+        }
+        dumps.push(db.dump().await?);
+    }
+    assert_same(&dumps[1], &dumps[0], "agent files first");
     Ok(())
 }

@@ -20,6 +20,7 @@ on_both!(
     usage_reports_of_the_spotter_transcripts_equal_the_jsonl,
     a_price_imported_later_applies_only_from_its_hour_on,
     a_model_without_a_price_is_reported_unpriced_never_free,
+    by_tool_splits_each_message_over_its_tool_calls_and_sums_to_the_whole,
 );
 
 async fn load(db: &TestDb) -> anyhow::Result<Vec<spotter::Session>> {
@@ -276,5 +277,54 @@ async fn a_model_without_a_price_is_reported_unpriced_never_free(db: TestDb) -> 
     let json = serde_json::to_value(t)?;
     assert_eq!(json["cost_complete"], false);
     assert_eq!(json["unpriced"]["messages"], sonnet.len() as i64);
+    Ok(())
+}
+
+async fn by_tool_splits_each_message_over_its_tool_calls_and_sums_to_the_whole(
+    db: TestDb,
+) -> anyhow::Result<()> {
+    let sessions = load(&db).await?;
+    let prices = want::pinned_prices()?;
+    let store = db.usage();
+    let book = usage::book(store.as_ref(), vec![]).await?;
+    let all: Vec<want::Msg> = sessions.iter().flat_map(want::messages).collect();
+    let tools = store
+        .usage_rows(&UsageQuery {
+            per_tool: true,
+            ..UsageQuery::default()
+        })
+        .await?;
+    let report = usage::build(&tools, &book, &opts(Period::Monthly, Some(By::Tool)));
+    let wt = want::by_tool(&all, &prices);
+    assert!(wt.len() > 3, "the transcripts call several tools: {wt:?}");
+    assert!(
+        all.iter().any(|m| m.tools.len() > 1),
+        "some message calls more than one tool"
+    );
+    let got: Vec<&str> = report
+        .rows
+        .iter()
+        .map(|r| r.group.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(got, wt.keys().map(String::as_str).collect::<Vec<_>>());
+    for r in &report.rows {
+        let g = r.group.clone().unwrap_or_default();
+        assert_figures(&r.figures, &wt[&g], &format!("tool {g}"));
+    }
+    // The split loses nothing: the tools sum to the whole, exactly.
+    let total = want::sums_by(&all, &prices, |_| ());
+    assert_figures(&report.total, &total[&()], "all tools");
+    let plain = store.usage_rows(&UsageQuery::default()).await?;
+    let whole = usage::build(&plain, &book, &opts(Period::Monthly, None));
+    assert_eq!(report.total, whole.total);
+    // Per session, subagents apart, as in the other rollup.
+    let by_session = usage::build(&tools, &book, &opts(Period::Session, None));
+    let plain_sessions = usage::build(&plain, &book, &opts(Period::Session, None));
+    for (a, b) in by_session.rows.iter().zip(&plain_sessions.rows) {
+        assert_eq!(
+            (&a.key, &a.figures, &a.subagents),
+            (&b.key, &b.figures, &b.subagents)
+        );
+    }
     Ok(())
 }
