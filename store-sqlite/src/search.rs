@@ -11,7 +11,7 @@ use crate::time::{from_text, to_text_opt};
 
 /// Ranks, filters and pages the FTS5 hits (rowid `messages.id * 4`, or
 /// `search_tool_ids.id * 4 + 1|2|3`), then reads the page's documents.
-/// ?2 is the phrase boost: its hits rank first.
+/// ?2 is the phrase boost (?14: whether there is one): its hits rank first.
 const SEARCH: &str = r#"
 WITH hits AS MATERIALIZED (
     SELECT rowid AS r, -bm25(search_fts) AS score FROM search_fts WHERE search_fts MATCH ?1
@@ -31,7 +31,7 @@ found AS (
 ),
 page AS (
     SELECT f.r, f.session_id, c.title, f.kind, f.tool_name, COALESCE(f.at, c.started_at) AS at,
-           f.anchor, f.score + CASE WHEN f.r IN (SELECT r FROM boost) THEN 1000.0 ELSE 0.0 END AS score
+           f.anchor, f.score + CASE WHEN ?14 AND f.r IN (SELECT r FROM boost) THEN 1000.0 ELSE 0.0 END AS score
     FROM found f JOIN conversations c ON c.session_id = f.session_id
     WHERE (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR c.host = ?4)
       AND (?6 IS NULL OR c.cwd = ?6 OR substr(c.cwd, 1, length(?7)) = ?7)
@@ -53,7 +53,10 @@ FROM page p ORDER BY p.score DESC, p.at DESC, p.r
 impl SearchStore for SqliteStore {
     async fn search_hits(&self, s: &Search) -> Result<Vec<RawHit>, StoreError> {
         let main = s.query.fts5();
-        let boost = s.query.boost().map_or_else(|| main.clone(), |b| b.fts5());
+        let boost = s.query.boost().map(|b| b.fts5());
+        let has_boost = boost.is_some();
+        // Without a boost, ?2 is the query itself (MATCH needs an expression).
+        let boost = boost.unwrap_or_else(|| main.clone());
         let f = &s.filters;
         let rows = sqlx::query(SEARCH)
             .bind(&main)
@@ -69,6 +72,7 @@ impl SearchStore for SqliteStore {
             .bind(f.kind.map(Kind::as_str))
             .bind(s.limit)
             .bind(s.offset)
+            .bind(has_boost)
             .fetch_all(self.pool())
             .await
             .map_err(crate::store_error)?;
