@@ -20,6 +20,7 @@ use hookline_core::ops::Ops;
 use hookline_core::ops::replay::Queues;
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
+use hookline_core::search::SearchStore;
 use hookline_core::store::{Reader, Store};
 use hookline_core::usage::{Price, UsageStore};
 use hookline_queue_sqlite::QueueDb;
@@ -134,18 +135,23 @@ pub struct Stores {
     pub ops: Arc<dyn Ops>,
     pub reader: Arc<dyn Reader>,
     pub usage: Arc<dyn UsageStore>,
+    pub search: Arc<dyn SearchStore>,
     /// What the store is, for people (no password).
     pub description: String,
 }
 
 impl Stores {
-    fn of<S: Store + Ops + Reader + UsageStore + 'static>(store: S, description: String) -> Stores {
+    fn of<S: Store + Ops + Reader + UsageStore + SearchStore + 'static>(
+        store: S,
+        description: String,
+    ) -> Stores {
         let store = Arc::new(store);
         Stores {
             store: store.clone(),
             ops: store.clone(),
             reader: store.clone(),
-            usage: store,
+            usage: store.clone(),
+            search: store,
             description,
         }
     }

@@ -33,6 +33,9 @@ enum Command {
     /// Delete what was captured of some sessions (--session, --user,
     /// --before) from every table and the DLQ; --dry-run counts.
     Purge(cmd::purge::Opts),
+    /// Full-text search over prompts, replies, tool inputs and results, and
+    /// file paths: ranked hits with snippets (--help: the query syntax).
+    Search(cmd::search::Opts),
     /// One request's whole path: hook, ingest, queue, worker, audit, domain rows.
     Trace(cmd::trace::Opts),
     /// The web dashboard (sessions, failures and DLQ replay, live health,
@@ -99,6 +102,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Dlq(opts) => cmd::dlq::run(opts).await,
         Command::Events(opts) => cmd::events::run(opts).await,
         Command::Logs(opts) => cmd::logs::run(opts).await,
+        Command::Search(opts) => cmd::search::run(opts).await,
         Command::Trace(opts) => cmd::trace::run(opts).await,
         Command::Dashboard(opts) => cmd::dashboard::run(opts).await,
         Command::Purge(opts) => cmd::purge::run(opts).await,

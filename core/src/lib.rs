@@ -27,6 +27,8 @@
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
 //! - [`store`]: the `Store` and `Reader` traits, implemented by
 //!   `hookline-store-postgres` and `hookline-store-sqlite` (server).
+//! - [`search`]: full-text search: the query language, filters, hits and
+//!   snippets, the `SearchStore` trait both stores implement (server).
 //! - [`usage`]: cost and usage: prices, the reports (server).
 //! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
 //! - [`telemetry`]: JSON log lines in Lambda's format (server).
@@ -59,6 +61,8 @@ pub mod ops;
 pub mod poller;
 #[cfg(feature = "server")]
 pub mod queue;
+#[cfg(feature = "server")]
+pub mod search;
 #[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "server")]

@@ -123,7 +123,7 @@ impl Reader for PgStore {
     async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError> {
         let sid = escape_str(session_id).into_owned();
         Ok(sqlx::query!(
-            r#"SELECT role, text, model, input_tokens, output_tokens, agent_id, created_at
+            r#"SELECT message_key, role, text, model, input_tokens, output_tokens, agent_id, created_at
                FROM messages WHERE session_id = $1 ORDER BY created_at, message_key"#,
             sid
         )
@@ -133,6 +133,7 @@ impl Reader for PgStore {
         .into_iter()
         .map(|m| Step::Message {
             at: m.created_at,
+            key: unescape_str(&m.message_key).into_owned(),
             role: m.role,
             text: unescape_str(&m.text).into_owned(),
             model: un(m.model),

@@ -14,12 +14,14 @@
 //!   Postgres store's (`hookline-store-postgres`) behaviour (same rows, same order-independent merges).
 //! - [`read`]: `hookline_core::store::Reader` on SQLite (what `hookline
 //!   sessions` shows).
+//! - `search`: `hookline_core::search::SearchStore` on FTS5.
 //! - [`time`]: timestamps as fixed-precision RFC 3339 text, so that text
 //!   order is time order.
 
 pub mod ops;
 mod purge;
 pub mod read;
+mod search;
 pub mod store;
 pub mod time;
 mod usage;
@@ -136,6 +138,28 @@ mod tests {
                 .await?;
             assert_eq!(got, want, "PRAGMA {pragma}");
         }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_bundled_sqlite_has_fts5_with_contentless_delete() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let pool = super::open(&dir.path().join("h.db")).await?;
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(&pool)
+            .await?;
+        assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
+        // contentless_delete (search_fts) needs 3.43.
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(&pool)
+            .await?;
+        let parts: Vec<u32> = version.split('.').filter_map(|p| p.parse().ok()).collect();
+        assert!(parts >= vec![3, 43], "{version}");
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'x'")
+                .fetch_one(&pool)
+                .await?;
+        assert_eq!(n, 0, "the migrated search index answers");
         Ok(())
     }
 

@@ -124,7 +124,7 @@ impl Reader for SqliteStore {
 
     async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError> {
         sqlx::query!(
-            r#"SELECT role, text, model, input_tokens, output_tokens, agent_id, created_at
+            r#"SELECT message_key, role, text, model, input_tokens, output_tokens, agent_id, created_at
                FROM messages WHERE session_id = ?1 ORDER BY created_at, message_key"#,
             session_id
         )
@@ -135,6 +135,7 @@ impl Reader for SqliteStore {
         .map(|m| {
             Ok(Step::Message {
                 at: time(&m.created_at)?,
+                key: m.message_key,
                 role: m.role,
                 text: m.text,
                 model: m.model,

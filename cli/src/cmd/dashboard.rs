@@ -63,7 +63,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         store: stores.usage.clone(),
         overrides: opts.prices.overrides()?,
     };
-    let (ops, reader) = (stores.ops, stores.reader);
+    let (ops, reader, search) = (stores.ops, stores.reader, stores.search);
     let queues = opts.target.queues().await.map_err(|e| format!("{e:#}"));
     let description = match (&opts.target.store.database_url, &queues) {
         (Some(u), Ok(q)) if u.starts_with("postgres") => {
@@ -72,7 +72,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         (_, Ok(q)) => format!("store of {}; queue {}", data_dir.display(), q.source.name()),
         (_, Err(_)) => "queue not available".to_owned(),
     };
-    let state = Dashboard::with_usage(
+    let state = Dashboard::with_all(
         Config {
             reader,
             ops,
@@ -82,6 +82,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             description,
         },
         usage,
+        search,
     );
     let app = dashboard::router(state).fallback(dashboard::not_found);
     let listener = tokio::net::TcpListener::bind(opts.listen)

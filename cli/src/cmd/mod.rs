@@ -7,6 +7,7 @@ pub mod logs_ship;
 pub mod migrate;
 pub mod prices;
 pub mod purge;
+pub mod search;
 pub mod serve;
 pub mod sessions;
 pub mod trace;

@@ -107,7 +107,7 @@ pub async fn run(
         overrides: crate::config::PriceArgs::from_env().overrides()?,
     };
     let dashboard = (!opts.no_dashboard).then(|| {
-        dashboard::router(Dashboard::with_usage(
+        dashboard::router(Dashboard::with_all(
             Config {
                 reader: stores.reader.clone(),
                 ops: stores.ops.clone(),
@@ -120,6 +120,7 @@ pub async fn run(
                 description: format!("{}; {}", stores.description, queues.description),
             },
             usage,
+            stores.search.clone(),
         ))
     });
     if let Some(days) = opts.retention_days.filter(|d| *d > 0) {

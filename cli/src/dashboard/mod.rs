@@ -75,6 +75,8 @@ pub struct Usage {
 pub struct Dashboard {
     cfg: Config,
     usage: Option<Usage>,
+    /// The Search page's engine (absent: no Search page).
+    search: Option<Arc<dyn hookline_core::search::SearchStore>>,
     loopback_csrf: String,
     logins: Mutex<HashMap<String, Login>>,
 }
@@ -106,18 +108,33 @@ pub fn random_hex() -> String {
 
 impl Dashboard {
     pub fn new(cfg: Config) -> AppState {
-        Self::build(cfg, None)
+        Self::build(cfg, None, None)
     }
 
     /// With the Usage page and costs on the session page.
     pub fn with_usage(cfg: Config, usage: Usage) -> AppState {
-        Self::build(cfg, Some(usage))
+        Self::build(cfg, Some(usage), None)
     }
 
-    fn build(cfg: Config, usage: Option<Usage>) -> AppState {
+    /// With the Usage page and the Search page (what `serve` and
+    /// `hookline dashboard` mount).
+    pub fn with_all(
+        cfg: Config,
+        usage: Usage,
+        search: Arc<dyn hookline_core::search::SearchStore>,
+    ) -> AppState {
+        Self::build(cfg, Some(usage), Some(search))
+    }
+
+    fn build(
+        cfg: Config,
+        usage: Option<Usage>,
+        search: Option<Arc<dyn hookline_core::search::SearchStore>>,
+    ) -> AppState {
         Arc::new(Dashboard {
             cfg,
             usage,
+            search,
             loopback_csrf: random_hex(),
             logins: Mutex::new(HashMap::new()),
         })
@@ -164,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ui/", get(|| async { Redirect::to("/ui/sessions") }))
         .route("/ui/sessions", get(pages::sessions::sessions))
         .route("/ui/sessions/{id}", get(pages::session::session))
+        .route("/ui/search", get(pages::search::search))
         .route("/ui/usage", get(pages::usage::usage))
         .route("/ui/failures", get(pages::failures::failures))
         .route("/ui/dlq/replay", post(pages::replay::replay))

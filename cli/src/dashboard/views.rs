@@ -69,6 +69,7 @@ pub fn internal(acc: &Access, e: impl std::fmt::Display) -> Response {
 pub fn layout(acc: &Access, title: &str, active: &str, body: Markup) -> Markup {
     let nav = [
         ("sessions", "Sessions", "/ui/sessions"),
+        ("search", "Search", "/ui/search"),
         ("usage", "Usage", "/ui/usage"),
         ("failures", "Failures", "/ui/failures"),
         ("health", "Health", "/ui/health"),
@@ -91,6 +92,9 @@ pub fn layout(acc: &Access, title: &str, active: &str, body: Markup) -> Markup {
                         @for (key, label, href) in nav {
                             a href=(href) class=[(key == active).then_some("active")] { (label) }
                         }
+                    }
+                    form.header-search method="get" action="/ui/search" {
+                        input type="search" name="q" placeholder="search everything" aria-label="full-text search";
                     }
                     span.who {
                         (acc.who)

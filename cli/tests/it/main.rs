@@ -24,6 +24,7 @@ mod hostile;
 mod identity;
 mod ops_dlq;
 mod ops_trace;
+mod search;
 mod security;
 mod serve;
 mod usage;

@@ -42,6 +42,9 @@ impl SessionSummary {
 pub enum Step {
     Message {
         at: DateTime<Utc>,
+        /// The message's key in its session (docs/schema.md): a search
+        /// hit's anchor.
+        key: String,
         role: String,
         text: String,
         model: Option<String>,

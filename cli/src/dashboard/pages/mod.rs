@@ -7,6 +7,7 @@ pub mod health;
 pub mod login;
 pub mod logs;
 pub mod replay;
+pub mod search;
 pub mod session;
 pub mod sessions;
 pub mod trace;

@@ -100,8 +100,8 @@ pub async fn session(
         ol.conversation {
             @for (step, gap) in v.steps.iter().zip(&gaps) {
                 @match step {
-                    Step::Message { at, role, text, model, input_tokens, output_tokens, agent_id } => {
-                        li class={ "msg " (role) } {
+                    Step::Message { at, key, role, text, model, input_tokens, output_tokens, agent_id } => {
+                        li class={ "msg " (role) } id={ "msg-" (key) } {
                             div.meta {
                                 span.role { (role) }
                                 @if let Some(a) = agent_id { span.agent { "subagent " (a) } }
@@ -116,7 +116,7 @@ pub async fn session(
                         }
                     }
                     Step::ToolUse { at, tool_use_id, tool_name, status, input, response, error, duration_ms, agent_id } => {
-                        li class={ "tool " (status.to_lowercase()) } {
+                        li class={ "tool " (status.to_lowercase()) } id={ "tool-" (tool_use_id) } {
                             details {
                                 summary {
                                     span.role { "tool" }

@@ -1,4 +1,5 @@
-//! The sessions list: search by title, cwd or id, by date, by tool.
+//! The sessions list, filtered by title, cwd or id, by date, by tool (the
+//! full-text search of their content is the Search page).
 
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -53,7 +54,7 @@ pub async fn sessions(
         .collect();
     let body = html! {
         form.search method="get" action="/ui/sessions" {
-            input type="search" name="q" value=(q.q) placeholder="title, cwd or id";
+            input type="search" name="q" value=(q.q) placeholder="filter: title, cwd or id";
             input type="date" name="date" value=(q.date);
             input type="text" name="tool" value=(q.tool) placeholder="tool name (e.g. Bash)";
             button type="submit" { "Search" }

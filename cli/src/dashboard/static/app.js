@@ -121,3 +121,14 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// A search hit links to its row (#msg-… or #tool-…): open the folded tool
+// call it points at.
+function openTarget() {
+  if (!location.hash) return;
+  const t = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  const d = t && t.querySelector("details");
+  if (d) { d.open = true; t.scrollIntoView({ block: "center" }); }
+}
+window.addEventListener("hashchange", openTarget);
+document.addEventListener("DOMContentLoaded", openTarget);

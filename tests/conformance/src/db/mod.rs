@@ -138,6 +138,14 @@ impl TestDb {
         }
     }
 
+    /// Full-text search on the same database.
+    pub fn search(&self) -> Arc<dyn hookline_core::search::SearchStore> {
+        match &self.inner.conn {
+            Conn::Postgres(db) => Arc::new(PgStore::new(db.pool.clone())),
+            Conn::Sqlite(SqliteFile { pool, .. }) => Arc::new(SqliteStore::new(pool.clone())),
+        }
+    }
+
     /// The store, shared (for wrappers).
     pub fn store_arc(&self) -> Arc<dyn Store> {
         self.inner.store.clone()
@@ -246,6 +254,8 @@ impl TestDb {
             {
                 // `id` is a surrogate key that counts inserts; it is not data.
                 row.remove("id");
+                // Postgres's search columns are the index, derived from the data.
+                row.retain(|k, _| !k.starts_with("search_"));
                 out.push(format!("{table}: {}", Value::Object(row)));
             }
         }

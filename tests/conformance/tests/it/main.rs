@@ -30,6 +30,7 @@ mod cross_backend;
 mod purge;
 mod queue_sqlite;
 mod queue_sqs;
+mod search;
 mod spotter;
 mod usage;
 mod worker_faults;
