@@ -64,7 +64,9 @@ pub mod settings;
 pub mod signals;
 pub mod split;
 pub mod spool;
+pub mod stamp;
 pub mod stdin;
+pub mod tail;
 pub mod transcript;
 pub mod truncate;
 
@@ -80,7 +82,10 @@ use signals::Signals;
 /// success; a person's command returns failure when it failed. `signals`
 /// were caught since `main` started; only the hook keeps catching them.
 pub fn run(cli: Cli, started: Instant, signals: &Signals) -> ExitCode {
-    if !matches!(cli.command, None | Some(Command::Capture)) {
+    if !matches!(
+        cli.command,
+        None | Some(Command::Capture | Command::SendTails)
+    ) {
         signals.release();
     }
     let cfg = Config::load();
@@ -96,6 +101,10 @@ pub fn run(cli: Cli, started: Instant, signals: &Signals) -> ExitCode {
         Some(Command::Uninstall(o)) => cmd::uninstall::run(&o),
         Some(Command::Doctor(o)) => cmd::doctor::run(&o, &cfg),
         Some(Command::Backfill(o)) => cmd::backfill::run(&o, &cfg, &log),
+        Some(Command::SendTails) => {
+            tail::sender::run(&cfg, &log, signals);
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
