@@ -104,9 +104,22 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
             return;
         }
     };
+    // At the end of a turn even the fsyncs (2-8 ms each on a busy disk)
+    // are left to the sender: it makes these files durable first thing,
+    // before anything is sent.
+    let deferred = ends_turn && cfg!(unix);
+    let mut unsynced = Vec::new();
     let mut all_spooled = true;
     for p in &planned {
-        if let Err(e) = spool.write_pending(&EntryName::new(&p.request_id, &session), &p.body) {
+        let name = EntryName::new(&p.request_id, &session);
+        let written = if deferred {
+            spool
+                .write_pending_unsynced(&name, &p.body)
+                .map(|path| unsynced.push(path))
+        } else {
+            spool.write_pending(&name, &p.body)
+        };
+        if let Err(e) = written {
             log.error(
                 "cannot write to the spool; sending without it",
                 &[
@@ -138,19 +151,25 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
     let job = (all_spooled && ends_turn)
         .then(|| planned.first())
         .flatten()
-        .and_then(|p| match tail::write_job(&spool, &input, &p.request_id) {
-            Ok(path) => Some(path),
-            Err(e) => {
-                log.error(
-                    "cannot write the tail job; a later event reads the transcript",
-                    &[err_chain(&e)],
-                );
-                None
-            }
-        });
+        .and_then(
+            |p| match tail::write_job(&spool, &input, &p.request_id, !deferred) {
+                Ok(path) => {
+                    unsynced.extend(deferred.then(|| path.clone()));
+                    Some(path)
+                }
+                Err(e) => {
+                    log.error(
+                        "cannot write the tail job; a later event reads the transcript",
+                        &[err_chain(&e)],
+                    );
+                    None
+                }
+            },
+        );
     let sender = match job {
-        Some(_) => start_sender(cfg, log, &spool, &started),
+        Some(_) => tail::sender::start(cfg, log, &spool, started, &unsynced),
         None => {
+            tail::sender::sync_now(&unsynced, log);
             #[cfg(unix)]
             tail::sender::spawn_for_leftovers(&state_dir, log);
             None
@@ -238,28 +257,6 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
         ("ms", json!(started.elapsed().as_millis() as u64)),
     ]);
     log.info("event captured", &fields);
-}
-
-/// The job written, the sender that does it: its pid, or `None` when this
-/// process is to send (the sender could not start: the next hook starts
-/// one for the job; not on unix: the job is done here, within the hook's
-/// 1.5 s before Claude Code's SIGKILL, as the hook always did).
-#[cfg(unix)]
-fn start_sender(_cfg: &Config, log: &Logger, _spool: &Spool, _started: &Instant) -> Option<u32> {
-    match tail::sender::spawn() {
-        Ok(pid) => Some(pid),
-        Err(e) => {
-            log.error("cannot start the tail sender", &[err_chain(&e)]);
-            None
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn start_sender(cfg: &Config, log: &Logger, spool: &Spool, started: &Instant) -> Option<u32> {
-    let settle = std::time::Duration::from_millis(700);
-    let _ = tail::run_jobs(cfg, log, spool, settle, *started + settle, &|| false);
-    None
 }
 
 fn total_redactions(planned: &[Planned]) -> crate::redact::Counts {

@@ -34,7 +34,7 @@ pub enum Command {
     Backfill(cmd::backfill::Opts),
     /// The tail sender the hook starts on Stop and SessionEnd (`flush` does its work for a person).
     #[command(name = "send-tails", hide = true)]
-    SendTails,
+    SendTails(crate::tail::sender::Opts),
 }
 
 #[cfg(test)]
@@ -56,7 +56,7 @@ mod tests {
     #[test]
     fn the_hook_starts_the_sender_by_a_name_it_parses() -> Result<(), clap::Error> {
         let cli = Cli::try_parse_from(["hookline-hook", crate::tail::sender::SUBCOMMAND])?;
-        assert!(matches!(cli.command, Some(Command::SendTails)));
+        assert!(matches!(cli.command, Some(Command::SendTails(_))));
         let help = Cli::command().render_help().to_string();
         assert!(!help.contains("send-tails"), "hidden: {help}");
         Ok(())

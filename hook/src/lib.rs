@@ -90,7 +90,7 @@ use signals::Signals;
 pub fn run(cli: Cli, started: Instant, signals: &Signals) -> ExitCode {
     if !matches!(
         cli.command,
-        None | Some(Command::Capture | Command::SendTails)
+        None | Some(Command::Capture | Command::SendTails(_))
     ) {
         signals.release();
     }
@@ -107,8 +107,8 @@ pub fn run(cli: Cli, started: Instant, signals: &Signals) -> ExitCode {
         Some(Command::Uninstall(o)) => cmd::uninstall::run(&o),
         Some(Command::Doctor(o)) => cmd::doctor::run(&o, &cfg),
         Some(Command::Backfill(o)) => cmd::backfill::run(&o, &cfg, &log),
-        Some(Command::SendTails) => {
-            tail::sender::run(&cfg, &log, signals);
+        Some(Command::SendTails(o)) => {
+            tail::sender::run(&o, &cfg, &log, signals);
             Ok(())
         }
     };

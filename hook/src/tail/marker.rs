@@ -61,13 +61,25 @@ pub fn lock_path(state_dir: &Path) -> PathBuf {
     state_dir.join("tails.lock")
 }
 
-/// Writes the marker durably (fsync, rename, fsync of the folder).
-pub fn write(state_dir: &Path, tmp_dir: &Path, m: &Marker) -> Result<PathBuf, TailError> {
+/// Writes the marker whole (rename); with `durable`, fsynced (file, then
+/// folder), else the caller has [`crate::fsutil::sync_file`] do it.
+pub fn write(
+    state_dir: &Path,
+    tmp_dir: &Path,
+    m: &Marker,
+    durable: bool,
+) -> Result<PathBuf, TailError> {
     let dir = dir(state_dir);
     let path = dir.join(format!("{}.json", m.parent_request_id));
     let bytes = serde_json::to_vec(m).map_err(TailError::Encode)?;
     crate::fsutil::create_private_dir(&dir)
-        .and_then(|()| crate::fsutil::write_atomic(&path, &bytes, tmp_dir))
+        .and_then(|()| {
+            if durable {
+                crate::fsutil::write_atomic(&path, &bytes, tmp_dir)
+            } else {
+                crate::fsutil::write_replace(&path, &bytes, tmp_dir)
+            }
+        })
         .map_err(|source| TailError::WriteMarker {
             path: path.clone(),
             source,
@@ -150,8 +162,8 @@ mod tests {
         fs::create_dir_all(&tmp)?;
         let second = Marker::new(&uuid::Uuid::now_v7().to_string(), 1, "{}".into());
         let first = Marker::new("01938f0e-8c6e-7d2a-9a51-0f4c2b1e7a10", 1, "{}".into());
-        write(&state, &tmp, &second)?;
-        let path = write(&state, &tmp, &first)?;
+        write(&state, &tmp, &second, true)?;
+        let path = write(&state, &tmp, &first, false)?;
         let listed = files(&state)?;
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0], path);

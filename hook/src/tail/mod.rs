@@ -215,12 +215,19 @@ fn process(
     Ok((parts.len(), entries, grew))
 }
 
-/// Writes the tail job of an event just spooled as `parent` (part 0).
-pub fn write_job(spool: &Spool, input: &Input, parent: &str) -> Result<PathBuf, TailError> {
+/// Writes the tail job of an event just spooled as `parent` (part 0);
+/// without `durable`, the sender makes it durable ([`sender::spawn`]).
+pub fn write_job(
+    spool: &Spool,
+    input: &Input,
+    parent: &str,
+    durable: bool,
+) -> Result<PathBuf, TailError> {
     let event = String::from_utf8_lossy(input.raw()).into_owned();
     marker::write(
         &spool.state_dir(),
         &spool.tmp_dir(),
         &Marker::new(parent, 1, event),
+        durable,
     )
 }

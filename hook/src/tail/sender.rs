@@ -7,7 +7,7 @@
 //! like the hook, with `process: "tail-sender"` and each job's
 //! `request_id`, `session_id` and `event_type`.
 
-use std::process::Stdio;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -30,16 +30,30 @@ const LOCK_WAIT: Duration = Duration::from_secs(40);
 /// Time for the jobs and the sending, once the lock is taken.
 const BUDGET: Duration = Duration::from_secs(30);
 
+/// The sender's arguments.
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    /// Files the hook wrote without fsync, made durable first thing.
+    #[arg(long, value_name = "PATH")]
+    pub sync: Vec<PathBuf>,
+}
+
 /// Starts a sender, detached from the hook: in its own process group (the
 /// signal Claude Code sends the hook's group does not reach it), with
 /// stdin, stdout and stderr on /dev/null (no pipe of Claude Code's is kept
-/// open), in the same environment. Returns its pid.
+/// open), in the same environment. It makes `sync` durable (fsync) before
+/// anything else. Returns its pid.
 #[cfg(unix)]
-pub fn spawn() -> Result<u32, TailError> {
+pub fn spawn(sync: &[PathBuf]) -> Result<u32, TailError> {
     use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
     let exe = std::env::current_exe().map_err(TailError::Spawn)?;
-    let child = std::process::Command::new(exe)
-        .arg(SUBCOMMAND)
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg(SUBCOMMAND);
+    for p in sync {
+        cmd.arg("--sync").arg(p);
+    }
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -47,6 +61,50 @@ pub fn spawn() -> Result<u32, TailError> {
         .spawn()
         .map_err(TailError::Spawn)?;
     Ok(child.id())
+}
+
+/// The job written, the sender that does it: its pid, or `None` when this
+/// process is to send (the sender could not start: the next hook starts
+/// one for the job; not on unix: the job is done here, within the hook's
+/// 1.5 s before Claude Code's SIGKILL, as the hook always did).
+#[cfg(unix)]
+pub fn start(
+    _cfg: &Config,
+    log: &Logger,
+    _spool: &Spool,
+    _started: Instant,
+    unsynced: &[std::path::PathBuf],
+) -> Option<u32> {
+    match spawn(unsynced) {
+        Ok(pid) => Some(pid),
+        Err(e) => {
+            log.error("cannot start the tail sender", &[err_chain(&e)]);
+            sync_now(unsynced, log);
+            None
+        }
+    }
+}
+
+/// What no sender makes durable, the hook does.
+pub fn sync_now(unsynced: &[std::path::PathBuf], log: &Logger) {
+    for p in unsynced {
+        if let Err(e) = crate::fsutil::sync_file(p) {
+            log.error("cannot make a spooled file durable", &[err_chain(&e)]);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn start(
+    cfg: &Config,
+    log: &Logger,
+    spool: &Spool,
+    started: Instant,
+    _unsynced: &[std::path::PathBuf],
+) -> Option<u32> {
+    let settle = std::time::Duration::from_millis(700);
+    let _ = super::run_jobs(cfg, log, spool, settle, started + settle, &|| false);
+    None
 }
 
 /// For the hook of any other event: starts a sender if a job older than
@@ -58,7 +116,7 @@ pub fn spawn_for_leftovers(state_dir: &std::path::Path, log: &Logger) {
     if !marker::any_older_than(state_dir, LEFTOVER_AGE) || marker::busy(state_dir) {
         return;
     }
-    match spawn() {
+    match spawn(&[]) {
         Ok(pid) => log.info(
             "transcript tails left by a sender that did not finish; a sender is started",
             &[("tail_sender_pid", json!(pid))],
@@ -69,9 +127,17 @@ pub fn spawn_for_leftovers(state_dir: &std::path::Path, log: &Logger) {
 
 /// The sender's work (the `send-tails` subcommand). A signal lets the job
 /// at hand finish and stops the rest (the next sender does it).
-pub fn run(cfg: &Config, log: &Logger, signals: &Signals) {
+pub fn run(opts: &Opts, cfg: &Config, log: &Logger, signals: &Signals) {
     let started = Instant::now();
     log.set("process", "tail-sender");
+    for p in &opts.sync {
+        if let Err(e) = crate::fsutil::sync_file(p) {
+            log.error(
+                "cannot make a spooled file durable",
+                &[("path", json!(p)), err_chain(&e)],
+            );
+        }
+    }
     let state_dir = cfg.spool_dir.join("state");
     if !marker::dir(&state_dir).is_dir() {
         return;
