@@ -35,6 +35,15 @@ impl std::fmt::Display for InputError {
     }
 }
 
+impl std::error::Error for InputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InputError::Read(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// The fields of the event the hook itself reads; everything else is
 /// carried unread. Values are kept loose so an odd type is the server's
 /// call, not a reason to drop the event.
@@ -126,6 +135,11 @@ impl Input {
 
     pub fn len(&self) -> usize {
         self.raw.len()
+    }
+
+    /// The event's JSON as it is spooled (masked once [`Input::redact`] ran).
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
     }
 
     pub fn is_empty(&self) -> bool {

@@ -3,6 +3,11 @@
 //! durably, then send what is due within the deadline. Every problem is
 //! logged; nothing is printed; the caller exits 0.
 //!
+//! Stop and SessionEnd end a turn, and Claude Code waits for the hooks
+//! still running then: the hook spools the event alone, leaves its
+//! transcript and the sending to a detached sender ([`crate::tail`]) and
+//! exits (on unix; elsewhere it does the same work itself, then sends).
+//!
 //! After a termination signal ([`Signals`]) the hook still spools its event
 //! and tries to send it, but it does not wait for the drain lock, send the
 //! backlog or read again the subagent files it follows: those wait for the
@@ -11,23 +16,20 @@
 use std::io::Read;
 use std::time::Instant;
 
-use chrono::Utc;
-use hookline_core::meta::{ClientInfo, HooklineMeta, META_VERSION};
 use serde_json::json;
 
 use crate::body::Input;
-use crate::breaker::Breaker;
 use crate::config::Config;
-use crate::drain::{self, AfterSignal, Mode};
-use crate::identity::{self, Identity};
-use crate::log::{Logger, err_field};
-use crate::net::{CLIENT_NAME, Client, Outcome};
-use crate::redact::Redactor;
+use crate::drain::{self, AfterSignal, Attempt, Mode};
+use crate::identity;
+use crate::log::{Logger, err_chain, err_field};
+use crate::net::{Client, Outcome};
 use crate::settings::hooks;
 use crate::signals::Signals;
 use crate::split::{self, Planned};
 use crate::spool::{EntryName, Spool};
-use crate::{heartbeat, lock, transcript};
+use crate::stamp::{self, redactor};
+use crate::{heartbeat, tail, transcript};
 
 /// Runs the hook. `started` is when the process started: the deadline
 /// (`timeout_ms`) counts from there. `signals` says whether a termination
@@ -63,7 +65,7 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
     let client = Client::new(cfg);
     let state_dir = cfg.spool_dir.join("state");
     let spool = Spool::open(&cfg.spool_dir);
-    let mut meta = new_meta(&request_id, identity::lookup(&state_dir));
+    let mut meta = stamp::meta(&request_id, identity::lookup(&state_dir));
     meta.heartbeat = heartbeat::due(&state_dir, input.peek.event_name(), meta.captured_at);
     let spool = match spool {
         Ok(s) => s,
@@ -79,29 +81,45 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
             return;
         }
     };
-    let mut collected =
-        transcript::collect(&input.peek, cfg, &state_dir, log, !signals.is_caught());
+    // Stop and SessionEnd: the transcript is read after the hook ([`tail`]).
+    let ends_turn = transcript::tail_may_follow(&input.peek);
+    let mut collected = if ends_turn {
+        None
+    } else {
+        transcript::collect(&input.peek, cfg, &state_dir, log, !signals.is_caught())
+    };
     if let (Some(r), Some(c)) = (&redactor, collected.as_mut()) {
         let started = Instant::now();
-        for line in c.files.iter_mut().flat_map(|f| f.delta.lines.iter_mut()) {
-            r.redact_value(&mut line.value, &mut line.redactions);
-        }
+        c.mask(r);
         redact_time += started.elapsed();
     }
     let redact_us = u64::try_from(redact_time.as_micros()).unwrap_or(u64::MAX);
     let files = collected.as_ref().map_or(&[][..], |c| c.files.as_slice());
     let (heartbeat, captured_at) = (meta.heartbeat, meta.captured_at);
     let mut mint = || uuid::Uuid::now_v7().to_string();
-    let mut planned = match split::bodies(&input, meta, files, cfg.body_limit, &mut mint) {
+    let planned = match split::bodies(&input, meta, files, cfg.body_limit, &mut mint) {
         Ok(p) => p,
         Err(e) => {
             log.error("cannot build the request body", &[err_field(&e)]);
             return;
         }
     };
+    // At the end of a turn even the fsyncs (2-8 ms each on a busy disk)
+    // are left to the sender: it makes these files durable first thing,
+    // before anything is sent.
+    let deferred = ends_turn && cfg!(unix);
+    let mut unsynced = Vec::new();
     let mut all_spooled = true;
     for p in &planned {
-        if let Err(e) = spool.write_pending(&EntryName::new(&p.request_id, &session), &p.body) {
+        let name = EntryName::new(&p.request_id, &session);
+        let written = if deferred {
+            spool
+                .write_pending_unsynced(&name, &p.body)
+                .map(|path| unsynced.push(path))
+        } else {
+            spool.write_pending(&name, &p.body)
+        };
+        if let Err(e) = written {
             log.error(
                 "cannot write to the spool; sending without it",
                 &[
@@ -129,18 +147,34 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
             &[err_field(&e)],
         );
     }
-    // Stop or SessionEnd: the tail of the transcript may be written now,
-    // and no later event may read it.
-    if all_spooled
-        && let Some(first) = planned.first().map(|p| p.request_id.clone())
-        && transcript::tail_may_follow(&input.peek)
-    {
-        let index = u32::try_from(planned.len()).unwrap_or(u32::MAX);
-        let late = late_tail(
-            cfg, log, &input, &state_dir, &spool, &session, &first, index,
+    // Stop or SessionEnd: the job for the transcript, and a sender for it.
+    let job = (all_spooled && ends_turn)
+        .then(|| planned.first())
+        .flatten()
+        .and_then(
+            |p| match tail::write_job(&spool, &input, &p.request_id, !deferred) {
+                Ok(path) => {
+                    unsynced.extend(deferred.then(|| path.clone()));
+                    Some(path)
+                }
+                Err(e) => {
+                    log.error(
+                        "cannot write the tail job; a later event reads the transcript",
+                        &[err_chain(&e)],
+                    );
+                    None
+                }
+            },
         );
-        planned.extend(late);
-    }
+    let sender = match job {
+        Some(_) => tail::sender::start(cfg, log, &spool, started, &unsynced),
+        None => {
+            tail::sender::sync_now(&unsynced, log);
+            #[cfg(unix)]
+            tail::sender::spawn_for_leftovers(&state_dir, log);
+            None
+        }
+    };
     let summary = [
         ("parts", json!(planned.len())),
         (
@@ -169,51 +203,52 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
         );
         return;
     };
-    if input
+    let inline = input
         .peek
         .event_name()
-        .is_some_and(|e| hooks::RUN_INLINE.contains(&e))
-    {
-        // Claude Code waits for this one: the next event sends it.
+        .is_some_and(|e| hooks::RUN_INLINE.contains(&e));
+    if inline || sender.is_some() {
+        // Claude Code waits for this one (the next event sends it), or the
+        // sender sends it: not this process.
         let mut fields = fields();
+        let message = match sender {
+            Some(pid) => {
+                fields.push(("tail_sender_pid", json!(pid)));
+                "event captured; the tail sender reads the transcript and sends"
+            }
+            None => "event spooled; sent with the next event (Claude Code runs this event inline)",
+        };
         fields.push(("ms", json!(started.elapsed().as_millis() as u64)));
-        log.info(
-            "event spooled; sent with the next event (Claude Code runs this event inline)",
-            &fields,
-        );
+        log.info(message, &fields);
         return;
     }
     // While the circuit is open, do not even wait for the lock; after a
     // signal, do not wait for it either (its holder or the next hook sends
     // the event).
     let own: Vec<String> = planned.iter().map(|p| p.request_id.clone()).collect();
+    let opts = drain::Options {
+        mode: Mode::Due,
+        deadline: Some(deadline),
+        request_timeout: cfg.timeout,
+        ignore_breaker: false,
+        after_signal: Some(AfterSignal { signals, own: &own }),
+    };
     let give_up = || signals.is_caught();
-    let (report, stopped) = match Breaker::load(&state_dir).filter(|b| b.blocks(Utc::now())) {
-        Some(b) => (None, format!("circuit open until {}", b.next_probe_at)),
-        None => match lock::acquire_unless(&state_dir.join("drain.lock"), Some(deadline), &give_up)
-        {
-            Ok(Some(_held)) => {
-                let opts = drain::Options {
-                    mode: Mode::Due,
-                    deadline: Some(deadline),
-                    request_timeout: cfg.timeout,
-                    ignore_breaker: false,
-                    after_signal: Some(AfterSignal { signals, own: &own }),
-                };
-                let r = drain::drain(&spool, &client, cfg, log, opts);
-                let stopped = r.stopped.clone().unwrap_or_default();
-                (Some(r), stopped)
-            }
-            Ok(None) if signals.is_caught() => (
-                None,
-                "signalled while another hook was sending: left to it or the next hook".to_owned(),
-            ),
-            Ok(None) => (None, "another hook is sending".to_owned()),
-            Err(e) => {
-                log.error("cannot take the drain lock", &[err_field(&e)]);
-                (None, "no lock".to_owned())
-            }
-        },
+    let (report, stopped) = match drain::attempt(&spool, &client, cfg, log, opts, &give_up) {
+        Attempt::Drained(r) => {
+            let stopped = r.stopped.clone().unwrap_or_default();
+            (Some(r), stopped)
+        }
+        Attempt::CircuitOpen(at) => (None, format!("circuit open until {at}")),
+        Attempt::Busy if signals.is_caught() => (
+            None,
+            "signalled while another hook was sending: left to it or the next hook".to_owned(),
+        ),
+        Attempt::Busy => (None, "another hook is sending".to_owned()),
+        Attempt::NoLock(e) => {
+            log.error("cannot take the drain lock", &[err_field(&e)]);
+            (None, "no lock".to_owned())
+        }
     };
     let mut fields = fields();
     fields.extend([
@@ -224,111 +259,12 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
     log.info("event captured", &fields);
 }
 
-/// Waits for the transcript to stop growing (bounded), reads what it
-/// gained since this event was spooled, and spools it as a continuation
-/// part of the event (`parent`). `None` when nothing was added.
-#[allow(clippy::too_many_arguments)]
-fn late_tail(
-    cfg: &Config,
-    log: &Logger,
-    input: &Input,
-    state_dir: &std::path::Path,
-    spool: &Spool,
-    session: &str,
-    parent: &str,
-    index: u32,
-) -> Option<Planned> {
-    let started = Instant::now();
-    // Leave time to send before the SIGKILL that follows SIGTERM by 1.5 s.
-    transcript::settle(&input.peek, started + std::time::Duration::from_millis(700));
-    let mut c = transcript::collect(&input.peek, cfg, state_dir, log, false)?;
-    if c.entry_count() == 0 {
-        return None;
-    }
-    if let Some(r) = redactor(cfg, log) {
-        for line in c.files.iter_mut().flat_map(|f| f.delta.lines.iter_mut()) {
-            r.redact_value(&mut line.value, &mut line.redactions);
-        }
-    }
-    let meta = new_meta(
-        &uuid::Uuid::now_v7().to_string(),
-        identity::lookup(state_dir),
-    );
-    let part = match split::late_part(input, meta, &c.files, cfg.body_limit, parent, index) {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            log.info(
-                "transcript tail too large for one part; read on a later event",
-                &[],
-            );
-            return None;
-        }
-        Err(e) => {
-            log.error("cannot build the request body", &[err_field(&e)]);
-            return None;
-        }
-    };
-    if let Err(e) = spool.write_pending(&EntryName::new(&part.request_id, session), &part.body) {
-        log.error(
-            "cannot write to the spool; the tail waits for a later event",
-            &[err_field(&e)],
-        );
-        return None;
-    }
-    let entries = c.entry_count();
-    if let Err(e) = c.commit() {
-        log.error(
-            "cannot save the transcript offsets (lines will be sent again)",
-            &[err_field(&e)],
-        );
-    }
-    log.info(
-        "transcript tail written after the event was read; spooled as a continuation part",
-        &[
-            ("transcript_entries", json!(entries)),
-            ("ms", json!(started.elapsed().as_millis() as u64)),
-        ],
-    );
-    Some(part)
-}
-
 fn total_redactions(planned: &[Planned]) -> crate::redact::Counts {
     let mut all = crate::redact::Counts::new();
     for p in planned {
         crate::redact::add(&mut all, &p.redactions);
     }
     all
-}
-
-/// The rule set, compiled once for this event; `None` when redaction is off.
-pub(crate) fn redactor(cfg: &Config, log: &Logger) -> Option<Redactor> {
-    if cfg.redaction.enabled == Some(false) {
-        return None;
-    }
-    let (r, problems) = Redactor::new(&cfg.redaction);
-    for p in problems {
-        log.warn("configuration problem", &[("problem", p.into())]);
-    }
-    Some(r)
-}
-
-fn new_meta(request_id: &str, who: Identity) -> HooklineMeta {
-    HooklineMeta {
-        v: META_VERSION,
-        request_id: request_id.to_owned(),
-        captured_at: Utc::now(),
-        client: ClientInfo {
-            name: CLIENT_NAME.into(),
-            version: hookline_core::VERSION.into(),
-        },
-        host: who.host,
-        user: who.user,
-        git_email: who.git_email,
-        heartbeat: false,
-        part: None,
-        transcript: Vec::new(),
-        redactions: Default::default(),
-    }
 }
 
 /// Last resort when the spool cannot be written: one direct send.

@@ -32,6 +32,9 @@ pub enum Command {
     Doctor(cmd::doctor::Opts),
     /// Send Claude Code's transcripts on disk (what the hooks missed); reruns add nothing.
     Backfill(cmd::backfill::Opts),
+    /// The tail sender the hook starts on Stop and SessionEnd (`flush` does its work for a person).
+    #[command(name = "send-tails", hide = true)]
+    SendTails(crate::tail::sender::Opts),
 }
 
 #[cfg(test)]
@@ -47,6 +50,15 @@ mod tests {
     #[test]
     fn no_arguments_is_the_hook() -> Result<(), clap::Error> {
         assert!(Cli::try_parse_from(["hookline-hook"])?.command.is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn the_hook_starts_the_sender_by_a_name_it_parses() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from(["hookline-hook", crate::tail::sender::SUBCOMMAND])?;
+        assert!(matches!(cli.command, Some(Command::SendTails(_))));
+        let help = Cli::command().render_help().to_string();
+        assert!(!help.contains("send-tails"), "hidden: {help}");
         Ok(())
     }
 }

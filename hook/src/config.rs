@@ -171,6 +171,12 @@ impl Config {
         }
     }
 
+    /// The longest wait for one answer when no hook deadline applies
+    /// (`flush`, the tail sender): at least a second, whatever the hook's.
+    pub fn unhurried_timeout(&self) -> Duration {
+        self.timeout.max(Duration::from_secs(1))
+    }
+
     /// `POST` target of hook events.
     pub fn events_url(&self) -> Option<String> {
         self.url.as_ref().map(|u| format!("{u}/v1/events"))

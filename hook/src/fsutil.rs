@@ -63,6 +63,17 @@ fn write_via_tmp(path: &Path, bytes: &[u8], tmp_dir: &Path, durable: bool) -> io
     result
 }
 
+/// Makes a file [`write_replace`] wrote durable: fsync of the file, then of
+/// its folder (a file gone meanwhile is fine: it was sent and removed).
+pub fn sync_file(path: &Path) -> io::Result<()> {
+    match File::open(path) {
+        Ok(f) => f.sync_all()?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
 /// fsync of a folder, so a rename in it survives a crash (no-op off Unix).
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]

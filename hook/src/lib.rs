@@ -3,9 +3,10 @@
 //! The Claude Code hook client. Claude Code runs `hookline-hook` (no
 //! arguments) on every hook event with the event JSON on stdin; it spools
 //! the event durably before any network I/O, sends what is due within a
-//! short deadline, never prints to stdout and always exits 0. People run
-//! its subcommands (`flush`, `status`, `install`, `uninstall`, `doctor`,
-//! `backfill`).
+//! short deadline, never prints to stdout and always exits 0; on Stop and
+//! SessionEnd it leaves the transcript and the sending to a detached sender
+//! ([`tail`]). People run its subcommands (`flush`, `status`, `install`,
+//! `uninstall`, `doctor`, `backfill`).
 //! docs/hook.md is the user's guide; docs/wire-format.md the body it sends.
 //!
 //! # Layout
@@ -22,7 +23,11 @@
 //! - [`spool`]: the on-disk queue (`pending/`, `failed/`, `tmp/`, `state/`),
 //!   entry names and retry state ([`spool::entry`]), the retry schedule
 //!   ([`spool::schedule`]).
-//! - [`drain`]: sending spooled entries in order, one process at a time.
+//! - [`drain`]: sending spooled entries in order, one process at a time;
+//!   [`drain::attempt`] for a process with other work (breaker, lock wait).
+//! - [`tail`]: the transcript of Stop and SessionEnd, read after the hook
+//!   exited: the jobs on disk ([`tail::marker`]) and the detached sender
+//!   (`send-tails`, [`tail::sender`]).
 //! - [`breaker`]: the circuit breaker that keeps a dead server from costing
 //!   a deadline per event.
 //! - [`net`]: HTTP (ureq, rustls) and what each answer means.
@@ -31,6 +36,7 @@
 //!   locations.
 //! - [`log`]: the JSON-lines log file with size rotation.
 //! - [`redact`]: masking secrets before anything is spooled.
+//! - [`stamp`]: a request's `hookline` object and its redactor.
 //! - [`identity`]: host, OS user, git e-mail (cached).
 //! - [`heartbeat`]: which events carry the heartbeat (SessionStart, hourly).
 //! - [`fsutil`]: private folders, atomic durable writes.
@@ -64,7 +70,9 @@ pub mod settings;
 pub mod signals;
 pub mod split;
 pub mod spool;
+pub mod stamp;
 pub mod stdin;
+pub mod tail;
 pub mod transcript;
 pub mod truncate;
 
@@ -80,7 +88,10 @@ use signals::Signals;
 /// success; a person's command returns failure when it failed. `signals`
 /// were caught since `main` started; only the hook keeps catching them.
 pub fn run(cli: Cli, started: Instant, signals: &Signals) -> ExitCode {
-    if !matches!(cli.command, None | Some(Command::Capture)) {
+    if !matches!(
+        cli.command,
+        None | Some(Command::Capture | Command::SendTails(_))
+    ) {
         signals.release();
     }
     let cfg = Config::load();
@@ -96,6 +107,10 @@ pub fn run(cli: Cli, started: Instant, signals: &Signals) -> ExitCode {
         Some(Command::Uninstall(o)) => cmd::uninstall::run(&o),
         Some(Command::Doctor(o)) => cmd::doctor::run(&o, &cfg),
         Some(Command::Backfill(o)) => cmd::backfill::run(&o, &cfg, &log),
+        Some(Command::SendTails(o)) => {
+            tail::sender::run(&o, &cfg, &log, signals);
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -78,6 +78,11 @@ impl Logger {
             .insert(key.to_owned(), value.into());
     }
 
+    /// Drops a field [`Logger::set`] added.
+    pub fn unset(&self, key: &str) {
+        self.context.borrow_mut().remove(key);
+    }
+
     pub fn error(&self, message: &str, fields: &[(&str, Value)]) {
         self.log(Level::Error, message, fields);
     }
@@ -150,6 +155,18 @@ impl Logger {
 /// Short form of an error chain for a log field.
 pub fn err_field(e: &dyn std::fmt::Display) -> (&'static str, Value) {
     ("error", Value::String(e.to_string()))
+}
+
+/// An error and its sources, `outer: inner: …`, as the `error` field.
+pub fn err_chain(e: &dyn std::error::Error) -> (&'static str, Value) {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    ("error", Value::String(text))
 }
 
 #[cfg(test)]

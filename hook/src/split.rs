@@ -2,7 +2,9 @@
 //! the body limit. Usually one body; when the delta is too large, part 0
 //! carries the event and what fits, and continuation parts (with
 //! `part.parent_request_id`) carry the rest, each part's chunks covering
-//! contiguous byte ranges of their file.
+//! contiguous byte ranges of their file. The transcript read after an event
+//! was spooled (Stop and SessionEnd, [`crate::tail`]) becomes continuation
+//! parts of it the same way ([`continuations`]).
 
 use hookline_core::meta::{HooklineMeta, Part, TranscriptChunk};
 use serde_json::Value;
@@ -38,7 +40,7 @@ pub fn bodies(
     limit: usize,
     mint: &mut dyn FnMut() -> String,
 ) -> Result<Vec<Planned>, serde_json::Error> {
-    let entries: usize = files.iter().map(|f| f.delta.lines.len()).sum();
+    let entries = entry_count(files);
     meta.redactions = input.redactions.clone();
     for l in files.iter().flat_map(|f| &f.delta.lines) {
         redact::add(&mut meta.redactions, &l.redactions);
@@ -60,6 +62,46 @@ pub fn bodies(
             redactions: meta.redactions,
         }]);
     }
+    split(input, meta, files, limit, None, mint)
+}
+
+/// Continuation parts of an event already spooled (`parent`, whose parts
+/// so far are `0..index`): the transcript lines read after it was spooled,
+/// in as many parts as the body limit needs, numbered from `index`. `meta`
+/// is the first one's (its request id); `mint` gives the others'. Empty
+/// when there is no entry to send.
+pub fn continuations(
+    input: &Input,
+    meta: HooklineMeta,
+    files: &[FileDelta],
+    limit: usize,
+    parent: &str,
+    index: u32,
+    mint: &mut dyn FnMut() -> String,
+) -> Result<Vec<Planned>, serde_json::Error> {
+    if entry_count(files) == 0 {
+        return Ok(Vec::new());
+    }
+    split(input, meta, files, limit, Some((parent, index)), mint)
+}
+
+fn entry_count(files: &[FileDelta]) -> usize {
+    files.iter().map(|f| f.delta.lines.len()).sum()
+}
+
+/// Packs the lines into parts under `limit`. `after`: `None` when the first
+/// part is the event itself (part 0); `Some((parent, index))` when every
+/// part is a continuation of `parent`, the first numbered `index`.
+fn split(
+    input: &Input,
+    mut meta: HooklineMeta,
+    files: &[FileDelta],
+    limit: usize,
+    after: Option<(&str, u32)>,
+    mint: &mut dyn FnMut() -> String,
+) -> Result<Vec<Planned>, serde_json::Error> {
+    let first_index = after.map_or(0, |(_, i)| i);
+    let parent = after.map_or_else(|| meta.request_id.clone(), |(p, _)| p.to_owned());
     // Upper bounds of what each part costs besides its entries.
     let worst_part = |parent: Option<String>| Part {
         index: u32::MAX,
@@ -68,10 +110,14 @@ pub fn bodies(
     };
     meta.transcript.clear();
     meta.redactions.clear();
-    meta.part = Some(worst_part(None));
-    let base0 = input.with_meta(&meta)?.len();
-    meta.part = Some(worst_part(Some(meta.request_id.clone())));
+    meta.part = Some(worst_part(Some(parent.clone())));
     let base_n = input.continuation_with_meta(&meta)?.len();
+    let base0 = if after.is_none() {
+        meta.part = Some(worst_part(None));
+        input.with_meta(&meta)?.len()
+    } else {
+        base_n
+    };
     let overhead: Vec<usize> = files
         .iter()
         .map(|f| {
@@ -90,8 +136,12 @@ pub fn bodies(
             let new_slice = parts[cur].last().is_none_or(|s| s.file != fi);
             let extra = if new_slice { overhead[fi] } else { 0 };
             if used + extra + size > limit {
-                parts.push(Vec::new());
-                used = base_n;
+                // Part 0 may carry the event alone; a continuation part
+                // always carries an entry.
+                if !parts[cur].is_empty() || (cur == 0 && after.is_none()) {
+                    parts.push(Vec::new());
+                    used = base_n;
+                }
                 let room = limit.saturating_sub(used + overhead[fi] + 1);
                 crate::truncate::fit(&mut value, room);
             }
@@ -121,19 +171,25 @@ pub fn bodies(
     let last_part_of: Vec<Option<usize>> = (0..files.len())
         .map(|fi| parts.iter().rposition(|p| p.iter().any(|s| s.file == fi)))
         .collect();
-    let count = u32::try_from(parts.len()).unwrap_or(u32::MAX);
-    let parent = meta.request_id.clone();
+    let count = u32::try_from(parts.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(first_index);
     let mut out = Vec::with_capacity(parts.len());
     for (pi, slices) in parts.into_iter().enumerate() {
+        let index = u32::try_from(pi)
+            .unwrap_or(u32::MAX)
+            .saturating_add(first_index);
         let mut m = meta.clone();
-        m.request_id = if pi == 0 { parent.clone() } else { mint() };
+        if pi > 0 {
+            m.request_id = mint();
+        }
         m.part = Some(Part {
-            index: u32::try_from(pi).unwrap_or(u32::MAX),
+            index,
             count,
-            parent_request_id: (pi > 0).then(|| parent.clone()),
+            parent_request_id: (index > 0).then(|| parent.clone()),
         });
         let entries = slices.iter().map(|s| s.values.len()).sum();
-        m.redactions = if pi == 0 {
+        m.redactions = if index == 0 {
             input.redactions.clone()
         } else {
             Counts::new()
@@ -155,7 +211,7 @@ pub fn bodies(
                 chunk(f, s.values, start, end)
             })
             .collect();
-        let body = if pi == 0 {
+        let body = if index == 0 {
             input.with_meta(&m)?
         } else {
             input.continuation_with_meta(&m)?
@@ -168,48 +224,6 @@ pub fn bodies(
         });
     }
     Ok(out)
-}
-
-/// A continuation part of an event already spooled (`parent`, which had
-/// `index` parts): the transcript lines read after it was spooled (the
-/// tail Claude Code wrote while the hook ran). `None` when it would not fit
-/// the body limit (the lines are then read on a later event).
-pub fn late_part(
-    input: &Input,
-    mut meta: HooklineMeta,
-    files: &[FileDelta],
-    limit: usize,
-    parent: &str,
-    index: u32,
-) -> Result<Option<Planned>, serde_json::Error> {
-    let entries: usize = files.iter().map(|f| f.delta.lines.len()).sum();
-    meta.redactions = Counts::new();
-    for l in files.iter().flat_map(|f| &f.delta.lines) {
-        redact::add(&mut meta.redactions, &l.redactions);
-    }
-    meta.part = Some(Part {
-        index,
-        count: index.saturating_add(1),
-        parent_request_id: Some(parent.to_owned()),
-    });
-    meta.transcript = chunks(
-        files,
-        files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| one_slice(i, f))
-            .collect(),
-    );
-    let body = input.continuation_with_meta(&meta)?;
-    if body.len() > limit {
-        return Ok(None);
-    }
-    Ok(Some(Planned {
-        request_id: meta.request_id,
-        body,
-        entries,
-        redactions: meta.redactions,
-    }))
 }
 
 fn one_slice(file: usize, f: &FileDelta) -> Slice {

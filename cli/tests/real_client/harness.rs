@@ -59,6 +59,9 @@ pub struct Run {
     /// The fake API's log: one object per request.
     pub requests: Vec<Value>,
     pub took: Duration,
+    /// When the harness saw the process exit (wall clock, to set against
+    /// the debug log's timestamps; polled every 5 ms).
+    pub ended_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One fresh HOME and working directory Claude Code runs in.
@@ -195,9 +198,10 @@ pub fn claude(
             let _ = child.wait();
             anyhow::bail!("claude {prompt:?} {args:?} ran for over 90 s (killed)");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     };
     let took = started.elapsed();
+    let ended_at = chrono::Utc::now();
     let stdout = out
         .join()
         .map_err(|_| anyhow::anyhow!("stdout reader panicked"))?;
@@ -235,6 +239,7 @@ pub fn claude(
         debug,
         requests,
         took,
+        ended_at,
     })
 }
 
@@ -376,6 +381,25 @@ impl Hooked {
                     .count()
             })
             .unwrap_or(0)
+    }
+
+    /// Waits until `hookline-hook status` shows no tail job and no tail
+    /// sender at work (what Stop and SessionEnd left to their detached
+    /// senders is spooled and sent), `limit` at most.
+    pub fn wait_for_tail_senders(&self, limit: Duration) -> anyhow::Result<()> {
+        let t = Instant::now();
+        loop {
+            let out = self.hook(&["status", "--json"])?;
+            let s: Value = serde_json::from_slice(&out.stdout)?;
+            if s["tail_jobs"] == 0 && s["tail_sender_running"] == false {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                t.elapsed() < limit,
+                "tail senders not done after {limit:?}: {s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The hook's own log (`hook.log` in its default state dir).

@@ -9,6 +9,7 @@
 
 mod checks;
 mod cost;
+mod end_of_turn;
 mod harness;
 mod truth;
 
@@ -190,7 +191,9 @@ fn outage() -> Vec<Step> {
 /// scripts/test): version, scenario, checks passed/total, failed checks,
 /// the test's time, Claude Code's time with and without hookline, the
 /// hooks Claude Code cancelled, the entries left in the spool for the next
-/// hook (sent by the final flush).
+/// hook (sent by the final flush), the end of turn of the step hookline
+/// lengthened most (`end_of_turn`).
+#[allow(clippy::too_many_arguments)]
 fn report(
     version: &str,
     scenario: &str,
@@ -199,6 +202,7 @@ fn report(
     claude: (Duration, Duration),
     cancelled: usize,
     left_in_spool: usize,
+    end_of_turn: &str,
 ) {
     let passed = results.iter().filter(|(_, b)| b.is_empty()).count();
     let failed: Vec<&str> = results
@@ -207,7 +211,7 @@ fn report(
         .map(|(n, _)| *n)
         .collect();
     let line = format!(
-        "{version}\t{scenario}\t{passed}/{}\t{}\t{:.1}s\tclaude {:.1}s with hookline, {:.1}s without\t{cancelled} hook(s) cancelled\t{left_in_spool} left in the spool for the next hook\n",
+        "{version}\t{scenario}\t{passed}/{}\t{}\t{:.1}s\tclaude {:.1}s with hookline, {:.1}s without\t{cancelled} hook(s) cancelled\t{left_in_spool} left in the spool for the next hook\t{end_of_turn}\n",
         results.len(),
         if failed.is_empty() {
             "-".into()
@@ -282,8 +286,10 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
     // hook; the user's next session would send it, here `hookline-hook
     // flush` does (a lost event is in neither place, and the checks below
     // still fail on it). How many waited is reported. Let the last async
-    // hooks finish first (Claude Code has exited; they have at most 1.5 s).
+    // hooks finish first (Claude Code has exited; they have at most 1.5 s),
+    // and the tail senders of Stop and SessionEnd.
     std::thread::sleep(Duration::from_millis(1500));
+    hooked.wait_for_tail_senders(Duration::from_secs(40))?;
     let left_in_spool = hooked.spooled();
     let out = hooked.hook(&["flush"])?;
     anyhow::ensure!(
@@ -369,6 +375,10 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
         ),
         ("same-as-bare", checks::same_as_bare(&pairs)),
         ("no-wait", no_wait),
+        (
+            "end-of-turn",
+            end_of_turn::check(&pairs, &hooked.hook_log()),
+        ),
     ];
     results.push(("script-followed", script_followed(&steps, &hooked_runs)));
     if matches!(outage, Outage::None) {
@@ -389,6 +399,7 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
         (total(&hooked_runs), total(&bare_runs)),
         not_cancelled.len(),
         left_in_spool,
+        &end_of_turn::summary(&pairs, &hooked.hook_log()),
     );
     if std::env::var_os("REAL_CLIENT_KEEP").is_some() {
         eprintln!("real-client: kept {}", dir.keep().display());

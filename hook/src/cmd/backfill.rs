@@ -114,7 +114,7 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
     };
     let who = crate::identity::lookup(&cfg.spool_dir.join("state"));
     // The same masking as live capture: nothing leaves unredacted.
-    let redactor = crate::capture::redactor(cfg, log);
+    let redactor = crate::stamp::redactor(cfg, log);
     let mut t = Totals::default();
     let mut progress = Progress::new();
     for (i, s) in sessions.iter().enumerate() {

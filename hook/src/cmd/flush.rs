@@ -1,5 +1,7 @@
 //! `hookline-hook flush`: send spooled events now, even while the circuit
-//! breaker is open (the server is probed first).
+//! breaker is open (the server is probed first). The transcript tails
+//! Stop and SessionEnd left to read (their sender did not finish) are read
+//! and spooled first.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +12,7 @@ use crate::drain::{self, Mode};
 use crate::log::Logger;
 use crate::net::Client;
 use crate::spool::{Area, Spool};
+use crate::tail;
 
 #[derive(Debug, Args)]
 pub struct Opts {
@@ -29,6 +32,8 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
         .ok_or("no URL configured: set HOOKLINE_URL or run `hookline-hook install --url ...`")?;
     let spool = Spool::open(&cfg.spool_dir)
         .map_err(|e| format!("cannot open the spool {}: {e}", cfg.spool_dir.display()))?;
+    let deadline = opts.budget.map(|s| Instant::now() + Duration::from_secs(s));
+    tails(cfg, log, &spool, deadline)?;
     let lock_path = spool.state_dir().join("drain.lock");
     let _held = crate::lock::acquire(&lock_path, Some(Instant::now() + Duration::from_secs(30)))
         .map_err(|e| format!("cannot take {}: {e}", lock_path.display()))?
@@ -53,9 +58,9 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
         } else {
             Mode::Due
         },
-        deadline: opts.budget.map(|s| Instant::now() + Duration::from_secs(s)),
-        // A person waits: at least a second per answer, whatever the hook's deadline.
-        request_timeout: cfg.timeout.max(Duration::from_secs(1)),
+        deadline,
+        // A person waits: at least a second per answer.
+        request_timeout: cfg.unhurried_timeout(),
         ignore_breaker: true,
         after_signal: None,
     };
@@ -80,4 +85,31 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
         Some(why) if r.sent == 0 && left > 0 => Err(format!("nothing could be sent: {why}")),
         _ => Ok(()),
     }
+}
+
+/// Does the tail jobs waiting (the lock taken, then released before the
+/// drain), and says so when there were any.
+fn tails(
+    cfg: &Config,
+    log: &Logger,
+    spool: &Spool,
+    deadline: Option<Instant>,
+) -> Result<(), String> {
+    let state = spool.state_dir();
+    if tail::marker::files(&state).map_or(true, |f| f.is_empty()) {
+        return Ok(());
+    }
+    let lock_path = tail::marker::lock_path(&state);
+    let _held = crate::lock::acquire(&lock_path, Some(Instant::now() + Duration::from_secs(30)))
+        .map_err(|e| format!("cannot take {}: {e}", lock_path.display()))?
+        .ok_or("another process has been reading transcript tails for 30 s; try again")?;
+    let until = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(600));
+    let d = tail::run_jobs(cfg, log, spool, tail::SETTLE_FOR, until, &|| false);
+    if d.jobs > 0 {
+        println!(
+            "read {} transcript tails left by Stop or SessionEnd: {} entries in {} parts",
+            d.jobs, d.entries, d.parts
+        );
+    }
+    Ok(())
 }

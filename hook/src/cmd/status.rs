@@ -6,22 +6,15 @@ use serde_json::json;
 
 use crate::breaker::Breaker;
 use crate::config::Config;
+use crate::spool::entry::minted_at;
 use crate::spool::{Area, Spool};
+use crate::tail;
 
 #[derive(Debug, Args)]
 pub struct Opts {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Time a UUID v7 request id was minted.
-fn minted_at(request_id: &str) -> Option<DateTime<Utc>> {
-    let (secs, nanos) = uuid::Uuid::try_parse(request_id)
-        .ok()?
-        .get_timestamp()?
-        .to_unix();
-    DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
 }
 
 fn age(t: DateTime<Utc>) -> String {
@@ -71,11 +64,19 @@ pub fn run(opts: &Opts, cfg: &Config) -> Result<(), String> {
             )
         });
     let breaker = Breaker::load(&spool.state_dir());
+    // Stop and SessionEnd transcripts still to read, and whether a sender
+    // (or `flush`) is at it.
+    let tails = tail::marker::files(&spool.state_dir()).map_err(|e| e.to_string())?;
+    let oldest_tail = tails
+        .first()
+        .and_then(|p| p.file_stem()?.to_str().and_then(minted_at));
+    let sender_running = tail::marker::busy(&spool.state_dir());
     if opts.json {
         let v = json!({
             "spool_dir": cfg.spool_dir, "log_file": cfg.log_file, "config_file": cfg.config_path,
             "url": cfg.url, "pending": pending.len(), "due": due, "waiting_for_server": waiting, "failed": failed.len(),
             "oldest_pending_at": oldest, "breaker": breaker,
+            "tail_jobs": tails.len(), "oldest_tail_job_at": oldest_tail, "tail_sender_running": sender_running,
             "last_error": last_error.as_ref().map(|(at, e)| json!({"at": at, "error": e})),
         });
         println!(
@@ -97,6 +98,21 @@ pub fn run(opts: &Opts, cfg: &Config) -> Result<(), String> {
         pending.len()
     );
     println!("failed:     {}", failed.len());
+    let oldest_tail = oldest_tail
+        .map(|t| format!(", oldest {} old", age(t)))
+        .unwrap_or_default();
+    let running = if sender_running {
+        "a sender is at work"
+    } else {
+        "no sender at work: the next hook or `flush` reads them"
+    };
+    match tails.len() {
+        0 if sender_running => println!("tails:      none left (a sender is sending)"),
+        0 => println!("tails:      none"),
+        n => println!(
+            "tails:      {n} transcripts of Stop or SessionEnd to read ({running}{oldest_tail})"
+        ),
+    }
     match &breaker {
         None => println!("circuit:    closed"),
         Some(b) if b.blocks(now) => println!(

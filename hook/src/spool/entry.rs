@@ -59,6 +59,15 @@ impl EntryName {
     }
 }
 
+/// The time a UUID v7 request id was minted.
+pub fn minted_at(request_id: &str) -> Option<DateTime<Utc>> {
+    let (secs, nanos) = uuid::Uuid::try_parse(request_id)
+        .ok()?
+        .get_timestamp()?
+        .to_unix();
+    DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+}
+
 /// FNV-1a 64 of the session id, as 16 hex digits.
 pub fn session_key(session_id: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

@@ -76,6 +76,15 @@ impl Spool {
         fsutil::write_atomic(&path, body, &self.tmp_dir())
     }
 
+    /// Writes a new pending entry whole (rename) but without the fsyncs:
+    /// the caller has it made durable ([`fsutil::sync_file`] on the path
+    /// returned) before it is sent.
+    pub fn write_pending_unsynced(&self, name: &EntryName, body: &[u8]) -> io::Result<PathBuf> {
+        let path = self.dir(Area::Pending).join(name.body_file());
+        fsutil::write_replace(&path, body, &self.tmp_dir())?;
+        Ok(path)
+    }
+
     /// The entries of `area`, oldest (smallest request id) first.
     pub fn list(&self, area: Area) -> io::Result<Vec<Listed>> {
         let mut bodies = Vec::new();

@@ -62,6 +62,13 @@ impl Collected {
         self.files.iter().map(|f| f.delta.lines.len()).sum()
     }
 
+    /// Masks the secrets in every line read (before anything is spooled).
+    pub fn mask(&mut self, r: &crate::redact::Redactor) {
+        for line in self.files.iter_mut().flat_map(|f| f.delta.lines.iter_mut()) {
+            r.redact_value(&mut line.value, &mut line.redactions);
+        }
+    }
+
     /// Moves the offsets past what was read.
     pub fn commit(mut self) -> std::io::Result<()> {
         for f in &self.files {
@@ -195,38 +202,31 @@ pub fn collect(
     Some(Collected { files, cursor })
 }
 
-/// How often, and how long at most, Stop and SessionEnd watch the
-/// transcript once their event is spooled.
+/// How often the transcript is looked at while it settles, and how many
+/// looks in a row without growth take it as complete (400 ms).
 const SETTLE_POLL: Duration = Duration::from_millis(40);
-const SETTLE_MAX: Duration = Duration::from_millis(600);
-/// Polls in a row without growth after which the transcript is taken as
-/// complete.
-const SETTLE_QUIET: u32 = 4;
+const SETTLE_QUIET: u32 = 10;
 
 /// Whether the tail of the session's transcript may still be written once
 /// this event is spooled, with no later event of the session to read it:
 /// Stop and SessionEnd (Claude Code 2.1.197 in print mode writes the last
 /// reply as it exits, some 80 ms after Stop started, and may fire no
-/// SessionEnd). Stop runs as an async hook: Claude Code does not wait.
+/// SessionEnd). The hook leaves their transcript to [`crate::tail`].
 pub fn tail_may_follow(peek: &Peek) -> bool {
     matches!(peek.event_name(), Some("SessionEnd" | "Stop"))
 }
 
 /// Waits until the session's transcript has not grown for [`SETTLE_QUIET`]
-/// polls of [`SETTLE_POLL`], at most [`SETTLE_MAX`] and not past `until`.
-/// Returns whether it grew meanwhile.
+/// polls of [`SETTLE_POLL`], and not past `until`. Returns whether it grew
+/// meanwhile.
 pub fn settle(peek: &Peek, until: Instant) -> bool {
     let Some(path) = peek.transcript_path() else {
         return false;
     };
     let full = crate::paths::expand_tilde(path);
     let len = || std::fs::metadata(&full).map_or(0, |m| m.len());
-    let started = Instant::now();
     let (first, mut last, mut quiet) = (len(), len(), 0);
-    while quiet < SETTLE_QUIET
-        && started.elapsed() < SETTLE_MAX
-        && Instant::now() + SETTLE_POLL < until
-    {
+    while quiet < SETTLE_QUIET && Instant::now() + SETTLE_POLL < until {
         std::thread::sleep(SETTLE_POLL);
         let now = len();
         quiet = if now == last { quiet + 1 } else { 0 };

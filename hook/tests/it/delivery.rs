@@ -106,8 +106,9 @@ fn the_first_success_after_an_outage_drains_the_backlog_in_order() -> TestResult
         .to_std()
         .unwrap_or_default();
     std::thread::sleep(wait + Duration::from_millis(50));
-    // The next hook probes the server, finds it up, and sends everything.
-    sb.hook(&event(
+    // The next hook probes the server, finds it up, and sends everything
+    // (Stop: its tail sender does).
+    sb.hook_settled(&event(
         "sess-a",
         "Stop",
         json!({"last_assistant_message": "done"}),
@@ -193,7 +194,7 @@ fn recorded_payloads_are_sent_byte_for_byte_with_hookline_added() -> TestResult 
     ] {
         let raw = crate::helpers::fixture(name);
         assert!(!raw.is_empty(), "fixture {name}");
-        sb.hook(&raw)?;
+        sb.hook_settled(&raw)?;
         let got = server.events().pop().ok_or("nothing received")?;
         let mut sent: serde_json::Value = serde_json::from_slice(&raw)?;
         let meta = got

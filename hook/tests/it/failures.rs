@@ -79,7 +79,7 @@ fn a_503_keeps_the_entry_on_the_retry_schedule_until_the_fifth_retry_fails() -> 
         r#"{"error":{"code":"unavailable","message":"queue down"}}"#.into(),
     ));
     let sb = Sandbox::new(Some(&server.url()))?;
-    sb.hook(&event(
+    sb.hook_settled(&event(
         "sess-2",
         "Stop",
         json!({"last_assistant_message": "x"}),

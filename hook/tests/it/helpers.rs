@@ -106,6 +106,38 @@ impl Sandbox {
         Ok(out)
     }
 
+    /// Runs [`Sandbox::hook`], then waits until what it left to the tail
+    /// sender is done ([`Sandbox::settled`]): Stop and SessionEnd leave their
+    /// transcript and the sending to a detached process.
+    pub fn hook_settled(&self, stdin: &[u8]) -> Result<Out, Box<dyn std::error::Error>> {
+        let out = self.hook(stdin)?;
+        self.settled()?;
+        Ok(out)
+    }
+
+    /// `hookline-hook status --json`.
+    pub fn status(&self) -> Result<Value, Box<dyn std::error::Error>> {
+        let out = self.run(&["status", "--json"], b"")?;
+        Ok(serde_json::from_str(&out.stdout)?)
+    }
+
+    /// Waits (10 s at most, else an error) until `status` shows no tail
+    /// job and no tail sender at work: every transcript Stop and SessionEnd
+    /// left is spooled, and sent if it could be.
+    pub fn settled(&self) -> Result<(), Box<dyn std::error::Error>> {
+        let t = Instant::now();
+        loop {
+            let s = self.status()?;
+            if s["tail_jobs"] == 0 && s["tail_sender_running"] == false {
+                return Ok(());
+            }
+            if t.elapsed() > Duration::from_secs(10) {
+                return Err(format!("tail jobs not done after 10 s: {s}").into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn spool(&self) -> PathBuf {
         self.root().join("spool")
     }
@@ -134,6 +166,15 @@ impl Sandbox {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.root().join("log/hook.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Sandbox {
+    /// A tail sender still at work is let finish before the folder goes.
+    fn drop(&mut self) {
+        if self.spool().join("state/tails").is_dir() {
+            let _ = self.settled();
+        }
     }
 }
 

@@ -27,7 +27,7 @@ fn every_event_carries_the_user_and_host() -> TestResult {
     let mut sb = Sandbox::new(Some(&server.url()))?;
     sb.set("USER", "alice");
     for name in ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"] {
-        sb.hook(&event("s-id-1", name, serde_json::json!({"prompt": "p"})))?;
+        sb.hook_settled(&event("s-id-1", name, serde_json::json!({"prompt": "p"})))?;
         let meta = last_meta(&server)?;
         assert_eq!(meta["user"], "alice", "{name}");
         let host = meta["host"].as_str().unwrap_or_default();
@@ -39,7 +39,7 @@ fn every_event_carries_the_user_and_host() -> TestResult {
     // Without USER, LOGNAME is the user.
     sb.unset("USER");
     sb.set("LOGNAME", "bob");
-    sb.hook(&event("s-id-1", "Stop", serde_json::json!({})))?;
+    sb.hook_settled(&event("s-id-1", "Stop", serde_json::json!({})))?;
     assert_eq!(last_meta(&server)?["user"], "bob");
     Ok(())
 }
@@ -50,7 +50,7 @@ fn the_heartbeat_rides_on_session_start_and_at_most_hourly() -> TestResult {
     let mut sb = Sandbox::new(Some(&server.url()))?;
     sb.set("USER", "alice");
     let beat = |name: &str| -> Result<bool, Box<dyn std::error::Error>> {
-        sb.hook(&event("s-id-2", name, serde_json::json!({"prompt": "p"})))?;
+        sb.hook_settled(&event("s-id-2", name, serde_json::json!({"prompt": "p"})))?;
         Ok(last_meta(&server)?["heartbeat"] == true)
     };
     assert!(

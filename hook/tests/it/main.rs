@@ -6,9 +6,12 @@ mod failures;
 mod helpers;
 mod identity;
 mod install;
+mod lines;
 mod redaction;
 mod robustness;
 mod server;
 #[cfg(unix)]
 mod signals;
+#[cfg(unix)]
+mod tail;
 mod transcript;

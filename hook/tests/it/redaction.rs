@@ -102,6 +102,9 @@ fn spooled(sb: &Sandbox) -> Result<Vec<(String, Value)>, Box<dyn std::error::Err
     Ok(out)
 }
 
+/// Nothing unmasked reaches the disk: not the spool, not the tail job the
+/// Stop hook leaves its sender (read here while the test holds the
+/// sender's lock), not the transcript part the sender spools.
 #[test]
 fn secrets_in_the_event_and_its_transcript_never_reach_the_spool() -> TestResult {
     let sb = Sandbox::new(None)?;
@@ -117,14 +120,29 @@ fn secrets_in_the_event_and_its_transcript_never_reach_the_spool() -> TestResult
             "tool_input": {"command": format!("aws s3 ls # {AWS}"), "password": PW},
             "tool_response": {"stdout": format!("db password={PW}")}}),
     ))?;
+    let lock = std::fs::File::create(sb.spool().join("state/tails.lock"))?;
+    lock.lock()?;
     sb.hook(&event(
         "s-red",
         "Stop",
-        json!({"transcript_path": transcript, "last_assistant_message": "done"}),
+        json!({"transcript_path": transcript, "last_assistant_message": format!("done, key {AWS}")}),
     ))?;
+    let jobs: Vec<String> = std::fs::read_dir(sb.spool().join("state/tails"))?
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .collect();
+    assert_eq!(jobs.len(), 1, "the tail job, waiting for the lock");
+    let job: Value = serde_json::from_str(&jobs[0])?;
+    assert!(
+        job["event"]
+            .as_str()
+            .is_some_and(|e| e.contains("done, key [REDACTED:aws_access_key]")),
+        "{job}"
+    );
+    drop(lock);
+    sb.settled()?;
     let bodies = spooled(&sb)?;
-    assert_eq!(bodies.len(), 2);
-    for (text, _) in &bodies {
+    assert_eq!(bodies.len(), 3, "PostToolUse, Stop, Stop's transcript");
+    for text in jobs.iter().chain(bodies.iter().map(|(t, _)| t)) {
         for secret in [AWS, GH, PW] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
@@ -140,14 +158,19 @@ fn secrets_in_the_event_and_its_transcript_never_reach_the_spool() -> TestResult
         json!({"aws_access_key": 1, "password_pair": 1, "secret_field": 1})
     );
     let stop = &bodies[1].1;
+    assert_eq!(
+        stop["last_assistant_message"],
+        "done, key [REDACTED:aws_access_key]"
+    );
+    assert_eq!(stop["hookline"]["redactions"], json!({"aws_access_key": 1}));
+    let part = &bodies[2].1;
     let content =
-        &stop["hookline"]["transcript"][0]["entries"][0]["message"]["content"][0]["content"];
+        &part["hookline"]["transcript"][0]["entries"][0]["message"]["content"][0]["content"];
     assert_eq!(
         content,
         "     1→GITHUB_TOKEN=[REDACTED:github_token]\n     2→NODE_ENV=production\n"
     );
-    assert_eq!(stop["hookline"]["redactions"], json!({"github_token": 1}));
-    assert_eq!(stop["last_assistant_message"], "done");
+    assert_eq!(part["hookline"]["redactions"], json!({"github_token": 1}));
     Ok(())
 }
 

@@ -137,6 +137,7 @@ fn a_caller_that_never_closes_stdin_does_not_make_the_hook_hang() -> TestResult 
     };
     drop(stdin);
     assert_eq!(status.code(), Some(0));
+    sb.settled()?;
     assert_eq!(server.accepted_ids().len(), 1);
     Ok(())
 }

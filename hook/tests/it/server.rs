@@ -19,6 +19,9 @@ pub enum Mode {
     Status(u16, String),
     /// Accept TCP, read the request, never answer.
     BlackHole,
+    /// Accept TCP, read the request, and answer once the mode is another
+    /// (as that one says; 60 s at most).
+    Hold,
 }
 
 #[derive(Clone, Debug)]
@@ -43,6 +46,8 @@ struct Inner {
     mode: Mode,
     requests: Vec<Request>,
     held: Vec<TcpStream>,
+    /// Requests waiting for the end of [`Mode::Hold`].
+    holding: usize,
 }
 
 pub struct TestServer {
@@ -64,6 +69,7 @@ impl TestServer {
             mode: Mode::Accept,
             requests: Vec::new(),
             held: Vec::new(),
+            holding: 0,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (i, s) = (inner.clone(), stop.clone());
@@ -104,6 +110,11 @@ impl TestServer {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Requests held now ([`Mode::Hold`]).
+    pub fn holding(&self) -> usize {
+        self.inner.lock().map(|g| g.holding).unwrap_or(0)
     }
 
     /// Request ids of accepted events, in arrival order.
@@ -154,7 +165,22 @@ fn serve(conn: TcpStream, inner: &Mutex<Inner>) -> io::Result<()> {
         .unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
-    let mode = inner.lock().map(|g| g.mode.clone()).unwrap_or(Mode::Accept);
+    let current = || inner.lock().map(|g| g.mode.clone()).unwrap_or(Mode::Accept);
+    let mut mode = current();
+    if matches!(mode, Mode::Hold) {
+        let count = |d: isize| {
+            if let Ok(mut g) = inner.lock() {
+                g.holding = g.holding.saturating_add_signed(d);
+            }
+        };
+        count(1);
+        let t = std::time::Instant::now();
+        while matches!(mode, Mode::Hold) && t.elapsed() < std::time::Duration::from_secs(60) {
+            thread::sleep(std::time::Duration::from_millis(5));
+            mode = current();
+        }
+        count(-1);
+    }
     let (status, answer) = match (&mode, path.as_str()) {
         (Mode::BlackHole, _) => {
             if let Ok(mut g) = inner.lock() {
@@ -171,6 +197,7 @@ fn serve(conn: TcpStream, inner: &Mutex<Inner>) -> io::Result<()> {
             )
         }
         (Mode::Status(s, b), _) => (*s, b.clone()),
+        (Mode::Hold, _) => (503, "held too long".to_owned()),
     };
     if let Ok(mut g) = inner.lock() {
         let body = serde_json::from_slice(&body).unwrap_or(Value::Null);

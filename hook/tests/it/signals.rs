@@ -98,11 +98,13 @@ fn signalled_before_the_spool_write(
 fn a_signal_before_the_event_is_spooled_does_not_lose_it() -> TestResult {
     let server = TestServer::start()?;
     let sb = Sandbox::new(Some(&server.url()))?;
-    for (i, sig) in ["TERM", "HUP", "INT"].into_iter().enumerate() {
+    // Stop leaves the sending to its tail sender, PostToolUse sends itself.
+    let names = ["Stop", "PostToolUse", "Stop"];
+    for (i, (sig, name)) in ["TERM", "HUP", "INT"].into_iter().zip(names).enumerate() {
         let session = format!("sess-sig-{sig}");
         let status = signalled_before_the_spool_write(
             &sb,
-            &event(&session, "Stop", json!({"last_assistant_message": "done"})),
+            &event(&session, name, json!({"last_assistant_message": "done"})),
             sig,
         )?;
         assert_eq!(
@@ -110,6 +112,7 @@ fn a_signal_before_the_event_is_spooled_does_not_lose_it() -> TestResult {
             (Some(0), None),
             "SIG{sig}: the hook finishes its work and exits 0"
         );
+        sb.settled()?;
         let got = server.events();
         assert_eq!(got.len(), i + 1, "SIG{sig}: the event is sent");
         assert_eq!(session_of(&got[i].body), session);
@@ -137,7 +140,7 @@ fn after_a_signal_only_the_event_itself_is_sent_and_sessions_keep_their_order() 
 
     let status = signalled_before_the_spool_write(
         &sb,
-        &event("sess-new", "Stop", json!({"last_assistant_message": "a"})),
+        &event("sess-new", "PostToolUse", json!({"tool_name": "Read"})),
         "TERM",
     )?;
     assert_eq!(status.code(), Some(0));
@@ -148,7 +151,7 @@ fn after_a_signal_only_the_event_itself_is_sent_and_sessions_keep_their_order() 
 
     let status = signalled_before_the_spool_write(
         &sb,
-        &event("sess-same", "Stop", json!({"last_assistant_message": "b"})),
+        &event("sess-same", "PostToolUse", json!({"tool_name": "Read"})),
         "TERM",
     )?;
     assert_eq!(status.code(), Some(0));
@@ -168,13 +171,13 @@ fn after_a_signal_only_the_event_itself_is_sent_and_sessions_keep_their_order() 
         .filter(|r| session_of(&r.body) == "sess-same")
         .map(|r| r.body["hook_event_name"].as_str().unwrap_or("").to_owned())
         .collect();
-    assert_eq!(same, ["Notification", "Stop"]);
+    assert_eq!(same, ["Notification", "PostToolUse"]);
     Ok(())
 }
 
-/// After a signal the session's transcript is still read (Stop may be the
-/// session's last transcript event), but the subagent files earlier
-/// SubagentStops named are left for the next event.
+/// After a signal the session's transcript is still read, but the subagent
+/// files earlier SubagentStops named are left for the next event (here a
+/// Stop, whose tail sender reads them).
 #[test]
 fn after_a_signal_the_transcript_is_read_and_followed_subagent_files_wait() -> TestResult {
     let server = TestServer::start()?;
@@ -198,12 +201,16 @@ fn after_a_signal_the_transcript_is_read_and_followed_subagent_files_wait() -> T
     ))?;
     add(&main, "m2")?;
     add(&agent, "a2")?;
-    let stop = event(session, "Stop", json!({"transcript_path": main}));
+    let prompt = event(
+        session,
+        "UserPromptSubmit",
+        json!({"transcript_path": main, "prompt": "next"}),
+    );
     assert_eq!(
-        signalled_before_the_spool_write(&sb, &stop, "TERM")?.code(),
+        signalled_before_the_spool_write(&sb, &prompt, "TERM")?.code(),
         Some(0)
     );
-    sb.hook(&stop)?;
+    sb.hook_settled(&event(session, "Stop", json!({"transcript_path": main})))?;
     let chunks: Vec<Vec<String>> = server
         .events()
         .iter()
@@ -214,13 +221,14 @@ fn after_a_signal_the_transcript_is_read_and_followed_subagent_files_wait() -> T
                 .flatten()
                 .flat_map(|c| c["entries"].as_array().cloned().unwrap_or_default())
                 .map(|e| e["uuid"].as_str().unwrap_or("?").to_owned())
-                .collect()
+                .collect::<Vec<String>>()
         })
+        .filter(|c| !c.is_empty())
         .collect();
     assert_eq!(
         chunks,
         [vec!["m1", "a1"], vec!["m2"], vec!["a2"]],
-        "SubagentStop, the signalled Stop, the next Stop"
+        "SubagentStop, the signalled UserPromptSubmit, the next Stop"
     );
     Ok(())
 }
@@ -236,7 +244,7 @@ fn a_signal_during_the_send_keeps_the_event_and_the_deadline() -> TestResult {
     let t = Instant::now();
     let mut child = spawn(&sb, &[])?;
     if let Some(mut i) = child.stdin.take() {
-        i.write_all(&event("sess-send", "Stop", json!({})))?;
+        i.write_all(&event("sess-send", "Notification", json!({})))?;
     }
     std::thread::sleep(Duration::from_millis(300));
     kill(&child, "TERM")?;

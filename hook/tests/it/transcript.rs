@@ -1,64 +1,18 @@
 //! Transcript capture: each entry is sent once, across Stops, outages, a
 //! half-written last line, subagents and bodies too large for one request.
+//! Stop and SessionEnd send their event alone (part 0) and leave the
+//! transcript to the tail sender, which sends it as continuation parts.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::{Value, json};
 
 use crate::helpers::{Sandbox, TestResult, event};
+use crate::lines::{
+    accepted_entries, append, chunks_of, entry_uuids, fixture_lines, last_with_parts, stop, uuids,
+};
 use crate::server::{Mode, TestServer};
-
-fn fixture_lines() -> Result<Vec<String>, std::io::Error> {
-    let p =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/transcripts/stop-turn.jsonl");
-    Ok(std::fs::read_to_string(p)?
-        .lines()
-        .map(|l| format!("{l}\n"))
-        .collect())
-}
-
-fn append(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?
-        .write_all(text.as_bytes())
-}
-
-fn stop(session: &str, transcript: &Path) -> Vec<u8> {
-    event(
-        session,
-        "Stop",
-        json!({"transcript_path": transcript, "stop_hook_active": false, "last_assistant_message": "done"}),
-    )
-}
-
-/// uuid → how many accepted requests carried it.
-fn accepted_entries(server: &TestServer) -> HashMap<String, usize> {
-    let mut seen = HashMap::new();
-    for r in server.events().iter().filter(|r| r.status == 202) {
-        for chunk in r.body["hookline"]["transcript"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            for e in chunk["entries"].as_array().into_iter().flatten() {
-                *seen
-                    .entry(e["uuid"].as_str().unwrap_or("?").to_owned())
-                    .or_insert(0) += 1;
-            }
-        }
-    }
-    seen
-}
-
-fn uuids(line: &str) -> String {
-    serde_json::from_str::<Value>(line)
-        .map(|v| v["uuid"].as_str().unwrap_or("?").to_owned())
-        .unwrap_or_default()
-}
 
 #[test]
 fn deltas_across_stops_and_an_outage_send_each_entry_once() -> TestResult {
@@ -70,9 +24,16 @@ fn deltas_across_stops_and_an_outage_send_each_entry_once() -> TestResult {
     let (head, tail) = lines[2].split_at(40);
     append(&t, &format!("{}{}{head}", lines[0], lines[1]))?;
 
-    sb.hook(&stop("sess-t", &t))?;
-    let first = server.events().pop().ok_or("no request")?;
-    let chunk = &first.body["hookline"]["transcript"][0];
+    sb.hook_settled(&stop("sess-t", &t))?;
+    let (first, parts) = last_with_parts(&server, "Stop")?;
+    assert!(
+        first.body["hookline"].get("transcript").is_none(),
+        "the event alone: {}",
+        first.body
+    );
+    assert_eq!(parts.len(), 1, "one continuation part");
+    assert_eq!(parts[0].body["hookline"]["part"]["index"], 1);
+    let chunk = &chunks_of(&parts)[0];
     assert_eq!(chunk["source"], "main");
     assert_eq!(chunk["start_offset"], 0);
     assert_eq!(
@@ -87,20 +48,14 @@ fn deltas_across_stops_and_an_outage_send_each_entry_once() -> TestResult {
     );
 
     append(&t, &format!("{tail}{}", lines[3]))?;
-    sb.hook(&stop("sess-t", &t))?;
-    let second = server.events().pop().ok_or("no request")?;
-    let got: Vec<&str> = second.body["hookline"]["transcript"][0]["entries"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["uuid"].as_str())
-        .collect();
-    assert_eq!(got, [uuids(&lines[2]), uuids(&lines[3])]);
+    sb.hook_settled(&stop("sess-t", &t))?;
+    let (_, parts) = last_with_parts(&server, "Stop")?;
+    assert_eq!(entry_uuids(&parts), [uuids(&lines[2]), uuids(&lines[3])]);
 
-    sb.hook(&stop("sess-t", &t))?;
-    let third = server.events().pop().ok_or("no request")?;
+    sb.hook_settled(&stop("sess-t", &t))?;
+    let (third, parts) = last_with_parts(&server, "Stop")?;
     assert!(
-        third.body["hookline"].get("transcript").is_none(),
+        third.body["hookline"].get("transcript").is_none() && parts.is_empty(),
         "nothing new, nothing attached"
     );
 
@@ -113,12 +68,16 @@ fn deltas_across_stops_and_an_outage_send_each_entry_once() -> TestResult {
         json!({"transcript_path": t, "prompt": "next"}),
     ))?;
     append(&t, &lines[5])?;
-    sb.hook(&event(
+    sb.hook_settled(&event(
         "sess-t",
         "SessionEnd",
         json!({"transcript_path": t, "reason": "other"}),
     ))?;
-    assert_eq!(sb.pending().len(), 2);
+    assert_eq!(
+        sb.pending().len(),
+        3,
+        "UserPromptSubmit, SessionEnd and its transcript part"
+    );
     server.set_mode(Mode::Accept);
     sb.run(&["flush", "--all"], b"")?;
     assert!(sb.pending().is_empty());
@@ -165,98 +124,6 @@ fn subagent_stop_attaches_the_subagents_transcript() -> TestResult {
     assert_eq!(chunks[1]["source"], "agent");
     assert_eq!(chunks[1]["agent_id"], "ag1");
     assert_eq!(chunks[1]["entries"].as_array().map(Vec::len), Some(2));
-    Ok(())
-}
-
-#[test]
-fn a_delta_over_the_body_limit_is_split_into_parts_that_cover_it_once() -> TestResult {
-    let server = TestServer::start()?;
-    let mut sb = Sandbox::new(Some(&server.url()))?;
-    sb.set("HOOKLINE_BODY_LIMIT", "4096");
-    let t = sb.root().join("big.jsonl");
-    let mut text = String::new();
-    for i in 0..31 {
-        let size = if i == 15 { 20_000 } else { 400 };
-        let line = json!({"type": "assistant", "uuid": format!("u{i:02}"), "timestamp": "2026-11-29T03:40:03.000Z",
-            "message": {"role": "assistant", "content": [{"type": "text", "text": "x".repeat(size)}]}});
-        text.push_str(&format!("{line}\n"));
-    }
-    append(&t, &text)?;
-    sb.hook(&stop("sess-big", &t))?;
-
-    let mut parts = server.events();
-    assert!(parts.len() > 3, "split into {} parts", parts.len());
-    parts.sort_by_key(|r| r.body["hookline"]["part"]["index"].as_u64());
-    let count = parts.len() as u64;
-    let parent = parts[0].request_id();
-    let mut next_start = 0;
-    for (i, r) in parts.iter().enumerate() {
-        let len: usize = r
-            .headers
-            .get("content-length")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(usize::MAX);
-        assert!(len <= 4096, "part {i} is {len} bytes");
-        let parsed = hookline_core::HookEvent::parse(r.body.clone())
-            .map_err(|e| format!("part {i}: {e:?}"))?;
-        assert_eq!(
-            parsed
-                .meta
-                .and_then(|m| m.part)
-                .map(|p| p.is_continuation()),
-            Some(i > 0)
-        );
-        let part = &r.body["hookline"]["part"];
-        assert_eq!(part["index"], i as u64);
-        assert_eq!(part["count"], count);
-        if i == 0 {
-            assert_eq!(
-                r.body["last_assistant_message"], "done",
-                "part 0 carries the event"
-            );
-            assert!(part.get("parent_request_id").is_none());
-        } else {
-            assert_eq!(part["parent_request_id"], parent.as_str());
-            assert!(
-                r.body.get("last_assistant_message").is_none(),
-                "continuations carry entries only"
-            );
-            assert_eq!(r.body["session_id"], "sess-big");
-        }
-        for c in r.body["hookline"]["transcript"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            assert_eq!(c["start_offset"], next_start, "contiguous byte ranges");
-            next_start = c["end_offset"].as_u64().unwrap_or(0);
-        }
-    }
-    assert_eq!(
-        next_start,
-        text.len() as u64,
-        "the ranges cover the whole delta"
-    );
-    let seen = accepted_entries(&server);
-    assert_eq!(seen.len(), 31);
-    assert!(seen.values().all(|n| *n == 1));
-    let big = parts
-        .iter()
-        .flat_map(|r| {
-            r.body["hookline"]["transcript"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .flat_map(|c| c["entries"].as_array().cloned().unwrap_or_default())
-        .find(|e| e["uuid"] == "u15")
-        .ok_or("u15 missing")?;
-    assert_eq!(
-        big["hookline_truncated"]["original_bytes"]
-            .as_u64()
-            .map(|n| n > 20_000),
-        Some(true)
-    );
     Ok(())
 }
 
@@ -310,7 +177,7 @@ fn a_subagent_transcript_written_after_subagent_stop_is_read_on_later_events() -
     append(&agent, &lines[cut..].concat())?;
     sb.hook(&stop(session, &main))?;
     sb.hook(&stop(session, &main))?;
-    sb.hook(&event(
+    sb.hook_settled(&event(
         session,
         "SessionEnd",
         json!({"transcript_path": main, "reason": "other"}),
@@ -329,11 +196,7 @@ fn a_subagent_transcript_written_after_subagent_stop_is_read_on_later_events() -
                 .unwrap_or_default()
         })
         .collect();
-    assert_eq!(
-        tail.len(),
-        1,
-        "the tail comes with the first Stop: {tail:?}"
-    );
+    assert_eq!(tail.len(), 1, "the tail comes with a Stop: {tail:?}");
     assert_eq!(
         (&tail[0]["source"], &tail[0]["agent_id"]),
         (&json!("agent"), &json!("a2898e3"))
@@ -374,7 +237,7 @@ fn a_transcript_not_written_yet_is_no_warning_but_an_unreadable_one_is() -> Test
     );
     // Once there, it is read.
     append(&main, "{\"uuid\":\"u1\",\"type\":\"user\"}\n")?;
-    sb.hook(&stop("sess-first", &main))?;
+    sb.hook_settled(&stop("sess-first", &main))?;
     assert_eq!(accepted_entries(&server).get("u1"), Some(&1));
     // A path that is a folder cannot be read: that is a warning.
     let folder = sb.root().join("a-folder.jsonl");
@@ -383,55 +246,6 @@ fn a_transcript_not_written_yet_is_no_warning_but_an_unreadable_one_is() -> Test
     let warns = log_lines(&sb, "WARN");
     assert_eq!(warns.len(), 1, "{}", sb.log());
     assert_eq!(warns[0]["message"], "cannot read the transcript");
-    Ok(())
-}
-
-/// Claude Code 2.1.197 in print mode writes the last reply as it exits,
-/// after Stop read the transcript (and it may fire no SessionEnd): the
-/// hook of Stop and SessionEnd waits for the transcript
-/// to stop growing and sends the tail as a continuation part of the event.
-#[test]
-fn a_reply_written_while_session_end_runs_is_sent_with_it() -> TestResult {
-    let lines = fixture_lines()?;
-    let server = TestServer::start()?;
-    let sb = Sandbox::new(Some(&server.url()))?;
-    let t = sb.root().join("transcript.jsonl");
-    append(&t, &format!("{}{}", lines[0], lines[1]))?;
-    sb.hook(&stop("sess-e", &t))?;
-    append(&t, &lines[2])?;
-    // Claude Code writes the last reply while the SessionEnd hook runs
-    // (2.1.197 in print mode): no later event of the session reads it.
-    let late = t.clone();
-    let tail = format!("{}{}", lines[3], lines[4]);
-    let writer = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(60));
-        append(&late, &tail)
-    });
-    sb.hook(&event(
-        "sess-e",
-        "SessionEnd",
-        json!({"transcript_path": t, "reason": "other"}),
-    ))?;
-    writer.join().map_err(|_| "writer panicked")??;
-    let late: Vec<Value> = log_lines(&sb, "INFO")
-        .into_iter()
-        .filter(|l| l.to_string().contains("transcript tail written"))
-        .collect();
-    assert_eq!(
-        late.len(),
-        1,
-        "read after SessionEnd was spooled: {}",
-        sb.log()
-    );
-    let seen = accepted_entries(&server);
-    for l in &lines[..5] {
-        assert_eq!(
-            seen.get(&uuids(l)),
-            Some(&1),
-            "entry {} sent once: {seen:?}",
-            uuids(l)
-        );
-    }
     Ok(())
 }
 
@@ -449,20 +263,18 @@ fn a_transcript_without_an_entry_yet_is_sent_from_its_start_with_the_first_entry
     let mode = "{\"type\":\"mode\",\"mode\":\"normal\",\"sessionId\":\"sess-f\"}\n";
     append(&t, mode)?;
 
-    sb.hook(&stop("sess-f", &t))?;
-    let first = server.events().pop().ok_or("no request")?;
+    sb.hook_settled(&stop("sess-f", &t))?;
+    let (_, parts) = last_with_parts(&server, "Stop")?;
     assert!(
-        first.body["hookline"]["transcript"]
-            .as_array()
-            .is_none_or(Vec::is_empty),
-        "a part without an entry is kept back: {}",
-        first.body["hookline"]
+        chunks_of(&parts).is_empty(),
+        "a part without an entry is kept back: {:?}",
+        chunks_of(&parts)
     );
 
     append(&t, &lines[0])?;
-    sb.hook(&stop("sess-f", &t))?;
-    let second = server.events().pop().ok_or("no request")?;
-    let chunk = &second.body["hookline"]["transcript"][0];
+    sb.hook_settled(&stop("sess-f", &t))?;
+    let (_, parts) = last_with_parts(&server, "Stop")?;
+    let chunk = &chunks_of(&parts)[0];
     assert_eq!(chunk["start_offset"], 0, "{chunk}");
     let types: Vec<&str> = chunk["entries"]
         .as_array()

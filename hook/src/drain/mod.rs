@@ -21,6 +21,10 @@
 //!   left for the next hook and holds back its session, so the hook's own
 //!   entry never overtakes an older one of its session.
 
+mod attempt;
+
+pub use attempt::{Attempt, attempt};
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
