@@ -39,6 +39,13 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
     for p in &cfg.problems {
         log.warn("configuration problem", &[("problem", p.as_str().into())]);
     }
+    let (log_file, log_max) = (cfg.log_file.clone(), cfg.log_max_bytes);
+    let stdin = crate::stdin::watched(stdin, signals.clone(), move |sig| {
+        Logger::new(log_file, log_max).warn(
+            "Claude Code ended the hook before it sent the event (nothing on stdin): nothing captured",
+            &[("signal", json!(sig))],
+        );
+    });
     let mut input = match Input::read(stdin) {
         Ok(i) => i,
         Err(e) => {

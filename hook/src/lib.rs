@@ -13,7 +13,8 @@
 //!
 //! - [`cli`]: the command line (clap); no subcommand is the hook.
 //! - [`capture`]: the hook itself: stdin → body → spool → drain.
-//! - [`stdin`]: reading one JSON object, bounded, without waiting for EOF.
+//! - [`stdin`]: reading one JSON object, bounded, without waiting for EOF;
+//!   after a signal, not waiting for an event Claude Code never wrote.
 //! - [`body`]: the event's checks and splicing the `hookline` object into
 //!   Claude Code's JSON without re-serialising it.
 //! - [`transcript`]: which events read transcripts, per-session offsets

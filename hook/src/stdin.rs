@@ -93,6 +93,57 @@ pub fn read_object(mut r: impl Read, max: usize) -> io::Result<Read1> {
     })
 }
 
+/// How long after a termination signal the hook still waits for the first
+/// byte of its event.
+pub const AFTER_SIGNAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// `stdin`, watched: when a termination signal has come and not one byte
+/// arrived within [`AFTER_SIGNAL`] of it, Claude Code ended the hook before
+/// it wrote the event (seen, rarely, when 2.1.332 cancels the async hooks
+/// 20-odd ms after Stop started). There is nothing to capture then, and
+/// the read would block until Claude Code's SIGKILL 1.5 s later, the hook
+/// leaving no trace; instead `gave_up` runs (it logs) and the process
+/// exits 0 at once.
+pub fn watched<R: Read>(
+    stdin: R,
+    signals: crate::signals::Signals,
+    gave_up: impl FnOnce(&'static str) + Send + 'static,
+) -> impl Read {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let got = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&got);
+    std::thread::spawn(move || {
+        let mut since = None;
+        while !seen.load(Ordering::Relaxed) {
+            if let Some(sig) = signals.caught() {
+                let at = *since.get_or_insert_with(std::time::Instant::now);
+                if at.elapsed() >= AFTER_SIGNAL {
+                    gave_up(sig);
+                    std::process::exit(0);
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    });
+    Watched { inner: stdin, got }
+}
+
+struct Watched<R> {
+    inner: R,
+    got: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.got.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -375,14 +375,18 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
         ),
         ("same-as-bare", checks::same_as_bare(&pairs)),
         ("no-wait", no_wait),
-        (
-            "end-of-turn",
-            end_of_turn::check(&pairs, &hooked.hook_log()),
-        ),
     ];
     results.push(("script-followed", script_followed(&steps, &hooked_runs)));
     if matches!(outage, Outage::None) {
         results.push(("hook-log", checks::hook_log(&hooked.hook_log())));
+        // Not while the server hangs or is down: the hooks of the other
+        // events then send until their 1 s deadline, and Claude Code waits
+        // for one still running when the turn ends (a known gap,
+        // docs/hook.md "The end of a turn"); the table shows the figure.
+        results.push((
+            "end-of-turn",
+            end_of_turn::check(&pairs, &hooked.hook_log()),
+        ));
     }
     if name == "subagent" {
         results.push(("subagents", checks::subagents(&truth, &recorded, &store)));

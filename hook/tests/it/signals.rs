@@ -313,3 +313,49 @@ fn a_git_killed_by_a_signal_is_not_cached_as_no_email() -> TestResult {
     assert_eq!(last.body["hookline"]["git_email"], "alice@example.com");
     Ok(())
 }
+
+/// Claude Code can end a hook before it has written the event to the
+/// hook's stdin. The hook then has nothing to capture; it says so in its
+/// log and exits 0 soon after the signal, instead of blocking on stdin
+/// until the SIGKILL 1.5 s later and leaving no trace.
+#[test]
+fn a_signal_before_any_stdin_is_logged_and_the_hook_exits() -> TestResult {
+    let sb = Sandbox::new(None)?;
+    let mut child = spawn(&sb, &[])?;
+    let stdin = child.stdin.take().ok_or("no stdin")?;
+    wait_until_catching(&child);
+    kill(&child, "TERM")?;
+    let (status, took) = wait(&mut child)?;
+    drop(stdin);
+    assert_eq!(status.code(), Some(0), "exit 0 after a signal: {status}");
+    assert!(
+        took < Duration::from_millis(1400),
+        "gone before Claude Code's SIGKILL would come: {took:?}"
+    );
+    let log = sb.log();
+    assert!(
+        log.lines().any(|l| l.contains("\"WARN\"")
+            && l.contains("before it sent the event")
+            && l.contains("SIGTERM")),
+        "a WARN line naming the signal: {log}"
+    );
+    Ok(())
+}
+
+/// While stdin is still open and silent, no signal: the hook waits (the
+/// watch acts only after a signal), and reads the event when it comes.
+#[test]
+fn a_slow_event_without_a_signal_is_still_read() -> TestResult {
+    let sb = Sandbox::new(None)?;
+    let mut child = spawn(&sb, &[])?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    wait_until_catching(&child);
+    std::thread::sleep(Duration::from_millis(400));
+    stdin.write_all(&event("sess-slow", "Notification", json!({"message": "m"})))?;
+    drop(stdin);
+    let (status, _) = wait(&mut child)?;
+    assert_eq!(status.code(), Some(0));
+    let pending = std::fs::read_dir(sb.root().join("spool/pending"))?.count();
+    assert_eq!(pending, 1, "the event spooled");
+    Ok(())
+}
