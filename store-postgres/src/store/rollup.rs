@@ -20,30 +20,6 @@ pub(super) async fn refresh_usage(tx: &mut Tx<'_>, sid: &str) -> Result<(), Stor
     .await
     .map_err(store_error)?;
     sqlx::query!(
-        r#"INSERT INTO usage_hourly
-           SELECT m.session_id, date_trunc('hour', m.created_at), COALESCE(m.model, ''),
-                  COALESCE(m.agent_id, ''),
-                  CASE WHEN COALESCE(m.input_tokens, 0) + COALESCE(m.cache_creation_input_tokens, 0)
-                            + COALESCE(m.cache_read_input_tokens, 0) > 200000 THEN 200000
-                       WHEN COALESCE(m.input_tokens, 0) + COALESCE(m.cache_creation_input_tokens, 0)
-                            + COALESCE(m.cache_read_input_tokens, 0) > 100000 THEN 100000
-                       ELSE 0 END,
-                  count(*), COALESCE(sum(m.input_tokens), 0), COALESCE(sum(m.output_tokens), 0),
-                  COALESCE(sum(m.cache_creation_input_tokens), 0),
-                  COALESCE(sum(m.cache_creation_5m_tokens), 0),
-                  COALESCE(sum(m.cache_creation_1h_tokens), 0),
-                  COALESCE(sum(m.cache_read_input_tokens), 0)
-           FROM messages m
-           WHERE m.session_id IN
-                 (SELECT session_id FROM conversations WHERE session_id = $1 OR parent_session_id = $1)
-             AND m.role = 'assistant' AND m.source = 'transcript'
-           GROUP BY 1, 2, 3, 4, 5"#,
-        sid
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(store_error)?;
-    sqlx::query!(
         r#"DELETE FROM usage_tool_hourly WHERE session_id IN
              (SELECT session_id FROM conversations WHERE session_id = $1 OR parent_session_id = $1)"#,
         sid
@@ -83,6 +59,24 @@ pub(super) async fn refresh_usage(tx: &mut Tx<'_>, sid: &str) -> Result<(), Stor
                        (SELECT session_id FROM conversations WHERE session_id = $1 OR parent_session_id = $1)
                    AND m.role = 'assistant' AND m.source = 'transcript') s
            GROUP BY 1, 2, 3, 4, 5, 6"#,
+        sid
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(store_error)?;
+    // usage_hourly is usage_tool_hourly summed over the tools: the split
+    // gives each message's count and tokens whole to its tools (remainders
+    // to the first), so no second scan of the messages.
+    sqlx::query!(
+        r#"INSERT INTO usage_hourly
+           SELECT session_id, hour, model, agent_id, context_band,
+                  sum(messages), sum(input_tokens), sum(output_tokens),
+                  sum(cache_creation_input_tokens), sum(cache_creation_5m_tokens),
+                  sum(cache_creation_1h_tokens), sum(cache_read_input_tokens)
+           FROM usage_tool_hourly
+           WHERE session_id IN
+                 (SELECT session_id FROM conversations WHERE session_id = $1 OR parent_session_id = $1)
+           GROUP BY 1, 2, 3, 4, 5"#,
         sid
     )
     .execute(&mut **tx)
