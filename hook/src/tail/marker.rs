@@ -28,9 +28,16 @@ pub struct Marker {
     pub parent_request_id: String,
     /// The index of the next part of that event.
     pub next_index: u32,
-    pub created_at: DateTime<Utc>,
     /// The event as spooled, secrets masked, without the `hookline` object.
     pub event: String,
+}
+
+impl Marker {
+    /// When the event was captured: its request id is a UUID v7 (the file
+    /// name too), so the time is not stored twice.
+    pub fn captured_at(&self) -> Option<DateTime<Utc>> {
+        minted_at(&self.parent_request_id)
+    }
 }
 
 impl Marker {
@@ -39,7 +46,6 @@ impl Marker {
             v: VERSION,
             parent_request_id: parent_request_id.to_owned(),
             next_index,
-            created_at: Utc::now(),
             event,
         }
     }

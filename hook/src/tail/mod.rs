@@ -161,9 +161,9 @@ pub fn run_jobs(
 /// When the settle wait of `m` ends: `settle` after its event.
 fn settle_until(m: &Marker, settle: Duration) -> Instant {
     let after = chrono::Duration::from_std(settle).unwrap_or_default();
-    let left = (m.created_at + after - Utc::now())
-        .to_std()
-        .unwrap_or_default();
+    let left = m.captured_at().map_or(settle, |at| {
+        (at + after - Utc::now()).to_std().unwrap_or_default()
+    });
     Instant::now() + left.min(settle)
 }
 
