@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::mapping::{MessageOp, Plan, ToolUseOp};
+use crate::mapping::{MessageOp, Plan, tool_result_ops, tool_use_ops};
 use crate::transcript::{Entry, text_of};
 
 /// Plans what `data` (an `agent_progress` line's `data`) says of agent
@@ -29,22 +29,7 @@ pub(crate) fn plan(p: &mut Plan, data: &Value, agent: &str, at: DateTime<Utc>) {
     match e.entry_type.as_str() {
         "assistant" => {
             let Some(key) = e.message_key() else { return };
-            for b in e.blocks("tool_use") {
-                let Some(id) = b.get("id").and_then(Value::as_str) else {
-                    continue;
-                };
-                p.tool_uses.push(ToolUseOp {
-                    tool_use_id: id.to_owned(),
-                    tool_name: b.get("name").and_then(Value::as_str).map(str::to_owned),
-                    input: b.get("input").cloned(),
-                    input_source: b.get("input").map(|_| "transcript"),
-                    status: "pending",
-                    agent_id: agent_id.clone(),
-                    used_at: e.timestamp,
-                    entry_uuid: Some(e.uuid.clone()),
-                    ..ToolUseOp::default()
-                });
-            }
+            p.tool_uses.extend(tool_use_ops(&e, &agent_id));
             // Lines of one message in one batch: one op, all their blocks.
             if let Some(m) = p
                 .messages
@@ -77,20 +62,7 @@ pub(crate) fn plan(p: &mut Plan, data: &Value, agent: &str, at: DateTime<Utc>) {
             });
         }
         "user" => {
-            for b in e.blocks("tool_result") {
-                let Some(id) = b.get("tool_use_id").and_then(Value::as_str) else {
-                    continue;
-                };
-                let failed = b.get("is_error").and_then(Value::as_bool) == Some(true);
-                p.tool_uses.push(ToolUseOp {
-                    tool_use_id: id.to_owned(),
-                    transcript_result: Some(b.clone()),
-                    status: if failed { "failed" } else { "succeeded" },
-                    agent_id: agent_id.clone(),
-                    result_at: e.timestamp,
-                    ..ToolUseOp::default()
-                });
-            }
+            p.tool_uses.extend(tool_result_ops(&e, &agent_id));
         }
         _ => {}
     }

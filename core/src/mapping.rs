@@ -515,38 +515,10 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
                 created_at,
                 entry_uuid: Some(e.uuid.clone()),
             });
-            for b in e.blocks("tool_use") {
-                let Some(id) = b.get("id").and_then(Value::as_str) else {
-                    continue;
-                };
-                p.tool_uses.push(ToolUseOp {
-                    tool_use_id: id.to_owned(),
-                    tool_name: b.get("name").and_then(Value::as_str).map(str::to_owned),
-                    input: b.get("input").cloned(),
-                    input_source: b.get("input").map(|_| "transcript"),
-                    status: "pending",
-                    agent_id: agent_id.clone(),
-                    used_at: e.timestamp,
-                    entry_uuid: Some(e.uuid.clone()),
-                    ..ToolUseOp::default()
-                });
-            }
+            p.tool_uses.extend(tool_use_ops(&e, &agent_id));
         }
         if e.entry_type == "user" {
-            for b in e.blocks("tool_result") {
-                let Some(id) = b.get("tool_use_id").and_then(Value::as_str) else {
-                    continue;
-                };
-                let failed = b.get("is_error").and_then(Value::as_bool) == Some(true);
-                p.tool_uses.push(ToolUseOp {
-                    tool_use_id: id.to_owned(),
-                    transcript_result: Some(b.clone()),
-                    status: if failed { "failed" } else { "succeeded" },
-                    agent_id: agent_id.clone(),
-                    result_at: e.timestamp,
-                    ..ToolUseOp::default()
-                });
-            }
+            p.tool_uses.extend(tool_result_ops(&e, &agent_id));
             if let Some(prompt) = prompt_of(raw) {
                 if agent_id.is_none() && !e.is_sidechain {
                     p.conversation.offer_title(title_of(&prompt), created_at);
@@ -603,6 +575,47 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
             ..SubagentOp::default()
         });
     }
+}
+
+/// The tool calls an assistant entry's `tool_use` blocks start (pending).
+pub(crate) fn tool_use_ops<'a>(
+    e: &'a Entry,
+    agent_id: &'a Option<String>,
+) -> impl Iterator<Item = ToolUseOp> + 'a {
+    e.blocks("tool_use").filter_map(move |b| {
+        let id = b.get("id").and_then(Value::as_str)?;
+        Some(ToolUseOp {
+            tool_use_id: id.to_owned(),
+            tool_name: b.get("name").and_then(Value::as_str).map(str::to_owned),
+            input: b.get("input").cloned(),
+            input_source: b.get("input").map(|_| "transcript"),
+            status: "pending",
+            agent_id: agent_id.clone(),
+            used_at: e.timestamp,
+            entry_uuid: Some(e.uuid.clone()),
+            ..ToolUseOp::default()
+        })
+    })
+}
+
+/// The outcomes a user entry's `tool_result` blocks settle: `is_error` →
+/// failed, else succeeded.
+pub(crate) fn tool_result_ops<'a>(
+    e: &'a Entry,
+    agent_id: &'a Option<String>,
+) -> impl Iterator<Item = ToolUseOp> + 'a {
+    e.blocks("tool_result").filter_map(move |b| {
+        let id = b.get("tool_use_id").and_then(Value::as_str)?;
+        let failed = b.get("is_error").and_then(Value::as_bool) == Some(true);
+        Some(ToolUseOp {
+            tool_use_id: id.to_owned(),
+            transcript_result: Some(b.clone()),
+            status: if failed { "failed" } else { "succeeded" },
+            agent_id: agent_id.clone(),
+            result_at: e.timestamp,
+            ..ToolUseOp::default()
+        })
+    })
 }
 
 /// A `queue-operation` line: a prompt typed while Claude worked
