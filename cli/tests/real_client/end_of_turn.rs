@@ -91,10 +91,13 @@ pub fn alive_at_cancel(run: &Run, hook_log: &str) -> Vec<String> {
 /// SessionEnd hook (then [`summary`] names it).
 pub fn check(pairs: &[(&Run, &Run)], hook_log: &str) -> Vec<String> {
     let mut bad = Vec::new();
+    let mut measured = 0;
     for (i, (hooked, bare)) in pairs.iter().enumerate() {
+        // A step without a streamed reply (a slash command) has no anchor.
         let (Some(h), Some(b)) = (measure(hooked), measure(bare)) else {
             continue;
         };
+        measured += 1;
         let alive = alive_at_cancel(hooked, hook_log);
         let others_only =
             !alive.is_empty() && alive.iter().all(|e| e != "Stop" && e != "SessionEnd");
@@ -113,6 +116,13 @@ pub fn check(pairs: &[(&Run, &Run)], hook_log: &str) -> Vec<String> {
                 BOUND.as_millis()
             ));
         }
+    }
+    // Every scenario streams replies: none measured means the debug log
+    // changed (no anchor line), not that Claude Code waited on nothing.
+    if measured == 0 && !pairs.is_empty() {
+        bad.push(format!(
+            "no step could be measured: no `{ANCHOR}` line in the --debug logs"
+        ));
     }
     bad
 }
