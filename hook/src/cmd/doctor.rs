@@ -188,6 +188,14 @@ fn check_settings(c: &mut Checks, opts: &Opts) {
                     ),
                 );
             }
+            for event in hooks::async_but_synchronous(&s) {
+                c.warn(
+                    "settings",
+                    &format!(
+                        "hookline's {event} hook is async, and Claude Code cancels it when a `-p` turn ends (1.5 s, or the event lost): run `hookline-hook install` again"
+                    ),
+                );
+            }
             for (event, why) in events
                 .iter()
                 .filter_map(|e| Some((e, hooks::not_registered(e)?)))

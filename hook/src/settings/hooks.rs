@@ -3,7 +3,8 @@
 //! removing only them.
 //!
 //! ```json
-//! {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "/usr/local/bin/hookline-hook", "timeout": 10, "async": true}]}]}}
+//! {"hooks": {"PreToolUse": [{"hooks": [{"type": "command", "command": "/usr/local/bin/hookline-hook", "timeout": 10, "async": true}]}],
+//!            "Stop": [{"hooks": [{"type": "command", "command": "/usr/local/bin/hookline-hook", "timeout": 2, "async": false}]}]}}
 //! ```
 
 use super::ordered::Json;
@@ -15,12 +16,12 @@ pub use hookline_core::text::shell_word;
 /// read from the CLI's bundle (2.1.197 and 2.1.332) and its docs.
 ///
 /// Every other event of `hookline_core::event::KNOWN_EVENTS` is registered
-/// as an `async` command hook that prints nothing and exits 0: Claude Code
-/// moves it to the background at once ("moved to the background" in its
-/// `--debug` log), and a hook without output and exit status 0 is no
-/// decision on the events that take one (PreToolUse, UserPromptSubmit,
-/// Stop, SubagentStop, PreCompact, PermissionRequest, …), so registering
-/// them changes nothing Claude Code does. Claude Code before an event
+/// as a command hook that prints nothing and exits 0, `async` but for
+/// [`SYNCHRONOUS`]: Claude Code moves it to the background at once ("moved
+/// to the background" in its `--debug` log), and a hook without output and
+/// exit status 0 is no decision on the events that take one (PreToolUse,
+/// UserPromptSubmit, Stop, SubagentStop, PreCompact, PermissionRequest, …),
+/// so registering them changes nothing Claude Code does. Claude Code before an event
 /// existed ignores its key in settings.json (2.1.197 has no DirectoryAdded).
 /// An event this list does not know yet (a later Claude Code) is not
 /// registered, since it may be a decision hook; ingest still accepts it.
@@ -68,6 +69,45 @@ pub const NOT_REGISTERED: [(&str, &str); 7] = [
 /// `--init` too, but in the background in every other mode, so it is sent
 /// as usual: under `--init` Claude Code waits for it up to `timeout_ms`.)
 pub const RUN_INLINE: [&str; 2] = ["MessageDisplay", "Setup"];
+
+/// Events registered synchronously (`async: false`, [`SYNC_TIMEOUT_SECS`])
+/// on unix, each with the reason; every other event is registered `async`.
+///
+/// When a `claude -p` turn ends, 2.1.332 cancels the async hooks still
+/// running (SIGTERM to the hook's group as early as 16 ms after Stop
+/// started, SIGKILL 1.5 s later) and waits for them to exit: a hook alive at
+/// the cancel costs the 1.5 s whatever it does, and one killed before
+/// `main` caught the signal (a debug binary starting on a loaded machine)
+/// loses its event, with no trace in `hook.log`. On these two events the
+/// hook does local work only (it spools the event and a tail job, starts
+/// the detached tail sender and exits: 8 ms in a release build, 23 ms in a
+/// debug one; no lock wait, no network), so Claude Code waits those few ms
+/// and never cancels it. The hook prints nothing and exits 0, so it is no
+/// decision (Claude Code does not go on after Stop). Off unix the hook
+/// reads the transcript and sends itself (no detached sender), so there
+/// these stay async.
+pub const SYNCHRONOUS: [(&str, &str); 2] = [
+    (
+        "Stop",
+        "ends every turn: an async Stop hook is cancelled at the end of a `-p` turn (1.5 s, or its event lost); \
+         the hook only spools and starts the tail sender",
+    ),
+    (
+        "SessionEnd",
+        "fires at teardown, where both versions wait for its hooks whatever `async` says (1.5 s budget); \
+         the hook only spools and starts the tail sender",
+    ),
+];
+
+/// Seconds Claude Code gives a synchronous hook ([`SYNCHRONOUS`]): it only
+/// bounds a hook that hangs (a stalled disk), since Claude Code waits that
+/// long before it goes on; the hook takes a few ms.
+pub const SYNC_TIMEOUT_SECS: u64 = 2;
+
+/// Whether `install` registers `event` synchronously (on this platform).
+pub fn runs_synchronously(event: &str) -> bool {
+    cfg!(unix) && SYNCHRONOUS.iter().any(|(e, _)| *e == event)
+}
 
 /// Why hookline does not register `event`, if it does not.
 pub fn not_registered(event: &str) -> Option<&'static str> {
@@ -122,12 +162,20 @@ impl Plan {
                 ("allowedEnvVars", Json::Array(vec![Json::str(TOKEN_VAR)])),
                 ("timeout", Json::Number(HTTP_TIMEOUT_SECS.into())),
             ]),
-            _ => Json::object(vec![
-                ("type", Json::str("command")),
-                ("command", Json::str(&self.command)),
-                ("timeout", Json::Number(COMMAND_TIMEOUT_SECS.into())),
-                ("async", Json::Bool(true)),
-            ]),
+            _ => {
+                let sync = runs_synchronously(event);
+                let timeout = if sync {
+                    SYNC_TIMEOUT_SECS
+                } else {
+                    COMMAND_TIMEOUT_SECS
+                };
+                Json::object(vec![
+                    ("type", Json::str("command")),
+                    ("command", Json::str(&self.command)),
+                    ("timeout", Json::Number(timeout.into())),
+                    ("async", Json::Bool(!sync)),
+                ])
+            }
         }
     }
 }
@@ -230,6 +278,29 @@ pub fn installed_events(settings: &Json) -> Vec<String> {
         .collect()
 }
 
+/// Events [`SYNCHRONOUS`] here whose hookline command hook in `settings`
+/// is still `async: true` (written by an older install).
+pub fn async_but_synchronous(settings: &Json) -> Vec<String> {
+    let Some(Json::Object(events)) = settings.get("hooks") else {
+        return Vec::new();
+    };
+    events
+        .iter()
+        .filter(|(event, _)| runs_synchronously(event))
+        .filter(|(_, groups)| match groups {
+            Json::Array(g) => g.iter().any(|grp| {
+                matches!(grp.get("hooks"), Some(Json::Array(h)) if h.iter().any(|h| {
+                    is_ours(h)
+                        && h.get("type").and_then(Json::as_str) == Some("command")
+                        && matches!(h.get("async"), Some(Json::Bool(true)))
+                }))
+            }),
+            _ => false,
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +355,29 @@ mod tests {
             events().count(),
             hookline_core::event::KNOWN_EVENTS.len() - NOT_REGISTERED.len()
         );
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn an_older_all_async_install_is_told_apart_and_add_upgrades_it() {
+        let mut s = parse(
+            r#"{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"/opt/hookline-hook","timeout":10,"async":true}]}]}}"#,
+        );
+        assert_eq!(async_but_synchronous(&s), vec!["Stop".to_owned()]);
+        let plan = Plan {
+            command: "/opt/hookline-hook".into(),
+            http_url: None,
+        };
+        add(&mut s, &plan);
+        assert!(async_but_synchronous(&s).is_empty());
+    }
+
+    #[test]
+    fn every_synchronous_event_is_registered_with_a_reason() {
+        for (e, why) in SYNCHRONOUS {
+            assert!(events().any(|r| r == e), "{e}");
+            assert!(!why.is_empty());
+        }
     }
 
     #[test]

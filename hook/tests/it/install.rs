@@ -70,6 +70,63 @@ const REGISTERED: [&str; 27] = [
     "UserPromptSubmit",
 ];
 
+/// The events whose hooks Claude Code waits for at the end of a turn: on
+/// unix they are registered synchronously (the hook only spools and starts
+/// the detached sender), with a short timeout.
+const SYNCHRONOUS: [&str; 2] = ["Stop", "SessionEnd"];
+
+/// The handler `install --command COMMAND` writes for `event`.
+fn expected_handler(event: &str, command: &str) -> Value {
+    if cfg!(unix) && SYNCHRONOUS.contains(&event) {
+        json!({"type": "command", "command": command, "timeout": 2, "async": false})
+    } else {
+        json!({"type": "command", "command": command, "timeout": 10, "async": true})
+    }
+}
+
+/// An install by hookline before Stop and SessionEnd were synchronous (every
+/// event `async: true`) is upgraded by installing again: one handler per
+/// event, Stop and SessionEnd now synchronous, the user's hooks kept.
+#[test]
+fn reinstall_over_an_all_async_install_makes_stop_and_session_end_synchronous() -> TestResult {
+    let sb = Sandbox::new(None)?;
+    let dir = sb.root().join("home/.claude");
+    std::fs::create_dir_all(&dir)?;
+    let old_handler =
+        json!({"type": "command", "command": "/opt/hookline-hook", "timeout": 10, "async": true});
+    let mut hooks = serde_json::Map::new();
+    for e in REGISTERED {
+        hooks.insert(e.into(), json!([{"hooks": [old_handler]}]));
+    }
+    hooks.insert(
+        "Stop".into(),
+        json!([{"matcher": "", "hooks": [{"type": "command", "command": "/usr/bin/notify-me"}]},
+               {"hooks": [old_handler]}]),
+    );
+    std::fs::write(
+        dir.join("settings.json"),
+        json!({"hooks": hooks}).to_string(),
+    )?;
+    let out = sb.run(&["install", "--command", "/opt/hookline-hook"], b"")?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let s = settings(&sb)?;
+    let handlers = ours(&s);
+    assert_eq!(handlers.len(), REGISTERED.len(), "one set: {s}");
+    for (event, h) in &handlers {
+        assert_eq!(h, &expected_handler(event, "/opt/hookline-hook"), "{event}");
+    }
+    #[cfg(unix)]
+    for e in SYNCHRONOUS {
+        let h = &handlers.iter().find(|(ev, _)| ev == e).ok_or(e)?.1;
+        assert_eq!(h["async"], false, "{e}: {h}");
+    }
+    assert_eq!(
+        s["hooks"]["Stop"][0]["hooks"][0]["command"], "/usr/bin/notify-me",
+        "the user's own Stop hook stays first"
+    );
+    Ok(())
+}
+
 /// Claude Code runs MessageDisplay hooks inline (it waited 9-64 ms per
 /// assistant message for hookline 0.1's): `install` does not register it,
 /// and installing again removes the entry an older install left there.
@@ -138,10 +195,10 @@ fn install_twice_leaves_one_set_of_entries_and_keeps_the_users_own() -> TestResu
     let events: std::collections::BTreeSet<&str> =
         handlers.iter().map(|(e, _)| e.as_str()).collect();
     assert_eq!(events, REGISTERED.into_iter().collect());
-    for (_, h) in &handlers {
+    for (event, h) in &handlers {
         assert_eq!(
             h,
-            &json!({"type": "command", "command": "/opt/hookline/bin/hookline-hook", "timeout": 10, "async": true})
+            &expected_handler(event, "/opt/hookline/bin/hookline-hook")
         );
     }
     assert_eq!(
