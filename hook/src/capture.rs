@@ -3,18 +3,23 @@
 //! durably, then send what is due within the deadline. Every problem is
 //! logged; nothing is printed; the caller exits 0.
 //!
-//! Stop and SessionEnd end a turn, and Claude Code waits for the hooks
-//! still running then: the hook spools the event alone, leaves its
-//! transcript and the sending to a detached sender ([`crate::tail`]) and
-//! exits (on unix; elsewhere it does the same work itself, then sends).
+//! Stop and SessionEnd end a turn, and Claude Code waits for their hooks
+//! (registered synchronously on unix: `settings::hooks::SYNCHRONOUS`): the
+//! hook spools the event alone, leaves its transcript and the sending to a
+//! detached sender ([`crate::tail`]) and exits, with no lock wait and no
+//! network (on unix; elsewhere it does the same work itself, then sends).
+//!
+//! No hook waits for the drain lock: while another process holds it, the
+//! event is left to that process (or the next hook). A hook sends for
+//! [`INLINE_BUDGET`] at most and leaves what is still due to a detached
+//! sender.
 //!
 //! After a termination signal ([`Signals`]) the hook still spools its event
-//! and tries to send it, but it does not wait for the drain lock, send the
-//! backlog or read again the subagent files it follows: those wait for the
-//! next hook.
+//! and tries to send it, but it does not send the backlog or read again the
+//! subagent files it follows: those wait for the next hook.
 
 use std::io::Read;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -31,11 +36,28 @@ use crate::spool::{EntryName, Spool};
 use crate::stamp::{self, redactor};
 use crate::{heartbeat, tail, transcript};
 
-/// Runs the hook. `started` is when the process started: the deadline
-/// (`timeout_ms`) counts from there. `signals` says whether a termination
+/// The longest a hook sends itself, from its start, on unix: what is not
+/// sent by then is left to a detached sender ([`tail::sender::hand_off`]),
+/// so a slow, hung or stopped server never keeps a hook alive when Claude
+/// Code ends a turn (2.1.332 cancels the hooks still running then, and
+/// waits 1.5 s for them). A send to a server that answers takes a few ms.
+pub const INLINE_BUDGET: Duration = Duration::from_millis(150);
+
+/// The hook's own sending time: `timeout_ms`, at most [`INLINE_BUDGET`] on
+/// unix (elsewhere there is no detached sender to leave the rest to).
+pub fn inline_budget(cfg: &Config) -> Duration {
+    if cfg!(unix) {
+        cfg.timeout.min(INLINE_BUDGET)
+    } else {
+        cfg.timeout
+    }
+}
+
+/// Runs the hook. `started` is when the process started: its sending time
+/// ([`inline_budget`]) counts from there. `signals` says whether a termination
 /// signal has come (then only the event itself is made durable and sent).
 pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signals: &Signals) {
-    let deadline = started + cfg.timeout;
+    let deadline = started + inline_budget(cfg);
     for p in &cfg.problems {
         log.warn("configuration problem", &[("problem", p.as_str().into())]);
     }
@@ -229,9 +251,20 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
         log.info(message, &fields);
         return;
     }
-    // While the circuit is open, do not even wait for the lock; after a
-    // signal, do not wait for it either (its holder or the next hook sends
-    // the event).
+    // Stop or SessionEnd without a tail sender (no job, or it did not
+    // start): Claude Code waits for this hook (`hooks::SYNCHRONOUS`), so
+    // it sends nothing itself either.
+    #[cfg(unix)]
+    if deferred {
+        let mut fields = fields();
+        fields.push(("sender_pid", json!(tail::sender::hand_off(log))));
+        fields.push(("ms", json!(started.elapsed().as_millis() as u64)));
+        log.info("event spooled; a sender sends it", &fields);
+        return;
+    }
+    // No wait for the lock: while another process sends, the event is left
+    // to it (or to the next hook); while the circuit is open, nothing is
+    // tried. After a signal only the hook's own entries are sent.
     let own: Vec<String> = planned.iter().map(|p| p.request_id.clone()).collect();
     let opts = drain::Options {
         mode: Mode::Due,
@@ -241,17 +274,17 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
         after_signal: Some(AfterSignal { signals, own: &own }),
     };
     let give_up = || signals.is_caught();
-    let (report, stopped) = match drain::attempt(&spool, &client, cfg, log, opts, &give_up) {
+    let attempt = drain::attempt(&spool, &client, cfg, log, opts, Instant::now(), &give_up);
+    let (report, stopped) = match attempt {
         Attempt::Drained(r) => {
             let stopped = r.stopped.clone().unwrap_or_default();
             (Some(r), stopped)
         }
         Attempt::CircuitOpen(at) => (None, format!("circuit open until {at}")),
-        Attempt::Busy if signals.is_caught() => (
+        Attempt::Busy => (
             None,
-            "signalled while another hook was sending: left to it or the next hook".to_owned(),
+            "another process is sending: left to it or the next hook".to_owned(),
         ),
-        Attempt::Busy => (None, "another hook is sending".to_owned()),
         Attempt::NoLock(e) => {
             log.error("cannot take the drain lock", &[err_field(&e)]);
             (None, "no lock".to_owned())
@@ -261,8 +294,15 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
     fields.extend([
         ("sent", json!(report.as_ref().map(|r| r.sent))),
         ("stopped", json!(Some(stopped).filter(|s| !s.is_empty()))),
-        ("ms", json!(started.elapsed().as_millis() as u64)),
     ]);
+    // Out of its short time with entries still due (the server is slow,
+    // hung or down): a sender, which Claude Code does not wait for, sends
+    // them, and records the failure that opens the circuit.
+    #[cfg(unix)]
+    if report.as_ref().is_some_and(|r| r.out_of_time) && !cfg.timeout.is_zero() {
+        fields.push(("sender_pid", json!(tail::sender::hand_off(log))));
+    }
+    fields.push(("ms", json!(started.elapsed().as_millis() as u64)));
     log.info("event captured", &fields);
 }
 

@@ -15,7 +15,8 @@
 //!   breaker and stops the drain (the server is struggling; later entries
 //!   would only cost more time);
 //! - a send cut short by the budget (less than half the configured timeout
-//!   was left) is not counted against the entry;
+//!   was left, and it ran out with no answer) is not counted against the
+//!   entry;
 //! - once the hook has caught a termination signal ([`AfterSignal`]), only
 //!   its own entries are still sent; any other entry that would be sent is
 //!   left for the next hook and holds back its session, so the hook's own
@@ -90,6 +91,9 @@ pub struct Report {
     pub gave_up: usize,
     /// Why the drain stopped early, if it did.
     pub stopped: Option<String>,
+    /// It stopped because the time budget ran out (entries may be left
+    /// that another process, with more time, can send).
+    pub out_of_time: bool,
 }
 
 struct Run<'a> {
@@ -159,6 +163,7 @@ impl Run<'_> {
     fn probe(&mut self) -> bool {
         let Some(timeout) = self.timeout() else {
             self.report.stopped = Some("no time left to probe".into());
+            self.report.out_of_time = true;
             return false;
         };
         match self.client.health(timeout) {
@@ -248,6 +253,7 @@ impl Run<'_> {
             }
             let Some(timeout) = self.timeout() else {
                 self.report.stopped = Some("time budget spent".into());
+                self.report.out_of_time = true;
                 return false;
             };
             if !self.send(&name, state, timeout) {
@@ -281,7 +287,8 @@ impl Run<'_> {
         };
         let started = Instant::now();
         let outcome = self.client.post_event(&body, rid, timeout);
-        let ms = started.elapsed().as_millis() as u64;
+        let took = started.elapsed();
+        let ms = took.as_millis() as u64;
         match outcome {
             Outcome::Accepted => {
                 self.close_breaker();
@@ -318,8 +325,13 @@ impl Run<'_> {
                 true
             }
             Outcome::Retry { status, ref error } => {
-                if status.is_none() && timeout < self.opts.request_timeout / 2 {
+                // No answer in the short time the budget left (a refused
+                // connection, which takes no time, still counts).
+                let cut_short =
+                    timeout < self.opts.request_timeout / 2 && took + MIN_SEND >= timeout;
+                if status.is_none() && cut_short {
                     self.report.stopped = Some(format!("time budget spent ({error})"));
+                    self.report.out_of_time = true;
                     return false;
                 }
                 self.retry_later(name, state.as_ref(), error, status);

@@ -2,8 +2,10 @@
 //! hook starts it, and `flush` does the same work for a person). It takes
 //! `state/tails.lock` (waiting for another sender, bounded, so each sender
 //! started at least sees its own job done), does the jobs, then sends what
-//! is due under the drain lock (the circuit breaker holds), again until no
-//! job is left or its budget is spent, and exits. It logs to `hook.log`
+//! is due under the drain lock (waiting for it; the circuit breaker holds),
+//! again until no job is left or its budget is spent, and exits. A hook
+//! that ran out of its own short sending time starts one too, for the
+//! sending alone ([`hand_off`]). It logs to `hook.log`
 //! like the hook, with `process: "tail-sender"` and each job's
 //! `request_id`, `session_id` and `event_type`.
 
@@ -125,6 +127,25 @@ pub fn spawn_for_leftovers(state_dir: &std::path::Path, log: &Logger) {
     }
 }
 
+/// For a hook that left entries to send (its own time ran out, or it sends
+/// nothing itself: [`crate::settings::hooks::SYNCHRONOUS`]): starts a
+/// sender, which sends them with the time the hook did not have. Returns
+/// its pid; `None` (logged) when it could not start: the next hook or
+/// `flush` sends them.
+#[cfg(unix)]
+pub fn hand_off(log: &Logger) -> Option<u32> {
+    match spawn(&[]) {
+        Ok(pid) => Some(pid),
+        Err(e) => {
+            log.error(
+                "cannot start the sender; the next hook or flush sends the spool",
+                &[err_chain(&e)],
+            );
+            None
+        }
+    }
+}
+
 /// The sender's work (the `send-tails` subcommand). A signal lets the job
 /// at hand finish and stops the rest (the next sender does it).
 pub fn run(opts: &Opts, cfg: &Config, log: &Logger, signals: &Signals) {
@@ -139,9 +160,6 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger, signals: &Signals) {
         }
     }
     let state_dir = cfg.spool_dir.join("state");
-    if !marker::dir(&state_dir).is_dir() {
-        return;
-    }
     let spool = match Spool::open(&cfg.spool_dir) {
         Ok(s) => s,
         Err(e) => {
@@ -171,12 +189,14 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger, signals: &Signals) {
     };
     let deadline = Instant::now() + BUDGET;
     let (mut done, mut sent, mut stopped) = (Done::default(), 0, None);
-    loop {
+    // Sends at least once: a hook that ran out of time, or whose tail job
+    // the sender before this one did, left entries to send.
+    for round in 0.. {
         let d = super::run_jobs(cfg, log, &spool, SETTLE_FOR, deadline, &stop);
         for key in ["request_id", "session_id", "event_type"] {
             log.unset(key);
         }
-        if d.jobs == 0 {
+        if d.jobs == 0 && round > 0 {
             break;
         }
         done.jobs += d.jobs;
@@ -188,8 +208,8 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger, signals: &Signals) {
             break;
         }
     }
-    if done.jobs == 0 {
-        // Its job was done by the sender before it, which sent afterwards.
+    if done.jobs == 0 && sent == 0 && stopped.is_none() {
+        // Nothing left to do: the process before this one did it.
         return;
     }
     let mut fields = vec![
@@ -228,7 +248,11 @@ fn send(
         ignore_breaker: false,
         after_signal: Some(AfterSignal { signals, own: &[] }),
     };
-    match drain::attempt(spool, &client, cfg, log, opts, &|| signals.is_caught()) {
+    // The lock is waited for (no one waits for this process): a hook that
+    // found it taken left its entry to whoever holds it, and the holder may
+    // have listed the spool before the entry was in it.
+    let give_up = || signals.is_caught();
+    match drain::attempt(spool, &client, cfg, log, opts, deadline, &give_up) {
         Attempt::Drained(r) => (r.sent, r.stopped),
         Attempt::CircuitOpen(at) => (0, Some(format!("circuit open until {at}"))),
         Attempt::Busy => (0, Some("another process kept sending".into())),

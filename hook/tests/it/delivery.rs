@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::helpers::{Sandbox, TestResult, event, session_of};
-use crate::server::{TestServer, dead_port};
+use crate::server::{Mode, TestServer, dead_port};
 
 /// Per session, the request ids in arrival order must be ascending.
 fn assert_in_order_per_session(server: &TestServer) -> TestResult {
@@ -144,10 +144,53 @@ fn a_deadline_of_zero_spools_without_sending_and_loses_nothing() -> TestResult {
     );
     assert_eq!(sb.pending().len(), 10);
     sb.unset("HOOKLINE_TIMEOUT_MS");
+    // The next hook sends what its 150 ms allow, its sender the rest.
     sb.hook(&event("sess-z", "Notification", json!({"message": "m10"})))?;
+    sb.delivered()?;
     assert_each_once(&server.accepted_ids(), 11)?;
     assert_in_order_per_session(&server)?;
     assert!(sb.pending().is_empty());
+    Ok(())
+}
+
+/// A hook whose send the server does not answer stops sending 150 ms after
+/// it started (not at `timeout_ms`, 5 s here), so Claude Code ending a turn
+/// never finds it alive, and leaves the event in `pending/` to the sender
+/// it starts, which delivers it once the server answers; no other hook runs.
+#[test]
+#[cfg(unix)]
+fn a_hook_against_a_hung_server_exits_in_its_sending_time_and_its_sender_delivers() -> TestResult {
+    let server = TestServer::start()?;
+    server.set_mode(Mode::Hold);
+    let mut sb = Sandbox::new(Some(&server.url()))?;
+    sb.set("HOOKLINE_TIMEOUT_MS", "5000");
+    let out = sb.hook(&event(
+        "sess-hung",
+        "PostToolUse",
+        json!({"tool_name": "Bash", "tool_use_id": "toolu_1", "tool_response": {}}),
+    ))?;
+    eprintln!("PostToolUse hook with the server hung: {:?}", out.elapsed);
+    assert!(
+        out.elapsed < Duration::from_millis(700),
+        "the hook took {:?}: it waited for the hung server",
+        out.elapsed
+    );
+    assert_eq!(sb.pending().len(), 1, "in pending/ when the hook exits");
+    let t = std::time::Instant::now();
+    while server.holding() == 0 {
+        assert!(t.elapsed() < Duration::from_secs(5), "nothing was sent");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(server.accepted_ids().is_empty());
+    server.set_mode(Mode::Accept);
+    sb.delivered()?;
+    let ids: HashSet<String> = server.accepted_ids().into_iter().collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert!(
+        sb.log().contains("\"sender_pid\""),
+        "the hook started the sender: {}",
+        sb.log()
+    );
     Ok(())
 }
 

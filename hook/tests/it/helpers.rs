@@ -138,6 +138,19 @@ impl Sandbox {
         }
     }
 
+    /// Waits (10 s at most, else an error) until `pending/` is empty: what
+    /// a hook left to the sender it started is sent.
+    pub fn delivered(&self) -> Result<(), Box<dyn std::error::Error>> {
+        let t = Instant::now();
+        while !self.pending().is_empty() {
+            if t.elapsed() > Duration::from_secs(10) {
+                return Err(format!("still pending after 10 s: {:?}", self.pending()).into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
     pub fn spool(&self) -> PathBuf {
         self.root().join("spool")
     }
@@ -170,9 +183,11 @@ impl Sandbox {
 }
 
 impl Drop for Sandbox {
-    /// A tail sender still at work is let finish before the folder goes.
+    /// A sender still at work (a tail job's, or one a hook left its
+    /// sending to) is let finish before the folder goes.
     fn drop(&mut self) {
-        if self.spool().join("state/tails").is_dir() {
+        let state = self.spool().join("state");
+        if state.join("tails").is_dir() || state.join("tails.lock").is_file() {
             let _ = self.settled();
         }
     }
