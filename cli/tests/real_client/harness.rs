@@ -254,6 +254,8 @@ pub struct Hooked {
     pub hook_command: String,
     /// Events hookline's install registered.
     pub registered: Vec<String>,
+    /// Of those, the events it registered synchronously (`async` not true).
+    pub synchronous: Vec<String>,
     /// With `via_proxy`: the proxy the hook's URL points at.
     pub proxy: Option<Proxy>,
     _serve: Serve,
@@ -297,6 +299,7 @@ impl Hooked {
             .and_then(Value::as_object_mut)
             .ok_or_else(|| anyhow::anyhow!("install wrote no hooks"))?;
         let mut registered = Vec::new();
+        let mut synchronous = Vec::new();
         let mut hook_command = String::new();
         for (event, entries) in hooks.iter() {
             for h in entries
@@ -309,16 +312,21 @@ impl Hooked {
                 if let Some(c) = h.get("command").and_then(Value::as_str) {
                     hook_command = c.to_string();
                     registered.push(event.clone());
+                    if h.get("async") != Some(&Value::Bool(true)) {
+                        synchronous.push(event.clone());
+                    }
                 }
             }
         }
         // The recorder: synchronous (so its file is written before Claude
-        // Code goes on), one file per event, named so they sort by time.
+        // Code goes on), one file per event, named so they sort by time
+        // (its start, ns), and beside it `….end`, the time it was done:
+        // what Claude Code waited for the recorder is not hookline's.
         let recorder = root.join("record.sh");
         std::fs::write(
             &recorder,
             format!(
-                "#!/bin/sh\nf=\"{}/$(date +%s%N)-$$.json\"\ncat > \"$f.tmp\" && mv \"$f.tmp\" \"$f\"\n",
+                "#!/bin/sh\nf=\"{}/$(date +%s%N)-$$.json\"\ncat > \"$f.tmp\" && mv \"$f.tmp\" \"$f\" && date +%s%N > \"$f.end\"\n",
                 records.display()
             ),
         )?;
@@ -344,23 +352,54 @@ impl Hooked {
             hook_bin,
             hook_command,
             registered,
+            synchronous,
             proxy,
             _serve: serve,
         })
     }
 
-    /// What the recorder saw so far, in order.
-    pub fn recorded(&self) -> anyhow::Result<Vec<Value>> {
+    /// The recorder's files so far, in order.
+    fn record_files(&self) -> anyhow::Result<Vec<PathBuf>> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.records)?
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
             .collect();
         files.sort();
-        files
+        Ok(files)
+    }
+
+    /// What the recorder saw so far, in order.
+    pub fn recorded(&self) -> anyhow::Result<Vec<Value>> {
+        self.record_files()?
             .iter()
             .map(|f| Ok(serde_json::from_str(&std::fs::read_to_string(f)?)?))
             .collect()
+    }
+
+    /// When each of the recorder's runs `from..` started and how long it
+    /// took (from its start to its `.end` file). The recorder is
+    /// synchronous: Claude Code waits for each run, hookline or not.
+    pub fn recorder_runs(
+        &self,
+        from: usize,
+    ) -> anyhow::Result<Vec<(chrono::DateTime<chrono::Utc>, Duration)>> {
+        let mut runs = Vec::new();
+        for f in self.record_files()?.iter().skip(from) {
+            let start = f
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.split('-').next())
+                .and_then(|n| n.parse::<i64>().ok());
+            let end = std::fs::read_to_string(f.with_extension("json.end"))
+                .ok()
+                .and_then(|t| t.trim().parse::<i64>().ok());
+            if let (Some(s), Some(e)) = (start, end) {
+                let took = Duration::from_nanos(u64::try_from(e - s).unwrap_or(0));
+                runs.push((chrono::DateTime::from_timestamp_nanos(s), took));
+            }
+        }
+        Ok(runs)
     }
 
     /// Runs `hookline-hook ARGS` as the user.
