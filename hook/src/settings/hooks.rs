@@ -67,7 +67,8 @@ pub const NOT_REGISTERED: [(&str, &str); 7] = [
 /// hookline there). Setup is inline under `claude --init`/`--init-only`,
 /// where it fires; it stays registered. (SessionStart is inline under
 /// `--init` too, but in the background in every other mode, so it is sent
-/// as usual: under `--init` Claude Code waits for it up to `timeout_ms`.)
+/// as usual: under `--init` Claude Code waits for its 150 ms of sending at
+/// most, `capture::INLINE_BUDGET`.)
 pub const RUN_INLINE: [&str; 2] = ["MessageDisplay", "Setup"];
 
 /// Events registered synchronously (`async: false`, [`SYNC_TIMEOUT_SECS`])
