@@ -2,9 +2,11 @@
 //!
 //! The Claude Code hook client. Claude Code runs `hookline-hook` (no
 //! arguments) on every hook event with the event JSON on stdin; it spools
-//! the event durably before any network I/O, sends what is due within a
-//! short deadline, never prints to stdout and always exits 0; on Stop and
-//! SessionEnd it leaves the transcript and the sending to a detached sender
+//! the event durably before any network I/O, sends what is due for 150 ms
+//! at most (never waiting for another process's send) and leaves the rest
+//! to a detached sender, never prints to stdout and always exits 0; on Stop
+//! and SessionEnd, which Claude Code runs synchronously, it sends nothing
+//! and leaves the transcript and the sending to the detached sender
 //! ([`tail`]). People run its subcommands (`flush`, `status`, `install`,
 //! `uninstall`, `doctor`, `backfill`).
 //! docs/hook.md is the user's guide; docs/wire-format.md the body it sends.
@@ -25,7 +27,8 @@
 //!   entry names and retry state ([`spool::entry`]), the retry schedule
 //!   ([`spool::schedule`]).
 //! - [`drain`]: sending spooled entries in order, one process at a time;
-//!   [`drain::attempt`] for a process with other work (breaker, lock wait).
+//!   [`drain::attempt`] for a process with other work (breaker, lock try or
+//!   wait).
 //! - [`tail`]: the transcript of Stop and SessionEnd, read after the hook
 //!   exited: the jobs on disk ([`tail::marker`]) and the detached sender
 //!   (`send-tails`, [`tail::sender`]).
