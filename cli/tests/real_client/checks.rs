@@ -538,6 +538,28 @@ pub fn same_as_bare(steps: &[(&Run, &Run)]) -> Vec<String> {
     bad
 }
 
+/// The events whose hookline hook Claude Code is to run inline (the suite's
+/// own list, as `MAY_BE_LEFT_ALONE`): at the end of a `-p` turn 2.1.332
+/// cancels the async hooks still running, so these two are registered
+/// synchronously and only spool.
+pub const SYNCHRONOUS: [&str; 2] = ["Stop", "SessionEnd"];
+
+/// `install` registered exactly [`SYNCHRONOUS`] synchronously (`synchronous`:
+/// the events whose entry it wrote without `async: true`).
+pub fn synchronous_as_expected(synchronous: &[String]) -> Vec<String> {
+    let mut got: Vec<&str> = synchronous.iter().map(String::as_str).collect();
+    got.sort_unstable();
+    let mut want = SYNCHRONOUS.to_vec();
+    want.sort_unstable();
+    if got == want {
+        Vec::new()
+    } else {
+        vec![format!(
+            "install registered {got:?} synchronously, the suite expects {want:?}"
+        )]
+    }
+}
+
 /// The most Claude Code may wait for one of hookline's synchronous hooks
 /// (Stop, SessionEnd: they only spool and start the detached sender; 8-35
 /// ms measured, a debug build on the loaded 2-core VM included). A hook

@@ -358,6 +358,7 @@ fn scenario(version: &str, name: &str, steps: Vec<Step>, outage: Outage) -> anyh
             &hooked.hook_command,
         ));
     }
+    no_wait.extend(checks::synchronous_as_expected(&hooked.synchronous));
     no_wait.extend(checks::inline_time(&hooked.hook_log(), &hooked.synchronous));
     let runs: Vec<&Run> = hooked_runs.iter().collect();
     let pairs: Vec<(&Run, &Run)> = hooked_runs.iter().zip(&bare_runs).collect();
