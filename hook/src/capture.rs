@@ -1,6 +1,6 @@
 //! The default command, what Claude Code runs on every hook event: read the
 //! event, add the `hookline` object (and the transcript delta), spool it
-//! durably, then send what is due within the deadline. Every problem is
+//! durably, then send what is due within its sending time. Every problem is
 //! logged; nothing is printed; the caller exits 0.
 //!
 //! Stop and SessionEnd end a turn, and Claude Code waits for their hooks
