@@ -1,0 +1,233 @@
+//! `hookline mcp` as an MCP client meets it: the SDK's own client (rmcp)
+//! over a child process `hookline mcp`, on SQLite and on Postgres, with a
+//! conversation captured through the real path (`hookline serve`, events
+//! POSTed to it, its worker writing), and `--remote` against that serve
+//! (its read API), a wrong token refused.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::RunningService;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+use crate::hookline;
+use hookline_test_support::cli::Serve;
+use hookline_test_support::db::PgDatabase;
+
+const SESSION: &str = "3c9a11d0-0000-4000-8000-00000000aa01";
+
+type Client = RunningService<RoleClient, ()>;
+
+/// `hookline mcp ARGS` with `env`, connected and initialized; its stderr
+/// (the log) discarded.
+async fn connect(args: &[&str], env: &[(&str, String)]) -> anyhow::Result<Client> {
+    let mut cmd = hookline().command(["mcp"]);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let (transport, _) = TokioChildProcess::builder(tokio::process::Command::from(cmd))
+        .stderr(Stdio::null())
+        .spawn()?;
+    Ok(().serve(transport).await?)
+}
+
+/// The text of a tool's answer, and whether it is an error.
+async fn call(c: &Client, tool: &'static str, args: Value) -> anyhow::Result<(String, bool)> {
+    let Value::Object(args) = args else {
+        anyhow::bail!("arguments must be an object");
+    };
+    let r = c
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(args))
+        .await?;
+    let v = serde_json::to_value(&r)?;
+    let text = v["content"][0]["text"]
+        .as_str()
+        .with_context(|| format!("no text in {v}"))?
+        .to_owned();
+    Ok((text, r.is_error == Some(true)))
+}
+
+/// Captures the conversation through `serve` and waits until its worker
+/// wrote it (the read API finds all four hits).
+async fn capture(serve: &Serve) -> anyhow::Result<String> {
+    let token = serve.token()?;
+    let http = reqwest::Client::new();
+    let events = hookline_test_support::events::conversation(SESSION, "/work/zoo");
+    for (n, e) in events.iter().enumerate() {
+        let r = http
+            .post(format!("{}/v1/events", serve.addr))
+            .bearer_auth(&token)
+            .header("x-request-id", format!("mcp-{n}"))
+            .json(e)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status() == 202, "POST: {}", r.status());
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let page: Value = http
+            .get(format!("{}/v1/read/search", serve.addr))
+            .query(&[("query", "walrus*")])
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if page["hits"].as_array().map_or(0, Vec::len) == 4 {
+            return Ok(token);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "not captured: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What every mode must answer: the four tools, each called, and a bad
+/// argument named.
+async fn check_tools(c: &Client) -> anyhow::Result<()> {
+    let mut names: Vec<String> = c
+        .list_all_tools()
+        .await?
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["get_session", "recent_sessions", "search_history", "usage"]
+    );
+
+    let (text, err) = call(
+        c,
+        "search_history",
+        json!({"query": "walrus", "kind": "prompt"}),
+    )
+    .await?;
+    assert!(!err, "{text}");
+    assert!(text.starts_with("1 hits for \"walrus\""), "{text}");
+    assert!(text.contains(SESSION), "{text}");
+    assert!(text.contains("deploy the **walrus** service"), "{text}");
+
+    // A page of one names the offset of the next.
+    let (text, _) = call(c, "search_history", json!({"query": "walrus*", "limit": 1})).await?;
+    assert!(
+        text.contains("call search_history again with offset=1"),
+        "{text}"
+    );
+
+    let (text, err) = call(c, "get_session", json!({"id": &SESSION[..13]})).await?;
+    assert!(!err, "{text}");
+    assert!(text.starts_with(&format!("Session {SESSION}")), "{text}");
+    assert!(text.contains("deploy the walrus service"), "{text}");
+    assert!(text.contains("tool Bash [succeeded"), "{text}");
+    assert!(text.contains("walrus_config = 1"), "{text}");
+    assert!(text.contains("The walrus is deployed."), "{text}");
+
+    let (text, err) = call(c, "recent_sessions", json!({})).await?;
+    assert!(!err, "{text}");
+    assert!(text.starts_with("1 sessions, newest first"), "{text}");
+    assert!(
+        text.contains(SESSION) && text.contains("cwd /work/zoo"),
+        "{text}"
+    );
+
+    let (text, err) = call(c, "usage", json!({"view": "session"})).await?;
+    assert!(!err, "{text}");
+    assert!(text.contains(r#""period":"session""#), "{text}");
+
+    // Bad arguments: which one, and why.
+    let (text, err) = call(
+        c,
+        "search_history",
+        json!({"query": "walrus", "kind": "file"}),
+    )
+    .await?;
+    assert!(err);
+    assert!(
+        text.starts_with("argument `kind`: \"file\" is not one of"),
+        "{text}"
+    );
+    let (text, err) = call(c, "usage", json!({"since": "yesterday"})).await?;
+    assert!(err);
+    assert!(text.starts_with("argument `since`:"), "{text}");
+    let (text, err) = call(c, "get_session", json!({"id": "ffffffff"})).await?;
+    assert!(err);
+    assert!(
+        text.starts_with("argument `id`: no session \"ffffffff\""),
+        "{text}"
+    );
+    let (text, err) = call(c, "recent_sessions", json!({"limit": 1000})).await?;
+    assert!(err);
+    assert!(
+        text.starts_with("argument `limit`: 1000 is not between 1 and 100"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn mcp_tools_on_sqlite_and_remote_through_serves_read_api() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let serve = hookline().serve(dir.path())?.start()?;
+    let token = capture(&serve).await?;
+
+    let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
+    let local = connect(&[], &[("DATABASE_URL", url)]).await?;
+    check_tools(&local).await?;
+    local.cancel().await?;
+
+    let remote = connect(&["--remote", &serve.addr, "--token", &token], &[]).await?;
+    check_tools(&remote).await?;
+    remote.cancel().await?;
+
+    // A wrong token: the server refuses it and the tool says so.
+    let wrong = connect(&["--remote", &serve.addr, "--token", "not-a-token"], &[]).await?;
+    let (text, err) = call(&wrong, "recent_sessions", json!({})).await?;
+    assert!(err);
+    assert!(text.contains("refused the token (401)"), "{text}");
+    wrong.cancel().await?;
+
+    // The read API itself: no token, a bad argument.
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{}/v1/read/sessions", serve.addr))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 401);
+    let r = http
+        .get(format!("{}/v1/read/search", serve.addr))
+        .query(&[("query", "walrus"), ("kind", "file")])
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await?;
+    assert_eq!(body["error"]["field"], "kind", "{body}");
+    let r = http
+        .get(format!("{}/v1/read/sessions/ffffffff", serve.addr))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 404);
+    Ok(())
+}
+
+#[tokio::test]
+async fn mcp_tools_on_postgres() -> anyhow::Result<()> {
+    let db = PgDatabase::create().await?;
+    let dir = tempfile::tempdir()?;
+    let serve = hookline()
+        .serve(dir.path())?
+        .database_url(Some(&db.url()))
+        .start()?;
+    capture(&serve).await?;
+    let c = connect(&[], &[("DATABASE_URL", db.url())]).await?;
+    check_tools(&c).await?;
+    c.cancel().await?;
+    drop(serve);
+    db.drop_database().await
+}
