@@ -80,7 +80,7 @@ impl Home {
     }
 
     /// Environment of every process run "as the user" in this HOME.
-    fn env(&self, cmd: &mut Command) {
+    pub fn env(&self, cmd: &mut Command) {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.home)
