@@ -1,15 +1,18 @@
 //! `hookline mcp` with the real Claude Code: `hookline-hook install --mcp`
 //! writes what `claude mcp add` writes (user and project scope), `claude
 //! mcp get` / `list` show it (connected: Claude Code started the server),
-//! uninstall removes it.
+//! uninstall removes it; and Claude Code, its scripted model calling
+//! `mcp__hookline__search_history`, gets the session an earlier run
+//! captured in the tool's result, as its transcript records.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::LATEST;
-use crate::harness::{Home, claude_binary};
+use crate::harness::{Home, Hooked, claude, claude_binary};
 use crate::hookline;
 
 /// `claude ARGS` (not `-p`: `mcp …`) in `home`, from `dir`.
@@ -137,5 +140,112 @@ fn install_mcp_writes_what_claude_mcp_add_writes() -> anyhow::Result<()> {
     )?;
     let listed = claude_cmd(&bin, &ours, &ours.work, &["mcp", "list"])?;
     assert!(!listed.contains("hookline"), "{listed}");
+    Ok(())
+}
+
+#[test]
+fn claude_code_calls_search_history_and_gets_the_captured_session() -> anyhow::Result<()> {
+    let Some(bin) = claude_binary(LATEST)? else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    let dir = tempfile::tempdir()?;
+    let hooked = Hooked::new(dir.path(), false)?;
+    let scripts = dir.path().join("scripts");
+    let first = uuid::Uuid::new_v4().to_string();
+
+    // 1. A session captured through the hooks and serve.
+    let run = claude(
+        &bin,
+        &hooked.home,
+        &scripts,
+        "m1",
+        "the narwhal migration runs on friday",
+        &["--session-id".into(), first.clone()],
+        &json!({"replies": [{"blocks": [{"type": "text", "text": "Noted: friday."}],
+                              "usage": {"input_tokens": 10, "output_tokens": 4}}]}),
+    )?;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = hookline().run(
+            &[("DATABASE_URL", hooked.db_url())],
+            &["search", "narwhal", "--kind", "prompt", "--json"],
+        )?;
+        if found.contains(&first) {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "not captured: {found}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    // 2. hookline mcp registered for Claude Code, on serve's store.
+    let program = hookline().bin().canonicalize()?;
+    let url = hooked.db_url();
+    hook(
+        &hooked.home,
+        &[
+            "install",
+            "--mcp",
+            "--mcp-command",
+            &program.to_string_lossy(),
+            "--mcp-arg",
+            "--database-url",
+            "--mcp-arg",
+            &url,
+        ],
+    )?;
+
+    // 3. The model asks the tool; Claude Code runs it and sends the result.
+    let second = uuid::Uuid::new_v4().to_string();
+    let run = claude(
+        &bin,
+        &hooked.home,
+        &scripts,
+        "m2",
+        "when does the narwhal migration run?",
+        &["--session-id".into(), second.clone()],
+        &json!({"replies": [
+            {"blocks": [{"type": "text", "text": "Let me look in the history."},
+                        {"type": "tool_use", "name": "mcp__hookline__search_history",
+                         "input": {"query": "narwhal friday", "kind": "prompt"}}],
+             "usage": {"input_tokens": 20, "output_tokens": 8}},
+            {"blocks": [{"type": "text", "text": "On friday."}],
+             "usage": {"input_tokens": 30, "output_tokens": 3}}]}),
+    )?;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("On friday."), "{}", run.stdout);
+
+    // What Claude Code wrote: the tool call and the result it got.
+    let truth = crate::truth::read(&hooked.home.home.join(".claude/projects"))?;
+    let s = truth
+        .get(&second)
+        .ok_or_else(|| anyhow::anyhow!("no transcript of {second}"))?;
+    let call = s
+        .tools
+        .values()
+        .find(|t| t.name == "mcp__hookline__search_history")
+        .ok_or_else(|| anyhow::anyhow!("no search_history call: {:?}", s.tools))?;
+    assert_eq!(
+        call.input,
+        json!({"query": "narwhal friday", "kind": "prompt"})
+    );
+    let result = call
+        .result
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no tool_result"))?
+        .to_string();
+    assert!(!result.contains("\"is_error\":true"), "{result}");
+    // Not this session's own prompt (captured by now too): no "friday".
+    assert!(
+        result.contains("1 hits for \\\"narwhal friday\\\""),
+        "{result}"
+    );
+    assert!(result.contains(&format!("session {first}")), "{result}");
+    assert!(
+        result.contains("the **narwhal** migration runs on **friday**"),
+        "{result}"
+    );
+    eprintln!("mcp scenario: {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
