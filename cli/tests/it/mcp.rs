@@ -231,3 +231,127 @@ async fn mcp_tools_on_postgres() -> anyhow::Result<()> {
     drop(serve);
     db.drop_database().await
 }
+
+/// The MCP Inspector's CLI (tests/mcp-inspector, npm ci by its install
+/// script), or `None` outside CI when it is not installed.
+fn inspector() -> anyhow::Result<Option<std::path::PathBuf>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp-inspector");
+    if dir.join("node_modules/.bin/mcp-inspector").is_file() {
+        return Ok(Some(dir));
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    anyhow::ensure!(
+        !ci,
+        "the MCP Inspector is not installed: run tests/mcp-inspector/install"
+    );
+    eprintln!("SKIPPED: the MCP Inspector is not installed; run tests/mcp-inspector/install");
+    Ok(None)
+}
+
+/// `npx mcp-inspector --cli hookline mcp --database-url URL ARGS`.
+fn inspect_output(
+    dir: &std::path::Path,
+    home: &std::path::Path,
+    url: &str,
+    args: &[&str],
+) -> anyhow::Result<std::process::Output> {
+    Ok(std::process::Command::new("npx")
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("npm_config_update_notifier", "false")
+        .args(["--no-install", "mcp-inspector", "--cli"])
+        .arg(hookline().bin())
+        .args(["mcp", "--database-url", url])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()?)
+}
+
+/// [`inspect_output`]'s JSON answer, when it succeeded.
+fn inspect(
+    dir: &std::path::Path,
+    home: &std::path::Path,
+    url: &str,
+    args: &[&str],
+) -> anyhow::Result<Value> {
+    let out = inspect_output(dir, home, url, args)?;
+    anyhow::ensure!(
+        out.status.success(),
+        "mcp-inspector {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("not JSON: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[tokio::test]
+async fn the_mcp_inspector_lists_and_calls_the_tools() -> anyhow::Result<()> {
+    let Some(npm) = inspector()? else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let serve = hookline().serve(dir.path())?.start()?;
+    capture(&serve).await?;
+    let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home)?;
+
+    let list = inspect(&npm, &home, &url, &["--method", "tools/list"])?;
+    let mut names: Vec<&str> = list["tools"]
+        .as_array()
+        .context("tools")?
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["get_session", "recent_sessions", "search_history", "usage"]
+    );
+    let search = list["tools"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "search_history"))
+        .context("search_history")?;
+    assert_eq!(search["inputSchema"]["required"], json!(["query"]));
+
+    let call = inspect(
+        &npm,
+        &home,
+        &url,
+        &[
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "search_history",
+            "--tool-arg",
+            "query=walrus_config",
+            "--tool-arg",
+            "limit=5",
+        ],
+    )?;
+    assert_eq!(call["isError"], false, "{call}");
+    let text = call["content"][0]["text"].as_str().context("text")?;
+    assert!(text.starts_with("2 hits for \"walrus_config\""), "{text}");
+    assert!(text.contains(&format!("session {SESSION}")), "{text}");
+    assert!(text.contains("tool_result Bash"), "{text}");
+    assert!(text.contains("let **walrus**_**config** = 1"), "{text}");
+
+    // A tool error: the Inspector fails and says the tool returned one.
+    let bad = inspect_output(
+        &npm,
+        &home,
+        &url,
+        &[
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "usage",
+            "--tool-arg",
+            "view=yearly",
+        ],
+    )?;
+    assert!(!bad.status.success());
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(said.contains(r#""code":"tool_is_error""#), "{said}");
+    Ok(())
+}
