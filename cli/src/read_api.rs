@@ -34,6 +34,7 @@ pub fn router(history: Local, tokens: Arc<TokenSet>) -> Router {
         .route("/v1/read/sessions/{id}", get(session))
         .route("/v1/read/usage", get(usage))
         .route_layer(middleware::from_fn_with_state(st.clone(), authorized))
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(st)
 }
 
@@ -42,6 +43,15 @@ async fn authorized(State(st): State<ReadState>, req: Request, next: Next) -> Re
         Some(_) => next.run(req).await,
         None => ApiError::unauthorized().into_response(),
     }
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "the read API answers GET only",
+    )
+    .into_response()
 }
 
 fn bad_argument(e: &ArgError) -> ApiError {

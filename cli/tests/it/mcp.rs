@@ -213,6 +213,14 @@ async fn mcp_tools_on_sqlite_and_remote_through_serves_read_api() -> anyhow::Res
         .send()
         .await?;
     assert_eq!(r.status(), 404);
+    let r = http
+        .post(format!("{}/v1/read/sessions", serve.addr))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 405);
+    let body: Value = r.json().await?;
+    assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
     Ok(())
 }
 
