@@ -227,7 +227,10 @@ impl Tools {
                 if i == from {
                     // One step larger than an answer: its start.
                     a.push_cut(&piece);
-                    a.text += "\n… (this step is cut)\n";
+                    a.text += &format!(
+                        "\n… (this step is cut at the answer's limit; `hookline sessions show {} --json` shows it whole)\n",
+                        view.summary.session_id
+                    );
                     next = Some(i + 1).filter(|n| *n < total);
                 } else {
                     next = Some(i);

@@ -169,6 +169,90 @@ async fn check_tools(c: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A session of 40 prompts of 1,000 characters and one of 30,000: the
+/// answers of `get_session` are at most 20,000 bytes, each names the step
+/// the next starts at, and following them shows every step once; the
+/// step larger than an answer is cut and says so.
+async fn bounded(serve: &Serve, token: &str, db_url: &str) -> anyhow::Result<()> {
+    const LONG: &str = "3c9a11d0-0000-4000-8000-00000000aa02";
+    let http = reqwest::Client::new();
+    let mut events = vec![hookline_test_support::events::event(LONG, "SessionStart")];
+    for i in 0..40 {
+        let text = format!("prompt{i:02} {}", "lorem ".repeat(165));
+        events.push(hookline_test_support::events::prompt(LONG, &text));
+    }
+    let huge = format!("hugeprompt {}", "ipsum ".repeat(5_000));
+    events.push(hookline_test_support::events::prompt(LONG, &huge));
+    for (n, e) in events.iter().enumerate() {
+        let r = http
+            .post(format!("{}/v1/events", serve.addr))
+            .bearer_auth(token)
+            .header("x-request-id", format!("mcp-long-{n}"))
+            .json(e)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status() == 202, "POST: {}", r.status());
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v: Value = http
+            .get(format!("{}/v1/read/sessions/{LONG}", serve.addr))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if v["steps"].as_array().map_or(0, Vec::len) == 41 {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "not captured: {v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let c = connect(&[], &[("DATABASE_URL", db_url.to_owned())]).await?;
+    let mut offset = 0;
+    let mut seen = Vec::new();
+    let mut parts = 0;
+    loop {
+        let (text, err) = call(&c, "get_session", json!({"id": LONG, "offset": offset})).await?;
+        assert!(!err, "{text}");
+        assert!(text.len() <= 20_000, "{} bytes", text.len());
+        parts += 1;
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("[step ") {
+                seen.push(rest.split(']').next().unwrap_or("").parse::<usize>()?);
+            }
+        }
+        let Some(next) = text
+            .split(&format!("call get_session with id={LONG:?} offset="))
+            .nth(1)
+        else {
+            break;
+        };
+        offset = next.split(' ').next().unwrap_or("").parse()?;
+        anyhow::ensure!(parts < 10, "no end: {text}");
+        if offset == 40 {
+            let (last, _) = call(&c, "get_session", json!({"id": LONG, "offset": 40})).await?;
+            assert!(last.len() <= 20_000, "{} bytes", last.len());
+            assert!(last.contains("hugeprompt ipsum"), "{last}");
+            assert!(
+                last.contains(&format!(
+                    "… (this step is cut at the answer's limit; `hookline sessions show {LONG} --json` shows it whole)"
+                )),
+                "{last}"
+            );
+            seen.push(40);
+            break;
+        }
+    }
+    assert!(parts >= 3, "40,000 bytes of prompts in {parts} answers");
+    assert_eq!(seen, (0..41).collect::<Vec<_>>());
+    let (text, err) = call(&c, "get_session", json!({"id": LONG, "offset": 42})).await?;
+    assert!(err);
+    assert!(text.starts_with("argument `offset`: 42 is past"), "{text}");
+    c.cancel().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn mcp_tools_on_sqlite_and_remote_through_serves_read_api() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -176,13 +260,16 @@ async fn mcp_tools_on_sqlite_and_remote_through_serves_read_api() -> anyhow::Res
     let token = capture(&serve).await?;
 
     let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
-    let local = connect(&[], &[("DATABASE_URL", url)]).await?;
+    let local = connect(&[], &[("DATABASE_URL", url.clone())]).await?;
     check_tools(&local).await?;
     local.cancel().await?;
 
     let remote = connect(&["--remote", &serve.addr, "--token", &token], &[]).await?;
     check_tools(&remote).await?;
     remote.cancel().await?;
+
+    // A long session comes in parts of at most 20,000 bytes.
+    bounded(&serve, &token, &url).await?;
 
     // A wrong token: the server refuses it and the tool says so.
     let wrong = connect(&["--remote", &serve.addr, "--token", "not-a-token"], &[]).await?;
