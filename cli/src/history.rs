@@ -83,6 +83,7 @@ pub struct SearchArgs {
     pub tool: Option<String>,
     /// Only hits of this kind: prompt, reply, tool_input, tool_result, path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["prompt", "reply", "tool_input", "tool_result", "path", null]))]
     pub kind: Option<String>,
     /// Hits at or after: a day (2026-12-01), an RFC 3339 time, or back
     /// from now (30m, 24h, 7d).
@@ -124,9 +125,11 @@ pub struct UsageArgs {
     /// One row per: daily (default), weekly, monthly, session, blocks
     /// (5-hour billing blocks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["daily", "weekly", "monthly", "session", "blocks", null]))]
     pub view: Option<String>,
     /// Split each row by: model, user, host, project, tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["model", "user", "host", "project", "tool", null]))]
     pub by: Option<String>,
     /// Only the sessions of this OS user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
