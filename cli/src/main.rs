@@ -46,6 +46,10 @@ enum Command {
     Usage(cmd::usage::Opts),
     /// The price table costs are computed at: list it, import a newer one.
     Prices(cmd::prices::Opts),
+    /// An MCP server over stdio: the captured history as read-only tools
+    /// for Claude Code (search_history, get_session, recent_sessions,
+    /// usage), from the local store or a hookline server (--remote).
+    Mcp(cmd::mcp::Opts),
 }
 
 /// The status of a command whose reader went away (`hookline … | head`):
@@ -108,6 +112,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Purge(opts) => cmd::purge::run(opts).await,
         Command::Usage(opts) => cmd::usage::run(opts).await,
         Command::Prices(opts) => cmd::prices::run(opts).await,
+        Command::Mcp(opts) => cmd::mcp::run(opts).await,
     }
 }
 

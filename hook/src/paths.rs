@@ -7,6 +7,7 @@
 //! | spool | `HOOKLINE_SPOOL_DIR` | `$XDG_DATA_HOME/hookline/spool`, else `~/.local/share/hookline/spool` (`~/Library/Application Support/hookline/spool`) |
 //! | log folder | `HOOKLINE_LOG_DIR` | `$XDG_STATE_HOME/hookline`, else `~/.local/state/hookline` (`~/Library/Logs/hookline`) |
 //! | Claude Code user settings | `CLAUDE_CONFIG_DIR` | `~/.claude/settings.json` |
+//! | Claude Code user config (MCP servers) | `CLAUDE_CONFIG_DIR` | `~/.claude.json` |
 
 use std::path::PathBuf;
 
@@ -68,6 +69,15 @@ pub fn default_log_dir() -> PathBuf {
 }
 
 /// Claude Code's user settings file.
+/// Claude Code's user config file, where `claude mcp add --scope user`
+/// registers MCP servers: `$CLAUDE_CONFIG_DIR/.claude.json`, else
+/// `~/.claude.json`.
+pub fn claude_user_config() -> PathBuf {
+    env_path("CLAUDE_CONFIG_DIR")
+        .unwrap_or_else(home)
+        .join(".claude.json")
+}
+
 pub fn claude_user_settings() -> PathBuf {
     env_path("CLAUDE_CONFIG_DIR")
         .unwrap_or_else(|| home().join(".claude"))

@@ -11,7 +11,7 @@ use crate::process::{Killed, free_port, hook_binary, printed_token, wait_for};
 /// The settings `hookline` reads from the environment; [`Hookline::command`]
 /// removes them, so a test sees only what it sets (scripts/test exports
 /// `DATABASE_URL` and LocalStack's `HOOKLINE_QUEUE_URL`).
-pub const SETTINGS: [&str; 9] = [
+pub const SETTINGS: [&str; 11] = [
     "DATABASE_URL",
     "HOOKLINE_DATA_DIR",
     "HOOKLINE_QUEUE_URL",
@@ -21,6 +21,8 @@ pub const SETTINGS: [&str; 9] = [
     "HOOKLINE_TOKENS",
     "HOOKLINE_LISTEN",
     "HOOKLINE_PRICES_FILE",
+    "HOOKLINE_REMOTE",
+    "HOOKLINE_TOKEN",
 ];
 
 /// The `hookline` binary of this build (`env!("CARGO_BIN_EXE_hookline")`

@@ -50,3 +50,31 @@ pub fn message(request_id: &str, data: Value) -> OutMessage {
         .into(),
     }
 }
+
+/// A short conversation as the hook sends it, each event a request of its
+/// own: SessionStart, the prompt "deploy the walrus service", a Bash call
+/// (PreToolUse, PostToolUse) grepping for `walrus_config`, and Stop with
+/// the reply "The walrus is deployed."; all in `cwd`. Every kind of
+/// searchable text holds the word `walrus`.
+pub fn conversation(session: &str, cwd: &str) -> Vec<Value> {
+    let base = json!({"session_id": session, "transcript_path": "/t.jsonl", "cwd": cwd});
+    let tool = json!({"command": "grep -rn walrus_config src/"});
+    [
+        json!({"hook_event_name": "SessionStart", "source": "startup"}),
+        json!({"hook_event_name": "UserPromptSubmit", "prompt": "deploy the walrus service"}),
+        json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": tool,
+               "tool_use_id": "toolu_walrus"}),
+        json!({"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_input": tool,
+               "tool_response": {"stdout": "src/zoo.rs: let walrus_config = 1;"},
+               "tool_use_id": "toolu_walrus"}),
+        json!({"hook_event_name": "Stop", "last_assistant_message": "The walrus is deployed."}),
+    ]
+    .into_iter()
+    .map(|mut e| {
+        if let (Value::Object(e), Value::Object(b)) = (&mut e, &base) {
+            e.extend(b.clone());
+        }
+        e
+    })
+    .collect()
+}

@@ -4,6 +4,7 @@ pub mod dlq;
 pub mod events;
 pub mod logs;
 pub mod logs_ship;
+pub mod mcp;
 pub mod migrate;
 pub mod prices;
 pub mod purge;

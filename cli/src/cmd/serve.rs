@@ -100,11 +100,16 @@ pub async fn run(
             Err(e) => eprintln!("hookline serve: cannot read the dead-letter queue: {e}"),
         }
     }
-    let (store, queue) = (stores.store, queues.queue.clone());
+    let (store, queue) = (stores.store.clone(), queues.queue.clone());
     let tokens = Arc::new(tokens);
+    let overrides = crate::config::PriceArgs::from_env().overrides()?;
+    let read = crate::read_api::router(
+        crate::history::Local::of(&stores, overrides.clone()),
+        tokens.clone(),
+    );
     let usage = dashboard::Usage {
         store: stores.usage.clone(),
-        overrides: crate::config::PriceArgs::from_env().overrides()?,
+        overrides,
     };
     let dashboard = (!opts.no_dashboard).then(|| {
         dashboard::router(Dashboard::with_all(
@@ -154,8 +159,8 @@ pub async fn run(
         }
     );
     let router = match dashboard {
-        Some(d) => d.merge(app(state)),
-        None => app(state),
+        Some(d) => d.merge(read).merge(app(state)),
+        None => read.merge(app(state)),
     };
     let server = axum::serve(
         listener,

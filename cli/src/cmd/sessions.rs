@@ -193,7 +193,8 @@ pub fn thread_table(links: &[ThreadLink], current: &str) -> String {
     out
 }
 
-pub fn transcript(v: &SessionView) -> String {
+/// A conversation's head: title, cwd, who, times, model and counts.
+pub fn header(v: &SessionView) -> String {
     let s = &v.summary;
     let mut out = format!("Session {}\n", s.session_id);
     out += &format!("  title    {}\n", s.title.as_deref().unwrap_or("-"));
@@ -219,52 +220,64 @@ pub fn transcript(v: &SessionView) -> String {
         s.input_tokens,
         s.output_tokens
     );
-    for step in &v.steps {
-        match step {
-            Step::Message {
-                at,
-                role,
-                text,
-                agent_id,
-                ..
-            } => {
-                let who = agent_id
-                    .as_ref()
-                    .map_or(role.clone(), |a| format!("{role} ({a})"));
-                out += &format!(
-                    "{}  {who}\n{}\n",
-                    at.format("%H:%M:%S"),
-                    indent(text, "    ")
-                );
-            }
-            Step::ToolUse {
-                at,
-                tool_name,
-                status,
-                input,
-                response,
-                error,
-                duration_ms,
-                ..
-            } => {
-                let took = duration_ms.map_or(String::new(), |d| format!(", {d} ms"));
-                out += &format!(
-                    "{}  tool {} [{status}{took}]\n",
-                    at.format("%H:%M:%S"),
-                    tool_name.as_deref().unwrap_or("?")
-                );
-                if let Some(i) = input {
-                    out += &format!("    input:\n{}", indent(&json_brief(i, 2000), "      "));
-                }
-                if let Some(r) = response {
-                    out += &format!("    result:\n{}", indent(&json_brief(r, 2000), "      "));
-                }
-                if let Some(e) = error {
-                    out += &format!("    error:\n{}", indent(e, "      "));
-                }
-                out += "\n";
-            }
+    out
+}
+
+/// One step of a transcript: a message, or a tool call with its result.
+pub fn step(step: &Step) -> String {
+    let mut out = String::new();
+    match step {
+        Step::Message {
+            at,
+            role,
+            text,
+            agent_id,
+            ..
+        } => {
+            let who = agent_id
+                .as_ref()
+                .map_or(role.clone(), |a| format!("{role} ({a})"));
+            out += &format!(
+                "{}  {who}\n{}\n",
+                at.format("%H:%M:%S"),
+                indent(text, "    ")
+            );
         }
+        Step::ToolUse {
+            at,
+            tool_name,
+            status,
+            input,
+            response,
+            error,
+            duration_ms,
+            ..
+        } => {
+            let took = duration_ms.map_or(String::new(), |d| format!(", {d} ms"));
+            out += &format!(
+                "{}  tool {} [{status}{took}]\n",
+                at.format("%H:%M:%S"),
+                tool_name.as_deref().unwrap_or("?")
+            );
+            if let Some(i) = input {
+                out += &format!("    input:\n{}", indent(&json_brief(i, 2000), "      "));
+            }
+            if let Some(r) = response {
+                out += &format!("    result:\n{}", indent(&json_brief(r, 2000), "      "));
+            }
+            if let Some(e) = error {
+                out += &format!("    error:\n{}", indent(e, "      "));
+            }
+            out += "\n";
+        }
+    }
+    out
+}
+
+pub fn transcript(v: &SessionView) -> String {
+    let mut out = header(v);
+    for s in &v.steps {
+        out += &step(s);
     }
     out
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use comfy_table::{CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use hookline_core::usage::{self, By, Figures, Period, Report, ReportOptions, UsageQuery};
+use hookline_core::usage::{self, By, Figures, Period, Report, ReportOptions};
 
 use crate::config::{PriceArgs, Role, StoreArgs};
 use crate::text::one_line;
@@ -77,7 +77,7 @@ struct Filter {
     csv: bool,
 }
 
-fn day(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn day(s: &str) -> Result<DateTime<Utc>, String> {
     if s.contains('T') {
         return Err(format!("{s:?}: give a day, YYYY-MM-DD or YYYYMMDD"));
     }
@@ -91,16 +91,14 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     if let (Some(s), Some(u)) = (f.since, f.until) {
         anyhow::ensure!(s <= u, "--since is after --until");
     }
-    let query = UsageQuery {
-        since: f.since,
-        until: f.until.map(|u| u + TimeDelta::days(1)),
-        user: f.user.clone(),
-        session_id: None,
-        per_tool: matches!(f.by, Some(ByArg::Tool)),
-    };
-    let rows = stores.usage.usage_rows(&query).await?;
-    let book = usage::book(stores.usage.as_ref(), overrides).await?;
-    let report = usage::build(&rows, &book, &options(opts.view, f));
+    let report = usage::report(
+        stores.usage.as_ref(),
+        overrides,
+        f.since,
+        f.until.map(|u| u + TimeDelta::days(1)),
+        &options(opts.view, f),
+    )
+    .await?;
     if f.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if f.csv {

@@ -22,6 +22,7 @@ mod backfill;
 mod dashboard;
 mod hostile;
 mod identity;
+mod mcp;
 mod ops_dlq;
 mod ops_trace;
 mod search;

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::hookline;
 
@@ -33,26 +33,7 @@ fn ok(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
 }
 
 fn events() -> Vec<Value> {
-    let base = json!({"session_id": SESSION, "transcript_path": "/t.jsonl", "cwd": "/work/zoo"});
-    let tool = json!({"command": "grep -rn walrus_config src/"});
-    [
-        json!({"hook_event_name": "SessionStart", "source": "startup"}),
-        json!({"hook_event_name": "UserPromptSubmit", "prompt": "deploy the walrus service"}),
-        json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": tool,
-               "tool_use_id": "toolu_walrus"}),
-        json!({"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_input": tool,
-               "tool_response": {"stdout": "src/zoo.rs: let walrus_config = 1;"},
-               "tool_use_id": "toolu_walrus"}),
-        json!({"hook_event_name": "Stop", "last_assistant_message": "The walrus is deployed."}),
-    ]
-    .into_iter()
-    .map(|mut e| {
-        if let (Value::Object(e), Value::Object(b)) = (&mut e, &base) {
-            e.extend(b.clone());
-        }
-        e
-    })
-    .collect()
+    hookline_test_support::events::conversation(SESSION, "/work/zoo")
 }
 
 #[tokio::test]

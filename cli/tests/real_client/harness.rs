@@ -18,8 +18,10 @@ use hookline_test_support::process::{Killed, free_port};
 
 use crate::hookline;
 
-/// Tools the scenarios use, allowed without a permission prompt.
-const ALLOWED_TOOLS: &str = "--allowedTools=Bash,Write,Read,Edit,Task,Agent";
+/// Tools the scenarios use, allowed without a permission prompt
+/// (`mcp__hookline__search_history`: the MCP scenario's, mcp.rs).
+const ALLOWED_TOOLS: &str =
+    "--allowedTools=Bash,Write,Read,Edit,Task,Agent,mcp__hookline__search_history";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -80,7 +82,7 @@ impl Home {
     }
 
     /// Environment of every process run "as the user" in this HOME.
-    fn env(&self, cmd: &mut Command) {
+    pub fn env(&self, cmd: &mut Command) {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.home)

@@ -11,6 +11,7 @@ mod checks;
 mod cost;
 mod end_of_turn;
 mod harness;
+mod mcp;
 mod truth;
 
 use std::io::Write;
@@ -28,7 +29,7 @@ fn hookline() -> Hookline {
 }
 
 /// The latest 2.1.x (npm `latest`) and an older 2.1.x line still in use.
-const LATEST: &str = "2.1.332";
+pub(crate) const LATEST: &str = "2.1.332";
 const OLDER: &str = "2.1.197";
 
 struct Step {

@@ -15,6 +15,7 @@ use axum::routing::{any, get, post};
 
 pub use auth::{AllowedUsers, Grant, TokenConfigError, TokenSet, hash_hex};
 pub use error::ApiError;
+pub use request::bearer;
 
 use crate::queue::Queue;
 

@@ -9,7 +9,7 @@ pub mod query;
 pub mod snippet;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use query::{Query, QueryError};
 pub use snippet::Fragment;
@@ -20,7 +20,7 @@ use crate::error::StoreError;
 pub const MAX_LIMIT: i64 = 200;
 
 /// What a hit is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A person's prompt (a user message).
@@ -145,7 +145,7 @@ pub struct RawHit {
 }
 
 /// A hit as it is shown.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     pub session_id: String,
     pub title: Option<String>,
@@ -158,7 +158,7 @@ pub struct Hit {
 }
 
 /// A page of hits, best first.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Page {
     pub hits: Vec<Hit>,
     /// The offset of the next page, when there is one.

@@ -5,7 +5,7 @@
 //! what is marked, a word inside `src/main.rs` too (Postgres's
 //! `ts_headline` reads such a path as one token).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::query::Query;
 
@@ -15,7 +15,7 @@ const BEFORE: usize = 60;
 pub const SNIPPET_CHARS: usize = 220;
 
 /// A piece of a snippet: text, and whether it is a hit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fragment {
     pub text: String,
     pub hit: bool,

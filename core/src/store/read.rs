@@ -2,13 +2,13 @@
 //! Values come back unescaped (see `crate::text`).
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::StoreError;
 
 /// One conversation in a list.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionSummary {
     pub session_id: String,
     pub title: Option<String>,
@@ -37,7 +37,7 @@ impl SessionSummary {
 }
 
 /// One step of a conversation, in time order.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Step {
     Message {
@@ -74,7 +74,7 @@ impl Step {
 }
 
 /// A whole conversation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionView {
     #[serde(flatten)]
     pub summary: SessionSummary,

@@ -150,3 +150,25 @@ pub fn message_cost(book: &PriceBook, m: &MessageUsage) -> Option<Pico> {
             .cost(p.rates_for(price::context_band(m.tokens.context()))),
     )
 }
+
+/// The report `opts` asks for over the hours from `since` to before
+/// `until`, priced with the store's book and `overrides`: what
+/// `hookline usage`, its `--json` and the MCP `usage` tool give.
+pub async fn report<S: UsageStore + ?Sized>(
+    store: &S,
+    overrides: Vec<Price>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    opts: &ReportOptions,
+) -> Result<Report, StoreError> {
+    let query = UsageQuery {
+        since,
+        until,
+        user: opts.user.clone(),
+        session_id: None,
+        per_tool: opts.by == Some(By::Tool),
+    };
+    let rows = store.usage_rows(&query).await?;
+    let book = book(store, overrides).await?;
+    Ok(build(&rows, &book, opts))
+}

@@ -1,6 +1,8 @@
 //! `hookline-hook install`: writes the config file (URL, token) and adds
 //! the hook for every captured event to Claude Code's settings.json,
-//! merging with the hooks already there (idempotent, with a backup).
+//! merging with the hooks already there (idempotent, with a backup); with
+//! `--mcp`, also registers `hookline mcp` as Claude Code's MCP server
+//! `hookline` (as `claude mcp add` would: ~/.claude.json or .mcp.json).
 
 use std::path::PathBuf;
 
@@ -8,7 +10,7 @@ use clap::Args;
 
 use super::ScopeOpts;
 use crate::config::{self, Config, FileConfig};
-use crate::settings::{self, hooks};
+use crate::settings::{self, hooks, mcp};
 
 #[derive(Debug, Args)]
 pub struct Opts {
@@ -26,6 +28,24 @@ pub struct Opts {
     /// Program to register (default: this executable).
     #[arg(long, value_name = "PATH")]
     pub command: Option<PathBuf>,
+    /// Also register `hookline mcp` (the captured history as MCP tools)
+    /// for Claude Code: in ~/.claude.json (user scope) or the project's
+    /// .mcp.json (--scope project), as `claude mcp add` writes it.
+    #[arg(long)]
+    pub mcp: bool,
+    /// The `hookline` binary --mcp registers (default: the one beside this
+    /// executable, else `hookline` on PATH).
+    #[arg(long, value_name = "PATH", requires = "mcp")]
+    pub mcp_command: Option<PathBuf>,
+    /// Arguments after `hookline mcp` (e.g. --database-url URL); repeat
+    /// for several.
+    #[arg(
+        long = "mcp-arg",
+        value_name = "ARG",
+        requires = "mcp",
+        allow_hyphen_values = true
+    )]
+    pub mcp_args: Vec<String>,
     /// Print the settings.json that would be written; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -65,7 +85,24 @@ pub fn run(opts: &Opts, cfg: &Config) -> Result<(), String> {
     let path = opts.scope.scope().path();
     let mut current = settings::load(&path)?;
     let n = hooks::add(&mut current, &plan);
+    let mcp_plan = if opts.mcp {
+        let mcp_path = mcp::config_path(&opts.scope.scope());
+        let mut mcp_config = settings::load(&mcp_path)?;
+        let program = opts
+            .mcp_command
+            .clone()
+            .unwrap_or_else(mcp::default_program);
+        mcp::add(&mut mcp_config, mcp::entry(&program, &opts.mcp_args))
+            .map_err(|e| format!("{}: {e}", mcp_path.display()))?;
+        Some((mcp_path, mcp_config))
+    } else {
+        None
+    };
     if opts.dry_run {
+        if let Some((p, c)) = &mcp_plan {
+            eprintln!("{}:", p.display());
+            print!("{}", settings::render(c).map_err(|e| e.to_string())?);
+        }
         print!("{}", settings::render(&current).map_err(|e| e.to_string())?);
         eprintln!(
             "(dry run: {} and {} not written)",
@@ -92,6 +129,10 @@ pub fn run(opts: &Opts, cfg: &Config) -> Result<(), String> {
     if let Some(b) = backup {
         println!("backup:   {}", b.display());
     }
+    if let Some((p, c)) = &mcp_plan {
+        write_mcp(p, c)?;
+        println!("mcp:      {} (server \"hookline\")", p.display());
+    }
     if url.is_none() {
         println!(
             "note: no URL configured yet; events are kept in the spool until one is (--url or HOOKLINE_URL)"
@@ -101,6 +142,20 @@ pub fn run(opts: &Opts, cfg: &Config) -> Result<(), String> {
         println!(
             "note: http hooks send $HOOKLINE_TOKEN: export it in the environment Claude Code starts from"
         );
+    }
+    Ok(())
+}
+
+/// Writes Claude Code's MCP config; a new file is readable by its owner
+/// only, as Claude Code creates `~/.claude.json`.
+fn write_mcp(path: &std::path::Path, config: &settings::ordered::Json) -> Result<(), String> {
+    let existed = path.exists();
+    settings::save(path, config).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    if !existed && path.file_name().is_some_and(|n| n == ".claude.json") {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("cannot make {} private: {e}", path.display()))?;
     }
     Ok(())
 }

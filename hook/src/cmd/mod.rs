@@ -22,14 +22,24 @@ pub struct ScopeOpts {
     /// Use the user's ~/.claude/settings.json (the default).
     #[arg(long)]
     pub user: bool,
+    /// The same as --user or --project, spelled as `claude mcp add` does.
+    #[arg(long, value_enum, conflicts_with_all = ["user", "project"])]
+    pub scope: Option<ScopeName>,
     /// Project folder for --project (default: the current folder).
-    #[arg(long, value_name = "DIR", requires = "project")]
+    #[arg(long, value_name = "DIR")]
     pub project_dir: Option<PathBuf>,
+}
+
+/// `--scope`'s values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScopeName {
+    User,
+    Project,
 }
 
 impl ScopeOpts {
     pub fn scope(&self) -> Scope {
-        if self.project {
+        if self.project || self.scope == Some(ScopeName::Project) {
             Scope::Project(
                 self.project_dir
                     .clone()

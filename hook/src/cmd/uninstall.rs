@@ -1,11 +1,11 @@
 //! `hookline-hook uninstall`: removes hookline's hooks from Claude Code's
-//! settings.json, and only them (with a backup). The config file and the
-//! spool stay.
+//! settings.json, and only them (with a backup), and the `hookline` MCP
+//! server `install --mcp` registered. The config file and the spool stay.
 
 use clap::Args;
 
 use super::ScopeOpts;
-use crate::settings::{self, hooks};
+use crate::settings::{self, hooks, mcp};
 
 #[derive(Debug, Args)]
 pub struct Opts {
@@ -17,6 +17,7 @@ pub struct Opts {
 }
 
 pub fn run(opts: &Opts) -> Result<(), String> {
+    remove_mcp(opts)?;
     let path = opts.scope.scope().path();
     if !path.exists() {
         println!("{} does not exist; nothing to remove", path.display());
@@ -39,6 +40,32 @@ pub fn run(opts: &Opts) -> Result<(), String> {
     let backup = settings::save(&path, &current)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("removed {removed} hookline hooks from {}", path.display());
+    if let Some(b) = backup {
+        println!("backup:  {}", b.display());
+    }
+    Ok(())
+}
+
+/// Removes the `hookline` MCP server from the scope's MCP config, if there.
+fn remove_mcp(opts: &Opts) -> Result<(), String> {
+    let path = mcp::config_path(&opts.scope.scope());
+    if !path.exists() {
+        return Ok(());
+    }
+    let mut config = settings::load(&path)?;
+    if !mcp::remove(&mut config) {
+        return Ok(());
+    }
+    if opts.dry_run {
+        eprintln!(
+            "(dry run: the MCP server hookline would be removed from {})",
+            path.display()
+        );
+        return Ok(());
+    }
+    let backup = settings::save(&path, &config)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("removed the MCP server hookline from {}", path.display());
     if let Some(b) = backup {
         println!("backup:  {}", b.display());
     }

@@ -2,6 +2,7 @@
 //! keeping everything `install` does not own exactly as it was.
 
 pub mod hooks;
+pub mod mcp;
 pub mod ordered;
 
 use std::io;

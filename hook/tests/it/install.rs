@@ -326,3 +326,102 @@ fn install_project_and_dry_run() -> TestResult {
     );
     Ok(())
 }
+
+/// `install --mcp` registers `hookline mcp` as `claude mcp add` writes it
+/// (cli/tests/real_client/mcp.rs compares with the real CLI): in
+/// ~/.claude.json, keeping what Claude Code keeps there, private when
+/// new; in .mcp.json with `--scope project`. Uninstall removes it.
+#[test]
+fn install_mcp_registers_the_server_and_uninstall_removes_it() -> TestResult {
+    let sb = Sandbox::new(None)?;
+    let home = sb.root().join("home");
+    std::fs::create_dir_all(&home)?;
+    let theirs = home.join(".claude.json");
+    std::fs::write(
+        &theirs,
+        r#"{"numStartups": 3, "mcpServers": {"other": {"type": "stdio", "command": "o", "args": [], "env": {}}}}"#,
+    )?;
+    let args = [
+        "install",
+        "--mcp",
+        "--mcp-command",
+        "/x/hookline",
+        "--command",
+        "/x/hookline-hook",
+    ];
+    let out = sb.run(&args, b"")?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.contains(".claude.json (server \"hookline\")"),
+        "{}",
+        out.stdout
+    );
+    let c: Value = serde_json::from_slice(&std::fs::read(&theirs)?)?;
+    assert_eq!(c["numStartups"], 3);
+    assert_eq!(c["mcpServers"]["other"]["command"], "o");
+    assert_eq!(
+        c["mcpServers"]["hookline"],
+        json!({"type": "stdio", "command": "/x/hookline", "args": ["mcp"], "env": {}})
+    );
+    // Again: one entry, the same.
+    sb.run(&args, b"")?;
+    let again: Value = serde_json::from_slice(&std::fs::read(&theirs)?)?;
+    assert_eq!(again, c);
+    assert_eq!(
+        ours(&settings(&sb)?).len(),
+        27,
+        "the hooks are installed too"
+    );
+
+    let out = sb.run(&["uninstall"], b"")?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("removed the MCP server hookline"),
+        "{}",
+        out.stdout
+    );
+    let c: Value = serde_json::from_slice(&std::fs::read(&theirs)?)?;
+    assert_eq!(
+        c["mcpServers"],
+        json!({"other": {"type": "stdio", "command": "o", "args": [], "env": {}}})
+    );
+
+    // Project scope, with arguments for `hookline mcp`; a new file.
+    let project = sb.root().join("proj");
+    std::fs::create_dir_all(&project)?;
+    let p = project.to_string_lossy().into_owned();
+    let out = sb.run(
+        &[
+            "install",
+            "--mcp",
+            "--scope",
+            "project",
+            "--project-dir",
+            &p,
+            "--mcp-command",
+            "/x/hookline",
+            "--mcp-arg",
+            "--database-url",
+            "--mcp-arg",
+            "postgres://db/h",
+            "--command",
+            "/x/hookline-hook",
+        ],
+        b"",
+    )?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let m: Value = serde_json::from_slice(&std::fs::read(project.join(".mcp.json"))?)?;
+    assert_eq!(
+        m,
+        json!({"mcpServers": {"hookline": {"type": "stdio", "command": "/x/hookline",
+            "args": ["mcp", "--database-url", "postgres://db/h"], "env": {}}}})
+    );
+    assert!(project.join(".claude/settings.json").exists());
+    sb.run(
+        &["uninstall", "--scope", "project", "--project-dir", &p],
+        b"",
+    )?;
+    let m: Value = serde_json::from_slice(&std::fs::read(project.join(".mcp.json"))?)?;
+    assert_eq!(m, json!({"mcpServers": {}}));
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! `hookline serve`'s read-only JSON API (docs/api.md, "Read API"): the
+//! history `hookline mcp --remote` reads, behind the same bearer tokens as
+//! ingest. Every answer comes from [`Local`], as the local MCP server's.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hookline_core::http::{ApiError, TokenSet, bearer};
+
+use crate::history::{ArgError, History, HistoryError, Local, SearchArgs, SessionsArgs, UsageArgs};
+
+#[derive(Clone)]
+struct ReadState {
+    history: Arc<Local>,
+    tokens: Arc<TokenSet>,
+}
+
+/// The routes under `/v1/read/`.
+pub fn router(history: Local, tokens: Arc<TokenSet>) -> Router {
+    let st = ReadState {
+        history: Arc::new(history),
+        tokens,
+    };
+    Router::new()
+        .route("/v1/read/search", get(search))
+        .route("/v1/read/sessions", get(sessions))
+        .route("/v1/read/sessions/{id}", get(session))
+        .route("/v1/read/usage", get(usage))
+        .route_layer(middleware::from_fn_with_state(st.clone(), authorized))
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(st)
+}
+
+async fn authorized(State(st): State<ReadState>, req: Request, next: Next) -> Response {
+    match bearer(req.headers()).and_then(|t| st.tokens.verify(t)) {
+        Some(_) => next.run(req).await,
+        None => ApiError::unauthorized().into_response(),
+    }
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "the read API answers GET only",
+    )
+    .into_response()
+}
+
+fn bad_argument(e: &ArgError) -> ApiError {
+    let mut err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", e.to_string());
+    err.field = Some(e.argument.clone());
+    err
+}
+
+fn failed(e: HistoryError) -> Response {
+    match e {
+        HistoryError::Arg(a) => bad_argument(&a).into_response(),
+        other => {
+            tracing::error!(error = ?other, "read API: reading the store failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "reading the store failed (see the server's log)",
+            )
+            .into_response()
+        }
+    }
+}
+
+/// A query string that does not fit the arguments (an unknown name, a
+/// number that is not one): 400 saying which.
+fn bad_query(e: QueryRejection) -> Response {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", e.body_text()).into_response()
+}
+
+fn answer<T: serde::Serialize>(r: Result<T, HistoryError>) -> Response {
+    match r {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn search(
+    State(st): State<ReadState>,
+    q: Result<Query<SearchArgs>, QueryRejection>,
+) -> Response {
+    match q {
+        Ok(Query(args)) => answer(st.history.search(&args).await),
+        Err(e) => bad_query(e),
+    }
+}
+
+async fn sessions(
+    State(st): State<ReadState>,
+    q: Result<Query<SessionsArgs>, QueryRejection>,
+) -> Response {
+    match q {
+        Ok(Query(args)) => answer(st.history.sessions(&args).await),
+        Err(e) => bad_query(e),
+    }
+}
+
+async fn session(State(st): State<ReadState>, Path(id): Path<String>) -> Response {
+    match st.history.session(&id).await {
+        Ok(Some(v)) => Json(v).into_response(),
+        Ok(None) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_session",
+            format!("no session {id:?} (or the prefix matches several; give more of the id)"),
+        )
+        .into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn usage(
+    State(st): State<ReadState>,
+    q: Result<Query<UsageArgs>, QueryRejection>,
+) -> Response {
+    match q {
+        Ok(Query(args)) => answer(st.history.usage(&args).await),
+        Err(e) => bad_query(e),
+    }
+}
