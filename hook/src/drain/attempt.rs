@@ -76,8 +76,8 @@ pub fn attempt(
 /// finds such an entry but has no time left, may not send it (after a
 /// signal the hook sends only its own), or has taken the lock
 /// [`MAX_TAKES`] times, it starts the detached sender
-/// ([`crate::tail::sender::hand_off`]), which waits for the lock; off unix
-/// the next hook sends it.
+/// ([`crate::tail::sender::hand_off`]), which waits for the lock (off unix,
+/// or with `timeout_ms = 0`, the next hook sends it).
 pub fn drain_then_release(
     held: Lock,
     lock_path: &Path,
@@ -117,7 +117,7 @@ pub fn drain_then_release(
             .is_some_and(|d| d.saturating_duration_since(Instant::now()) < MIN_SEND);
         let signalled = opts.after_signal.is_some_and(|a| a.signals.is_caught());
         if no_time || signalled || take >= MAX_TAKES {
-            leave(log, spooled_meanwhile, &mut report);
+            leave(cfg, log, spooled_meanwhile, &mut report);
             break;
         }
         held = match crate::lock::acquire(lock_path, Some(Instant::now())) {
@@ -140,10 +140,11 @@ pub fn drain_then_release(
     report
 }
 
-/// Leaves `count` entries spooled while this process sent to a sender.
-fn leave(log: &Logger, count: usize, report: &mut Report) {
+/// Leaves `count` entries spooled while this process sent to a sender
+/// (none with `timeout_ms = 0`, spool only, or off unix: the next hook).
+fn leave(cfg: &Config, log: &Logger, count: usize, report: &mut Report) {
     #[cfg(unix)]
-    {
+    if !cfg.timeout.is_zero() {
         let pid = crate::tail::sender::hand_off(log);
         log.info(
             "entries spooled while this process sent: left to a sender",
@@ -152,14 +153,12 @@ fn leave(log: &Logger, count: usize, report: &mut Report) {
         report.stopped = Some(format!(
             "{count} entries spooled while this process sent: left to a sender"
         ));
+        return;
     }
-    #[cfg(not(unix))]
-    {
-        let _ = log;
-        report.stopped = Some(format!(
-            "{count} entries spooled while this process sent: left to the next hook"
-        ));
-    }
+    let _ = (cfg, log);
+    report.stopped = Some(format!(
+        "{count} entries spooled while this process sent: left to the next hook"
+    ));
 }
 
 /// The entries in `pending/` due now (as `mode` says) that are not in `seen`.
