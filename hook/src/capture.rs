@@ -10,7 +10,8 @@
 //! network (on unix; elsewhere it does the same work itself, then sends).
 //!
 //! No hook waits for the drain lock: while another process holds it, the
-//! event is left to that process (or the next hook). A hook sends for
+//! event is left to that process, which looks at the spool again once it
+//! has released the lock ([`drain::drain_then_release`]). A hook sends for
 //! [`INLINE_BUDGET`] at most and leaves what is still due to a detached
 //! sender.
 //!
@@ -263,8 +264,8 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
         return;
     }
     // No wait for the lock: while another process sends, the event is left
-    // to it (or to the next hook); while the circuit is open, nothing is
-    // tried. After a signal only the hook's own entries are sent.
+    // to it (it looks again after its release); while the circuit is open,
+    // nothing is tried. After a signal only the hook's own entries are sent.
     let own: Vec<String> = planned.iter().map(|p| p.request_id.clone()).collect();
     let opts = drain::Options {
         mode: Mode::Due,
@@ -281,10 +282,7 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
             (Some(r), stopped)
         }
         Attempt::CircuitOpen(at) => (None, format!("circuit open until {at}")),
-        Attempt::Busy => (
-            None,
-            "another process is sending: left to it or the next hook".to_owned(),
-        ),
+        Attempt::Busy => (None, "another process is sending: left to it".to_owned()),
         Attempt::NoLock(e) => {
             log.error("cannot take the drain lock", &[err_field(&e)]);
             (None, "no lock".to_owned())
@@ -296,8 +294,9 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
         ("stopped", json!(Some(stopped).filter(|s| !s.is_empty()))),
     ]);
     // Out of its short time with entries still due (the server is slow,
-    // hung or down): a sender, which Claude Code does not wait for, sends
-    // them, and records the failure that opens the circuit.
+    // hung or down, or other hooks left entries to it while it sent): a
+    // sender, which Claude Code does not wait for, sends them, and records
+    // the failure that opens the circuit.
     #[cfg(unix)]
     if report.as_ref().is_some_and(|r| r.out_of_time) && !cfg.timeout.is_zero() {
         fields.push(("sender_pid", json!(tail::sender::hand_off(log))));

@@ -28,7 +28,9 @@
 //!   ([`spool::schedule`]).
 //! - [`drain`]: sending spooled entries in order, one process at a time;
 //!   [`drain::attempt`] for a process with other work (breaker, lock try or
-//!   wait).
+//!   wait); [`drain::drain_then_release`], how every holder of the lock
+//!   drains: after its release it looks at `pending/` again, so an entry
+//!   left to it while it sent is not left behind.
 //! - [`tail`]: the transcript of Stop and SessionEnd, read after the hook
 //!   exited: the jobs on disk ([`tail::marker`]) and the detached sender
 //!   (`send-tails`, [`tail::sender`]).

@@ -210,7 +210,7 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
         return Ok(());
     };
     let lock_path = spool.state_dir().join("drain.lock");
-    let _held = crate::lock::acquire(&lock_path, Some(Instant::now() + Duration::from_secs(30)))
+    let held = crate::lock::acquire(&lock_path, Some(Instant::now() + Duration::from_secs(30)))
         .map_err(|e| format!("cannot take {}: {e}", lock_path.display()))?
         .ok_or("another process has been sending for 30 s; the batches stay in the spool")?;
     if progress.tty {
@@ -220,7 +220,9 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
             t.batches
         );
     }
-    let r = drain::drain(
+    let r = drain::drain_then_release(
+        held,
+        &lock_path,
         &spool,
         &client,
         cfg,

@@ -35,7 +35,7 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
     let deadline = opts.budget.map(|s| Instant::now() + Duration::from_secs(s));
     tails(cfg, log, &spool, deadline)?;
     let lock_path = spool.state_dir().join("drain.lock");
-    let _held = crate::lock::acquire(&lock_path, Some(Instant::now() + Duration::from_secs(30)))
+    let held = crate::lock::acquire(&lock_path, Some(Instant::now() + Duration::from_secs(30)))
         .map_err(|e| format!("cannot take {}: {e}", lock_path.display()))?
         .ok_or("another process has been sending for 30 s; try again")?;
     let _ = spool.tidy();
@@ -64,7 +64,7 @@ pub fn run(opts: &Opts, cfg: &Config, log: &Logger) -> Result<(), String> {
         ignore_breaker: true,
         after_signal: None,
     };
-    let r = drain::drain(&spool, &client, cfg, log, options);
+    let r = drain::drain_then_release(held, &lock_path, &spool, &client, cfg, log, options);
     let left = spool.list(Area::Pending).map_or(0, |l| l.len());
     println!(
         "sent {}, refused {} (moved to failed/), kept for a retry {}, given up {}; {left} still pending",

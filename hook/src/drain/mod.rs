@@ -20,11 +20,14 @@
 //! - once the hook has caught a termination signal ([`AfterSignal`]), only
 //!   its own entries are still sent; any other entry that would be sent is
 //!   left for the next hook and holds back its session, so the hook's own
-//!   entry never overtakes an older one of its session.
+//!   entry never overtakes an older one of its session;
+//! - whoever drains looks at `pending/` again once it has released the
+//!   lock ([`drain_then_release`]): an entry a process left to it while it
+//!   held the lock is not left behind.
 
 mod attempt;
 
-pub use attempt::{Attempt, attempt};
+pub use attempt::{Attempt, attempt, drain_then_release};
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -105,16 +108,20 @@ struct Run<'a> {
     breaker: Option<Breaker>,
     server_up: bool,
     report: Report,
+    /// Request ids of every entry a pass listed.
+    seen: HashSet<String>,
 }
 
-/// Drains the spool. The caller holds the drain lock.
-pub fn drain(
+/// Drains the spool; the report, and the request ids of every entry it
+/// listed. The caller holds the drain lock: [`drain_then_release`], the
+/// only caller, looks again once it has released it.
+fn drain_seen(
     spool: &Spool,
     client: &Client,
     cfg: &Config,
     log: &Logger,
     opts: Options<'_>,
-) -> Report {
+) -> (Report, HashSet<String>) {
     let state = spool.state_dir();
     let breaker = Breaker::load(&state);
     let mut run = Run {
@@ -126,14 +133,15 @@ pub fn drain(
         breaker,
         server_up: false,
         report: Report::default(),
+        seen: HashSet::new(),
     };
     if let Some(b) = run.breaker.clone() {
         if b.blocks(Utc::now()) && !opts.ignore_breaker {
             run.report.stopped = Some(format!("circuit open until {}", b.next_probe_at));
-            return run.report;
+            return (run.report, run.seen);
         }
         if !run.probe() {
-            return run.report;
+            return (run.report, run.seen);
         }
     }
     for _ in 0..MAX_PASSES {
@@ -142,7 +150,7 @@ pub fn drain(
             break;
         }
     }
-    run.report
+    (run.report, run.seen)
 }
 
 impl Run<'_> {
@@ -227,6 +235,8 @@ impl Run<'_> {
             }
         };
         let mut held: HashSet<String> = HashSet::new();
+        self.seen
+            .extend(listed.iter().map(|l| l.name.request_id.clone()));
         for Listed { name, has_state } in listed {
             if held.contains(&name.session_key) {
                 continue;

@@ -248,9 +248,9 @@ fn send(
         ignore_breaker: false,
         after_signal: Some(AfterSignal { signals, own: &[] }),
     };
-    // The lock is waited for (no one waits for this process): a hook that
-    // found it taken left its entry to whoever holds it, and the holder may
-    // have listed the spool before the entry was in it.
+    // The lock is waited for (no one waits for this process): what this
+    // sender was started for it sends itself, rather than leave it to the
+    // holder (which would also send it: it looks again after its release).
     let give_up = || signals.is_caught();
     match drain::attempt(spool, &client, cfg, log, opts, deadline, &give_up) {
         Attempt::Drained(r) => (r.sent, r.stopped),

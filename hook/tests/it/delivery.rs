@@ -265,3 +265,98 @@ fn recorded_payloads_are_sent_byte_for_byte_with_hookline_added() -> TestResult 
     }
     Ok(())
 }
+
+/// Issue 16: a hook that finds the drain lock taken leaves its event to
+/// the holder, which may have read `pending/` for the last time before the
+/// event was in it. Here the holder is a Stop's sender, whose one send the
+/// server holds while a PostToolUse hook spools its event (its one try of
+/// the lock fails); then the server refuses the held request, so nothing
+/// in the sender's list is left to send. Once it released the lock the
+/// sender looks at `pending/` again and sends the event: no other hook
+/// runs, and nothing is left behind.
+#[test]
+#[cfg(unix)]
+fn an_event_left_to_the_holder_of_the_drain_lock_is_sent_before_it_exits() -> TestResult {
+    let server = TestServer::start()?;
+    server.set_mode(Mode::Hold);
+    let mut sb = Sandbox::new(Some(&server.url()))?;
+    // The held send must outlast the hook run below on a loaded machine.
+    sb.set("HOOKLINE_TIMEOUT_MS", "5000");
+    sb.hook(&event(
+        "sess-end",
+        "Stop",
+        json!({"last_assistant_message": "done"}),
+    ))?;
+    let t = std::time::Instant::now();
+    while server.holding() == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the sender sent nothing"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    sb.hook(&event(
+        "sess-other",
+        "PostToolUse",
+        json!({"tool_name": "Bash", "tool_use_id": "toolu_1", "tool_response": {}}),
+    ))?;
+    assert!(
+        sb.log().contains("another process is sending"),
+        "the hook found the lock taken: {}",
+        sb.log()
+    );
+    let left = sb.pending();
+    assert_eq!(left.len(), 2, "Stop's event and the hook's: {left:?}");
+    server.release_held(400, r#"{"error":"refused"}"#);
+    sb.settled()?;
+    assert_eq!(sb.failed().len(), 1, "the held request was refused");
+    assert!(
+        sb.pending().is_empty(),
+        "left behind when the sender exited: {:?}",
+        sb.pending()
+    );
+    let accepted = server.accepted_ids();
+    assert_eq!(accepted.len(), 1, "{accepted:?}");
+    assert!(
+        left[1].starts_with(&accepted[0]),
+        "the hook's event reached the server: {accepted:?}, {left:?}"
+    );
+    Ok(())
+}
+
+/// The same hand-off with `flush` as the holder: the event a hook left to
+/// it while its one send was held is sent before it exits, and its summary
+/// counts it.
+#[test]
+fn an_event_left_to_flush_while_it_sends_is_sent_by_it() -> TestResult {
+    let server = TestServer::start()?;
+    let mut sb = Sandbox::new(Some(&server.url()))?;
+    sb.set("HOOKLINE_TIMEOUT_MS", "0");
+    sb.hook(&event("sess-a", "Notification", json!({"message": "m0"})))?;
+    // The held send must outlast the hook run below on a loaded machine.
+    sb.set("HOOKLINE_TIMEOUT_MS", "5000");
+    server.set_mode(Mode::Hold);
+    let flush = sb
+        .command(&["flush"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let t = std::time::Instant::now();
+    while server.holding() == 0 {
+        assert!(t.elapsed() < Duration::from_secs(5), "flush sent nothing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    sb.hook(&event("sess-b", "Notification", json!({"message": "m1"})))?;
+    assert_eq!(sb.pending().len(), 2, "the hook left its event to flush");
+    server.release_held(400, r#"{"error":"refused"}"#);
+    let out = flush.wait_with_output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("sent 1, refused 1") && stdout.contains("0 still pending"),
+        "{stdout}"
+    );
+    assert!(sb.pending().is_empty(), "{:?}", sb.pending());
+    assert_eq!(server.accepted_ids().len(), 1);
+    Ok(())
+}

@@ -48,6 +48,8 @@ struct Inner {
     held: Vec<TcpStream>,
     /// Requests waiting for the end of [`Mode::Hold`].
     holding: usize,
+    /// What the requests held now answer ([`TestServer::release_held`]).
+    held_answer: Option<(u16, String)>,
 }
 
 pub struct TestServer {
@@ -70,6 +72,7 @@ impl TestServer {
             requests: Vec::new(),
             held: Vec::new(),
             holding: 0,
+            held_answer: None,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (i, s) = (inner.clone(), stop.clone());
@@ -110,6 +113,15 @@ impl TestServer {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Ends [`Mode::Hold`]: the requests held now answer `status` and
+    /// `body`, later ones are accepted.
+    pub fn release_held(&self, status: u16, body: &str) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.held_answer = Some((status, body.to_owned()));
+            g.mode = Mode::Accept;
+        }
     }
 
     /// Requests held now ([`Mode::Hold`]).
@@ -180,6 +192,9 @@ fn serve(conn: TcpStream, inner: &Mutex<Inner>) -> io::Result<()> {
             mode = current();
         }
         count(-1);
+        if let Some((s, b)) = inner.lock().ok().and_then(|g| g.held_answer.clone()) {
+            mode = Mode::Status(s, b);
+        }
     }
     let (status, answer) = match (&mode, path.as_str()) {
         (Mode::BlackHole, _) => {
