@@ -37,7 +37,8 @@ use crate::spool::{EntryName, Spool};
 use crate::stamp::{self, redactor};
 use crate::{heartbeat, tail, transcript};
 
-/// The longest a hook sends itself, from its start, on unix: what is not
+/// The longest a hook sends itself, from the moment it has read the event,
+/// on unix: what is not
 /// sent by then is left to a detached sender ([`tail::sender::hand_off`]),
 /// so a slow, hung or stopped server never keeps a hook alive when Claude
 /// Code ends a turn (2.1.332 cancels the hooks still running then, and
@@ -54,11 +55,12 @@ pub fn inline_budget(cfg: &Config) -> Duration {
     }
 }
 
-/// Runs the hook. `started` is when the process started: its sending time
-/// ([`inline_budget`]) counts from there. `signals` says whether a termination
+/// Runs the hook. `started` is when the process started (the `ms` of its
+/// log line); its sending time ([`inline_budget`]) counts from the moment
+/// the event has been read, so a start slowed by a loaded machine, or a
+/// Claude Code slow to write the event, does not eat it. `signals` says whether a termination
 /// signal has come (then only the event itself is made durable and sent).
 pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signals: &Signals) {
-    let deadline = started + inline_budget(cfg);
     for p in &cfg.problems {
         log.warn("configuration problem", &[("problem", p.as_str().into())]);
     }
@@ -79,6 +81,7 @@ pub fn run(cfg: &Config, log: &Logger, stdin: impl Read, started: Instant, signa
             return;
         }
     };
+    let deadline = Instant::now() + inline_budget(cfg);
     let redactor = redactor(cfg, log);
     // Only the masking itself is timed (not the I/O between the two
     // passes), so `redact_us` is what its name says.
