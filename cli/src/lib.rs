@@ -5,5 +5,6 @@
 pub mod cmd;
 pub mod config;
 pub mod dashboard;
+pub mod export;
 pub mod text;
 pub mod tokens;

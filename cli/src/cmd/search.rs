@@ -81,14 +81,14 @@ fn kind(s: &str) -> Result<Kind, String> {
         .ok_or_else(|| format!("{s:?} is not one of prompt, reply, tool_input, tool_result, path"))
 }
 
-fn since(s: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn since(s: &str) -> Result<DateTime<Utc>, String> {
     hookline_core::ops::since::parse_since(s).or_else(|e| {
         hookline_core::usage::price::parse_day_or_time(s)
             .ok_or_else(|| format!("{e}, or a day (YYYY-MM-DD)"))
     })
 }
 
-fn until(s: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn until(s: &str) -> Result<DateTime<Utc>, String> {
     match hookline_core::ops::since::parse_since(s) {
         Ok(t) => Ok(t),
         // A day is included: until its end.
