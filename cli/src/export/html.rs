@@ -59,7 +59,7 @@ fn session(p: &Part, several: bool) -> Markup {
             }
             dl.facts {
                 dt { "Session" } dd { code { (s.session_id) } }
-                dt { "Started" } dd { (t(s.started_at)) " (" (v.start_source.as_deref().unwrap_or("-")) ")" }
+                dt { "Started" } dd { (t(s.started_at)) @if let Some(src) = &v.start_source { " (" (src) ")" } }
                 dt { "Ended" } dd {
                     @match s.ended_at {
                         Some(e) => { (t(e)) " (" (s.end_reason.as_deref().unwrap_or("-")) ")" }
@@ -97,7 +97,7 @@ fn session(p: &Part, several: bool) -> Markup {
                                     span { (usd(*c)) }
                                 }
                             }
-                            div.text { (text) }
+                            @if !text.trim().is_empty() { div.text { (text.trim()) } }
                         }
                     }
                     Step::ToolUse { tool_use_id, tool_name, status, input, response, error, duration_ms, agent_id, .. } => {

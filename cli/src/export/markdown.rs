@@ -69,11 +69,10 @@ fn session(out: &mut String, p: &Part, h: &str) {
         ("Session", format!("`{}`", s.session_id)),
         (
             "Started",
-            format!(
-                "{} ({})",
-                t(s.started_at),
-                v.start_source.as_deref().unwrap_or("-")
-            ),
+            match v.start_source.as_deref() {
+                Some(src) => format!("{} ({src})", t(s.started_at)),
+                None => t(s.started_at),
+            },
         ),
         (
             "Ended",
@@ -163,7 +162,9 @@ fn session(out: &mut String, p: &Part, h: &str) {
                     meta.push(usd(*c));
                 }
                 let _ = writeln!(out, "{h}# {who} · {}\n", meta.join(" · "));
-                let _ = writeln!(out, "{}\n", text.trim_end());
+                if !text.trim().is_empty() {
+                    let _ = writeln!(out, "{}\n", text.trim());
+                }
             }
             Step::ToolUse {
                 tool_use_id,
