@@ -14,6 +14,10 @@
 //! prompts and replies of 30 words from a skewed vocabulary of 4,000, and
 //! one tool call in ten messages (100,000: a Bash command and its output,
 //! every fourth a Read of a path). `HOOKLINE_BENCH_SESSIONS` scales it.
+//! To compare statements on one corpus: `HOOKLINE_BENCH_KEEP=1` keeps the
+//! Postgres database (its name on stderr) and `HOOKLINE_BENCH_SQLITE=PATH`
+//! loads SQLite into PATH; later runs with `HOOKLINE_BENCH_PG_DB=NAME` and
+//! the same PATH measure them without loading again.
 
 use std::time::Instant;
 
