@@ -14,6 +14,10 @@
 //! prompts and replies of 30 words from a skewed vocabulary of 4,000, and
 //! one tool call in ten messages (100,000: a Bash command and its output,
 //! every fourth a Read of a path). `HOOKLINE_BENCH_SESSIONS` scales it.
+//! To compare statements on one corpus: `HOOKLINE_BENCH_KEEP=1` keeps the
+//! Postgres database (its name on stderr) and `HOOKLINE_BENCH_SQLITE=PATH`
+//! loads SQLite into PATH; later runs with `HOOKLINE_BENCH_PG_DB=NAME` and
+//! the same PATH measure them without loading again.
 
 use std::time::Instant;
 
@@ -249,11 +253,30 @@ async fn main() -> anyhow::Result<()> {
     let only = std::env::var("HOOKLINE_BENCH_STORES").unwrap_or_else(|_| "postgres sqlite".into());
 
     if only.contains("postgres") {
-        let db = PgDatabase::create().await?;
-        let t = Instant::now();
-        load_pg(&db.pool, sessions).await?;
-        eprintln!("postgres: loaded in {:.0} s", t.elapsed().as_secs_f64());
-        measure("postgres", &PgStore::new(db.pool.clone())).await?;
+        // HOOKLINE_BENCH_PG_DB=NAME: measure a corpus kept by an earlier run
+        // (HOOKLINE_BENCH_KEEP=1), without loading it again.
+        let kept = std::env::var("HOOKLINE_BENCH_PG_DB").ok();
+        let db = match &kept {
+            Some(name) => {
+                let url = std::env::var("DATABASE_URL")?;
+                let server = url.rsplit_once('/').map_or(url.as_str(), |(s, _)| s);
+                let pool = sqlx::PgPool::connect(&format!("{server}/{name}")).await?;
+                (pool, None)
+            }
+            None => {
+                let db = PgDatabase::create().await?;
+                let t = Instant::now();
+                load_pg(&db.pool, sessions).await?;
+                eprintln!(
+                    "postgres: loaded {} in {:.0} s",
+                    db.name,
+                    t.elapsed().as_secs_f64()
+                );
+                (db.pool.clone(), Some(db))
+            }
+        };
+        let (pool, owned) = db;
+        measure("postgres", &PgStore::new(pool.clone())).await?;
         for (what, sql) in [
             (
                 "messages GIN index (messages_search_idx)",
@@ -276,17 +299,45 @@ async fn main() -> anyhow::Result<()> {
                 "SELECT pg_total_relation_size('messages')",
             ),
         ] {
-            let n: Option<i64> = sqlx::query_scalar(sql).fetch_one(&db.pool).await?;
+            let n: Option<i64> = sqlx::query_scalar(sql).fetch_one(&pool).await?;
             println!("search_index\tpostgres\t{}\t{what}", n.unwrap_or(0));
         }
-        db.drop_database().await?;
+        if let Some(db) = owned {
+            if std::env::var_os("HOOKLINE_BENCH_KEEP").is_some() {
+                eprintln!("postgres: kept database {}", db.name);
+            } else {
+                db.drop_database().await?;
+            }
+        }
     }
     if only.contains("sqlite") {
-        let file = SqliteFile::create().await?;
-        let t = Instant::now();
-        load_sqlite(&file.pool, sessions).await?;
-        eprintln!("sqlite: loaded in {:.0} s", t.elapsed().as_secs_f64());
-        measure("sqlite", &SqliteStore::new(file.pool.clone())).await?;
+        // HOOKLINE_BENCH_SQLITE=PATH: load into PATH and keep it, or
+        // measure it as it is when it exists.
+        let (pool, _file) =
+            match std::env::var_os("HOOKLINE_BENCH_SQLITE").map(std::path::PathBuf::from) {
+                Some(path) => {
+                    let exists = path.exists();
+                    let pool = hookline_store_sqlite::open(&path).await?;
+                    if !exists {
+                        let t = Instant::now();
+                        load_sqlite(&pool, sessions).await?;
+                        eprintln!(
+                            "sqlite: loaded {} in {:.0} s",
+                            path.display(),
+                            t.elapsed().as_secs_f64()
+                        );
+                    }
+                    (pool, None)
+                }
+                None => {
+                    let file = SqliteFile::create().await?;
+                    let t = Instant::now();
+                    load_sqlite(&file.pool, sessions).await?;
+                    eprintln!("sqlite: loaded in {:.0} s", t.elapsed().as_secs_f64());
+                    (file.pool.clone(), Some(file))
+                }
+            };
+        measure("sqlite", &SqliteStore::new(pool.clone())).await?;
         for (what, sql) in [
             (
                 "FTS5 shadow tables (search_fts_*), messages and tool calls",
@@ -301,7 +352,7 @@ async fn main() -> anyhow::Result<()> {
                 "SELECT sum(pgsize) FROM dbstat WHERE name = 'messages'",
             ),
         ] {
-            let n: Option<i64> = sqlx::query_scalar(sql).fetch_one(&file.pool).await?;
+            let n: Option<i64> = sqlx::query_scalar(sql).fetch_one(&pool).await?;
             println!("search_index\tsqlite\t{}\t{what}", n.unwrap_or(0));
         }
     }

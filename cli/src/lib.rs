@@ -5,6 +5,7 @@
 pub mod cmd;
 pub mod config;
 pub mod dashboard;
+pub mod export;
 pub mod history;
 pub mod read_api;
 pub mod text;

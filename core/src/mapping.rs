@@ -238,6 +238,19 @@ pub struct EntryOp {
     pub timestamp: Option<DateTime<Utc>>,
     pub content: Vec<Value>,
     pub raw: Value,
+    /// Where the line is in its file ([`line_pos`]); `None` when unknown.
+    pub line_pos: Option<i64>,
+}
+
+/// A line's position in its transcript file, comparable within the file:
+/// the byte offset where its chunk starts, times 2^20, plus its index in
+/// the chunk (a chunk is under 1 MiB, so under 2^20 lines). Two chunks that
+/// hold the same line give it two positions; the store keeps the least,
+/// which orders every line of both chunks as the file does.
+pub fn line_pos(start_offset: u64, index: usize) -> Option<i64> {
+    let index = u64::try_from(index).ok().filter(|i| *i < 1 << 20)?;
+    let pos = start_offset.checked_mul(1 << 20)?.checked_add(index)?;
+    i64::try_from(pos).ok()
 }
 
 /// Upsert of `hosts`, keyed by (`user_name`, `host`): a heartbeat of one
@@ -477,7 +490,7 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
         p.conversation.continues_uuid = uuid;
     }
     let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
-    for raw in &chunk.entries {
+    for (index, raw) in chunk.entries.iter().enumerate() {
         let kind = raw.get("type").and_then(Value::as_str);
         if kind == Some("queue-operation") {
             plan_queued(p, raw, chunk_agent.clone());
@@ -561,6 +574,7 @@ fn plan_chunk(p: &mut Plan, chunk: &TranscriptChunk, at: DateTime<Utc>) {
             timestamp: e.timestamp,
             content: e.content.clone(),
             raw: raw.clone(),
+            line_pos: line_pos(chunk.start_offset, index),
         });
     }
     // A subagent's own transcript: the agent's row, spanning its entries.

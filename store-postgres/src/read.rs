@@ -175,6 +175,55 @@ impl Reader for PgStore {
         .collect())
     }
 
+    async fn session_entries(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        use sqlx::Row;
+        let sid = escape_str(session_id).into_owned();
+        let rows = sqlx::query(
+            "SELECT raw FROM transcript_entries WHERE session_id = $1
+             ORDER BY agent_id NULLS FIRST, line_pos NULLS LAST, ts NULLS FIRST, uuid",
+        )
+        .bind(sid)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|r| {
+                let raw: serde_json::Value = r.try_get("raw").map_err(store_error)?;
+                Ok(unescape_json(&raw).into_owned())
+            })
+            .collect()
+    }
+
+    async fn sessions_started_between(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT session_id FROM conversations
+             WHERE ($1::timestamptz IS NULL OR started_at >= $1)
+               AND ($2::timestamptz IS NULL OR started_at < $2)
+             ORDER BY started_at, session_id LIMIT $3",
+        )
+        .bind(since)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|r| {
+                let s: String = r.try_get("session_id").map_err(store_error)?;
+                Ok(unescape_str(&s).into_owned())
+            })
+            .collect()
+    }
+
     async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {
         let name = hookline_core::text::escape_str(tool_name).into_owned();
         Ok(sqlx::query_scalar!(

@@ -179,6 +179,42 @@ impl Reader for SqliteStore {
         .collect()
     }
 
+    async fn session_entries(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT raw FROM transcript_entries WHERE session_id = ?1
+             ORDER BY agent_id IS NOT NULL, agent_id, line_pos IS NULL, line_pos, ts IS NOT NULL, ts, uuid",
+        )
+        .bind(session_id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(crate::store_error)?;
+        rows.iter()
+            .map(|r| serde_json::from_str(r).map_err(StoreError::permanent))
+            .collect()
+    }
+
+    async fn sessions_started_between(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT session_id FROM conversations
+             WHERE (?1 IS NULL OR started_at >= ?1) AND (?2 IS NULL OR started_at < ?2)
+             ORDER BY started_at, session_id LIMIT ?3",
+        )
+        .bind(crate::time::to_text_opt(since))
+        .bind(crate::time::to_text_opt(until))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .map_err(crate::store_error)
+    }
+
     async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {
         sqlx::query_scalar!(
             r#"SELECT DISTINCT session_id AS "session_id!" FROM tool_uses

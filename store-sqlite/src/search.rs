@@ -9,36 +9,52 @@ use sqlx::Row;
 use crate::store::SqliteStore;
 use crate::time::{from_text, to_text_opt};
 
-/// Ranks, filters and pages the FTS5 hits (rowid `messages.id * 4`, or
+/// Filters, ranks and pages the FTS5 hits (rowid `messages.id * 4`, or
 /// `search_tool_ids.id * 4 + 1|2|3`), then reads the page's documents.
-/// ?2 is the phrase boost (?14: whether there is one): its hits rank first.
+/// bm25 comes with the FTS5 scan (a bm25 of one row alone costs a scan of
+/// the whole doclist); every filter applies to the hits before they meet
+/// `conversations` or are sorted: `scope` is the sessions the user, host,
+/// project and session filters select (read once; ?15 whether any is set),
+/// the time, kind and tool filters test each row. ?2 is the phrase boost
+/// (?14: whether there is one; without one its scan does not run): its
+/// hits rank first.
 const SEARCH: &str = r#"
 WITH hits AS MATERIALIZED (
     SELECT rowid AS r, -bm25(search_fts) AS score FROM search_fts WHERE search_fts MATCH ?1
 ),
-boost AS MATERIALIZED (SELECT rowid AS r FROM search_fts WHERE search_fts MATCH ?2),
+boost AS MATERIALIZED (SELECT rowid AS r FROM search_fts WHERE ?14 AND search_fts MATCH ?2),
+scope AS MATERIALIZED (
+    SELECT c.session_id FROM conversations c
+    WHERE ?15 AND (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR c.host = ?4)
+      AND (?6 IS NULL OR c.cwd = ?6 OR substr(c.cwd, 1, length(?7)) = ?7)
+      AND (?10 IS NULL OR c.session_id LIKE ?10 ESCAPE '\')
+),
 found AS (
     SELECT h.r, m.session_id, CASE m.role WHEN 'user' THEN 'prompt' ELSE 'reply' END AS kind,
            NULL AS tool_name, m.created_at AS at, m.message_key AS anchor, h.score
     FROM hits h JOIN messages m ON m.id = h.r / 4
     WHERE h.r % 4 = 0 AND ?5 IS NULL
+      AND (?11 IS NULL OR ?11 = CASE m.role WHEN 'user' THEN 'prompt' ELSE 'reply' END)
+      AND (?8 IS NULL OR m.created_at >= ?8) AND (?9 IS NULL OR m.created_at < ?9)
+      AND (NOT ?15 OR m.session_id IN (SELECT session_id FROM scope))
     UNION ALL
     SELECT h.r, t.session_id,
            CASE h.r % 4 WHEN 1 THEN 'tool_input' WHEN 2 THEN 'tool_result' ELSE 'path' END,
            t.tool_name, COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at), t.tool_use_id, h.score
     FROM hits h JOIN search_tool_ids i ON i.id = h.r / 4 JOIN tool_uses t ON t.tool_use_id = i.tool_use_id
     WHERE h.r % 4 <> 0 AND (?5 IS NULL OR lower(t.tool_name) = lower(?5))
+      AND (?11 IS NULL OR ?11 = CASE h.r % 4 WHEN 1 THEN 'tool_input' WHEN 2 THEN 'tool_result' ELSE 'path' END)
+      AND (?8 IS NULL OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at, ?8) >= ?8)
+      AND (?9 IS NULL OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at) IS NULL
+           OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at) < ?9)
+      AND (NOT ?15 OR t.session_id IN (SELECT session_id FROM scope))
 ),
 page AS (
     SELECT f.r, f.session_id, c.title, f.kind, f.tool_name, COALESCE(f.at, c.started_at) AS at,
            f.anchor, f.score + CASE WHEN ?14 AND f.r IN (SELECT r FROM boost) THEN 1000.0 ELSE 0.0 END AS score
     FROM found f JOIN conversations c ON c.session_id = f.session_id
-    WHERE (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR c.host = ?4)
-      AND (?6 IS NULL OR c.cwd = ?6 OR substr(c.cwd, 1, length(?7)) = ?7)
-      AND (?8 IS NULL OR COALESCE(f.at, c.started_at) >= ?8)
+    WHERE (?8 IS NULL OR COALESCE(f.at, c.started_at) >= ?8)
       AND (?9 IS NULL OR COALESCE(f.at, c.started_at) < ?9)
-      AND (?10 IS NULL OR f.session_id LIKE ?10 ESCAPE '\')
-      AND (?11 IS NULL OR f.kind = ?11)
     ORDER BY score DESC, at DESC, f.r LIMIT ?12 OFFSET ?13
 )
 SELECT p.session_id, p.title, p.kind, p.tool_name, p.at, p.anchor, p.score,
@@ -73,6 +89,7 @@ impl SearchStore for SqliteStore {
             .bind(s.limit)
             .bind(s.offset)
             .bind(has_boost)
+            .bind(s.scoped())
             .fetch_all(self.pool())
             .await
             .map_err(crate::store_error)?;

@@ -2,6 +2,7 @@ pub mod dashboard;
 pub mod dev;
 pub mod dlq;
 pub mod events;
+pub mod export;
 pub mod logs;
 pub mod logs_ship;
 pub mod mcp;

@@ -43,10 +43,17 @@ enum Command {
         #[arg(long)]
         thread: bool,
     },
+    /// Export one session, its thread, or the sessions of a date range as
+    /// Markdown, one self-contained HTML file, or the transcript lines
+    /// (JSONL); see --help.
+    Export(super::export::Opts),
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    let reader = opts.store.open(Role::Operator).await?.reader;
+    let reader = match opts.command {
+        Command::Export(e) => return super::export::run(e, opts.store).await,
+        _ => opts.store.open(Role::Operator).await?.reader,
+    };
     match opts.command {
         Command::List {
             limit,
@@ -107,6 +114,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Export(_) => {}
     }
     Ok(())
 }

@@ -181,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ui/", get(|| async { Redirect::to("/ui/sessions") }))
         .route("/ui/sessions", get(pages::sessions::sessions))
         .route("/ui/sessions/{id}", get(pages::session::session))
+        .route("/ui/sessions/{id}/export", get(pages::export::export))
         .route("/ui/search", get(pages::search::search))
         .route("/ui/usage", get(pages::usage::usage))
         .route("/ui/failures", get(pages::failures::failures))

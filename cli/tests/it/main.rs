@@ -20,6 +20,7 @@ fn hookline() -> Hookline {
 
 mod backfill;
 mod dashboard;
+mod export;
 mod hostile;
 mod identity;
 mod mcp;

@@ -125,6 +125,13 @@ impl Search {
     pub fn project_below(&self) -> Option<String> {
         self.project_dir().map(|p| format!("{p}/"))
     }
+
+    /// Whether a filter on the session's row (user, host, project,
+    /// session) is set: the stores then scan only those sessions' rows.
+    pub fn scoped(&self) -> bool {
+        let f = &self.filters;
+        f.user.is_some() || f.host.is_some() || f.project.is_some() || f.session.is_some()
+    }
 }
 
 /// A hit as the store finds it: ranked, filtered, with the text of its

@@ -162,13 +162,19 @@ pub async fn thread<R: Reader + ?Sized>(
     Ok(out)
 }
 
-/// `Reader::session`: one conversation, `id` its id or a unique prefix of
-/// it; its messages and tool uses in time order (a tool use with no time of
-/// its own at the session's start).
-pub async fn session_view<R: Reader + ?Sized>(
-    r: &R,
-    id: &str,
-) -> Result<Option<SessionView>, StoreError> {
+/// What a session id or prefix names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lookup {
+    /// The session with that id, or the only one with that prefix.
+    Found(Box<SessionHead>),
+    /// No session has that id or prefix.
+    Unknown,
+    /// Several sessions start with that prefix.
+    Ambiguous,
+}
+
+/// Which session `id` (an id or a unique prefix of one) names.
+pub async fn lookup<R: Reader + ?Sized>(r: &R, id: &str) -> Result<Lookup, StoreError> {
     let pattern = format!(
         "{}%",
         id.replace('\\', "\\\\")
@@ -177,21 +183,42 @@ pub async fn session_view<R: Reader + ?Sized>(
     );
     let mut found = r.session_heads(id, &pattern).await?.into_iter();
     // An exact match, or exactly one prefix match.
-    let head = match (found.next(), found.next()) {
-        (Some(one), None) => one,
-        (Some(first), Some(_)) if first.summary.session_id == id => first,
-        _ => return Ok(None),
+    Ok(match (found.next(), found.next()) {
+        (Some(one), None) => Lookup::Found(Box::new(one)),
+        (Some(first), Some(_)) if first.summary.session_id == id => Lookup::Found(Box::new(first)),
+        (Some(_), Some(_)) => Lookup::Ambiguous,
+        (None, _) => Lookup::Unknown,
+    })
+}
+
+/// `Reader::session`: one conversation, `id` its id or a unique prefix of
+/// it; its messages and tool uses in time order (a tool use with no time of
+/// its own at the session's start).
+pub async fn session_view<R: Reader + ?Sized>(
+    r: &R,
+    id: &str,
+) -> Result<Option<SessionView>, StoreError> {
+    let Lookup::Found(head) = lookup(r, id).await? else {
+        return Ok(None);
     };
+    view_of(r, *head).await.map(Some)
+}
+
+/// The whole conversation of a session whose row is `head`.
+pub async fn view_of<R: Reader + ?Sized>(
+    r: &R,
+    head: SessionHead,
+) -> Result<SessionView, StoreError> {
     let sid = head.summary.session_id.as_str();
     let mut steps = r.session_messages(sid).await?;
     steps.extend(r.session_tool_uses(sid, head.summary.started_at).await?);
     steps.sort_by_key(Step::at);
-    Ok(Some(SessionView {
+    Ok(SessionView {
         summary: head.summary,
         start_source: head.start_source,
         model: head.model,
         steps,
-    }))
+    })
 }
 
 /// Reading conversations back.
@@ -230,6 +257,19 @@ pub trait Reader: Send + Sync {
         session_id: &str,
         fallback: DateTime<Utc>,
     ) -> Result<Vec<Step>, StoreError>;
+    /// The transcript entries stored for a session (the lines with a
+    /// `uuid`), as captured: the main transcript's first, then each
+    /// subagent's, each in file order where the line's position was
+    /// recorded, else by (time, uuid).
+    async fn session_entries(&self, session_id: &str) -> Result<Vec<Value>, StoreError>;
+    /// Ids of the sessions started in `[since, until)` (either end open),
+    /// oldest first, at most `limit`.
+    async fn sessions_started_between(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError>;
     /// Ids of the sessions with a tool use of this tool (case-insensitive
     /// exact name, e.g. `bash` finds `Bash`).
     async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError>;

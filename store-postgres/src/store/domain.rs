@@ -96,9 +96,11 @@ pub(super) async fn insert_entry(
     en: &EntryOp,
 ) -> Result<(), StoreError> {
     sqlx::query!(
-        r#"INSERT INTO transcript_entries (session_id, uuid, entry_type, message_key, agent_id, ts, content, raw)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (session_id, uuid) DO NOTHING"#,
+        r#"INSERT INTO transcript_entries (session_id, uuid, entry_type, message_key, agent_id, ts, content, raw, line_pos)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (session_id, uuid) DO UPDATE SET line_pos = EXCLUDED.line_pos
+           WHERE EXCLUDED.line_pos < transcript_entries.line_pos
+              OR (transcript_entries.line_pos IS NULL AND EXCLUDED.line_pos IS NOT NULL)"#,
         sid,
         escape_str(&en.uuid).into_owned(),
         escape_str(&en.entry_type).into_owned(),
@@ -107,6 +109,7 @@ pub(super) async fn insert_entry(
         en.timestamp,
         blocks(&en.content),
         escape_json(&en.raw).into_owned(),
+        en.line_pos,
     )
     .execute(&mut **tx)
     .await.map_err(store_error)?;

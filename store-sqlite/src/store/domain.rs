@@ -104,9 +104,11 @@ pub(super) async fn insert_entry(tx: &mut Tx, sid: &str, en: &EntryOp) -> sqlx::
     let content = blocks(&en.content);
     let raw = en.raw.to_string();
     sqlx::query!(
-        r#"INSERT INTO transcript_entries (session_id, uuid, entry_type, message_key, agent_id, ts, content, raw)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-           ON CONFLICT (session_id, uuid) DO NOTHING"#,
+        r#"INSERT INTO transcript_entries (session_id, uuid, entry_type, message_key, agent_id, ts, content, raw, line_pos)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+           ON CONFLICT (session_id, uuid) DO UPDATE SET line_pos = excluded.line_pos
+           WHERE excluded.line_pos < transcript_entries.line_pos
+              OR (transcript_entries.line_pos IS NULL AND excluded.line_pos IS NOT NULL)"#,
         sid,
         en.uuid,
         en.entry_type,
@@ -115,6 +117,7 @@ pub(super) async fn insert_entry(tx: &mut Tx, sid: &str, en: &EntryOp) -> sqlx::
         ts,
         content,
         raw,
+        en.line_pos,
     )
     .execute(&mut **tx)
     .await?;

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use hookline_core::store::Step;
 use maud::html;
 
-use crate::dashboard::views::{error_page, internal, layout, pretty, secs, t, t_opt};
+use crate::dashboard::views::{error_page, internal, layout, pretty, secs, seg, t, t_opt};
 use crate::dashboard::{Access, AppState};
 
 pub async fn session(
@@ -94,6 +94,18 @@ pub async fn session(
                         }
                     }
                 }
+            }
+        }
+        p.downloads {
+            "Download: "
+            @for (f, label) in [("md", "Markdown"), ("html", "HTML"), ("jsonl", "JSONL")] {
+                a href={ "/ui/sessions/" (seg(&s.session_id)) "/export?format=" (f) } download { (label) }
+                " "
+            }
+            "· whole thread: "
+            @for (f, label) in [("md", "Markdown"), ("html", "HTML"), ("jsonl", "JSONL")] {
+                a href={ "/ui/sessions/" (seg(&s.session_id)) "/export?format=" (f) "&thread=1" } download { (label) }
+                " "
             }
         }
         p { button type="button" .toggle-all { "expand all tool calls" } }
