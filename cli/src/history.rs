@@ -290,6 +290,17 @@ impl UsageArgs {
     }
 }
 
+/// `get_session`'s `id`, trimmed, or why it cannot be one.
+fn session_id(id: &str) -> Result<&str, ArgError> {
+    match id.trim() {
+        "" => Err(ArgError::new(
+            "id",
+            "is empty: give a session id or a prefix of it",
+        )),
+        id => Ok(id),
+    }
+}
+
 /// The history, read-only: what the MCP tools ask.
 #[async_trait::async_trait]
 pub trait History: Send + Sync {
@@ -338,12 +349,7 @@ impl History for Local {
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionView>, HistoryError> {
-        if id.trim().is_empty() {
-            return Err(
-                ArgError::new("id", "is empty: give a session id or a prefix of it").into(),
-            );
-        }
-        Ok(self.reader.session(id.trim()).await?)
+        Ok(self.reader.session(session_id(id)?).await?)
     }
 
     async fn usage(&self, args: &UsageArgs) -> Result<serde_json::Value, HistoryError> {
@@ -428,19 +434,6 @@ impl Remote {
     }
 }
 
-/// A path segment with everything but unreserved characters escaped.
-fn segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 #[async_trait::async_trait]
 impl History for Remote {
     async fn search(&self, args: &SearchArgs) -> Result<Page, HistoryError> {
@@ -459,13 +452,8 @@ impl History for Remote {
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionView>, HistoryError> {
-        if id.trim().is_empty() {
-            return Err(
-                ArgError::new("id", "is empty: give a session id or a prefix of it").into(),
-            );
-        }
         self.get(
-            &format!("/v1/read/sessions/{}", segment(id.trim())),
+            &format!("/v1/read/sessions/{}", crate::text::seg(session_id(id)?)),
             &[] as &[(&str, &str)],
         )
         .await

@@ -1,4 +1,5 @@
-//! Text helpers for the CLI's tables and progress lines.
+//! Text helpers for the CLI's tables and progress lines, URLs and error
+//! messages.
 
 /// `s` on one line (white space runs folded to one space), cut to `max`
 /// characters with an ellipsis.
@@ -30,6 +31,36 @@ pub fn progress(label: &str, done: usize, total: Option<usize>) {
     let mut err = std::io::stderr();
     let _ = err.write_all(line.as_bytes());
     let _ = err.flush();
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out += &format!("%{b:02X}");
+        }
+    }
+    out
+}
+
+/// One path segment, percent-encoded (a `/` in an id too).
+pub fn seg(s: &str) -> String {
+    url_encode(s).replace('/', "%2F")
+}
+
+/// An error and its causes, `: `-separated (what anyhow's `{:#}` prints).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out += ": ";
+        out += &c.to_string();
+        cur = c.source();
+    }
+    out
 }
 
 #[cfg(test)]

@@ -115,12 +115,7 @@ impl Answer {
 
 /// A tool's failure as the model sees it: the tool ran and said why.
 fn refused(e: HistoryError) -> CallToolResult {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text += &format!(": {s}");
-        source = s.source();
-    }
+    let text = crate::text::error_chain(&e);
     if !matches!(e, HistoryError::Arg(_)) {
         tracing::error!(error = %text, "hookline mcp: a tool failed");
     }

@@ -12,23 +12,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::Access;
 
-/// Percent-encodes everything but unreserved characters and `/`.
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out += &format!("%{b:02X}");
-        }
-    }
-    out
-}
-
-/// One path segment, percent-encoded (a `/` in an id too).
-pub fn seg(s: &str) -> String {
-    url_encode(s).replace('/', "%2F")
-}
+pub use crate::text::{error_chain, seg, url_encode};
 
 pub fn t(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S").to_string()
@@ -158,16 +142,4 @@ pub fn log_table(lines: &[&LogLine]) -> Markup {
             }
         }
     }
-}
-
-/// An error and its causes, `: `-separated (what anyhow's `{:#}` prints).
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        out += ": ";
-        out += &c.to_string();
-        cur = c.source();
-    }
-    out
 }
