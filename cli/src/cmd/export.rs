@@ -63,10 +63,7 @@ pub async fn run(opts: Opts, store: StoreArgs) -> anyhow::Result<()> {
     let stores = store.open(Role::Operator).await?;
     let loader = Loader {
         reader: stores.reader.as_ref(),
-        pricing: Some(Pricing {
-            store: stores.usage.as_ref(),
-            overrides: opts.prices.overrides()?,
-        }),
+        pricing: Some(Pricing::load(stores.usage.as_ref(), opts.prices.overrides()?).await?),
         format: opts.format,
     };
     let todo = match &opts.id {

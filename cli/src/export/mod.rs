@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use hookline_core::error::StoreError;
 use hookline_core::store::read::{Lookup, lookup, view_of};
 use hookline_core::store::{Reader, SessionView, ThreadLink};
+use hookline_core::usage::price::PriceBook;
 use hookline_core::usage::{Price, UsageStore};
 
 /// Most sessions one date-range export holds.
@@ -23,6 +24,7 @@ pub const MAX_SESSIONS: i64 = 10_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Markdown that reads well on GitHub (tool calls in `<details>`).
+    #[value(alias = "markdown")]
     Md,
     /// One self-contained HTML file (inline CSS, no script, no network).
     Html,
@@ -31,16 +33,6 @@ pub enum Format {
 }
 
 impl Format {
-    /// `md`, `html` or `jsonl` (the dashboard's `?format=`).
-    pub fn parse(s: &str) -> Option<Format> {
-        match s {
-            "md" | "markdown" => Some(Format::Md),
-            "html" => Some(Format::Html),
-            "jsonl" => Some(Format::Jsonl),
-            _ => None,
-        }
-    }
-
     pub fn extension(self) -> &'static str {
         match self {
             Format::Md => "md",
@@ -98,7 +90,19 @@ pub struct Part {
 /// Where costs come from: the usage store and the deployment's overrides.
 pub struct Pricing<'a> {
     pub store: &'a dyn UsageStore,
-    pub overrides: Vec<Price>,
+    /// Loaded once for the whole export (not once per session).
+    pub book: PriceBook,
+}
+
+impl<'a> Pricing<'a> {
+    /// The store's prices with the deployment's `overrides`.
+    pub async fn load(
+        store: &'a dyn UsageStore,
+        overrides: Vec<Price>,
+    ) -> Result<Pricing<'a>, StoreError> {
+        let book = hookline_core::usage::book(store, overrides).await?;
+        Ok(Pricing { store, book })
+    }
 }
 
 /// Loads what an export of `format` needs.
@@ -170,9 +174,10 @@ impl Loader<'_> {
             return Err(ExportError::UnknownSession(session_id.to_owned()));
         };
         let view = view_of(self.reader, *head).await?;
-        let costs = match &self.pricing {
-            None => None,
-            Some(p) => Some(costs(p, &view.summary.session_id).await?),
+        // JSONL carries the transcript lines only: no costs to read.
+        let costs = match (&self.pricing, self.format) {
+            (Some(p), Format::Md | Format::Html) => Some(costs(p, &view.summary.session_id).await?),
+            _ => None,
         };
         let entries = match self.format {
             Format::Jsonl => {
@@ -192,10 +197,9 @@ impl Loader<'_> {
 }
 
 async fn costs(p: &Pricing<'_>, session_id: &str) -> Result<Costs, StoreError> {
-    let book = hookline_core::usage::book(p.store, p.overrides.clone()).await?;
     let mut out = Costs::default();
     for m in p.store.message_usage(session_id).await? {
-        let c = hookline_core::usage::message_cost(&book, &m);
+        let c = hookline_core::usage::message_cost(&p.book, &m);
         match c {
             Some(c) => out.total += c,
             None => out.unpriced += 1,

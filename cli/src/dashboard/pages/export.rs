@@ -26,7 +26,7 @@ pub async fn export(
     Query(q): Query<Params>,
 ) -> Response {
     let asked = q.format.as_deref().unwrap_or("md");
-    let Some(format) = Format::parse(asked) else {
+    let Ok(format) = <Format as clap::ValueEnum>::from_str(asked, false) else {
         return error_page(
             StatusCode::BAD_REQUEST,
             &acc,
@@ -34,12 +34,16 @@ pub async fn export(
         );
     };
     let thread = q.thread.as_deref().is_some_and(|t| t == "1" || t == "true");
+    let pricing = match st.usage.as_ref() {
+        Some(u) => match Pricing::load(u.store.as_ref(), u.overrides.clone()).await {
+            Ok(p) => Some(p),
+            Err(e) => return internal(&acc, e),
+        },
+        None => None,
+    };
     let loader = Loader {
         reader: st.cfg.reader.as_ref(),
-        pricing: st.usage.as_ref().map(|u| Pricing {
-            store: u.store.as_ref(),
-            overrides: u.overrides.clone(),
-        }),
+        pricing,
         format,
     };
     let parts = match load(&loader, &id, thread).await {
