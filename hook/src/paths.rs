@@ -68,7 +68,6 @@ pub fn default_log_dir() -> PathBuf {
     home().join(".local/state/hookline")
 }
 
-/// Claude Code's user settings file.
 /// Claude Code's user config file, where `claude mcp add --scope user`
 /// registers MCP servers: `$CLAUDE_CONFIG_DIR/.claude.json`, else
 /// `~/.claude.json`.
@@ -78,6 +77,7 @@ pub fn claude_user_config() -> PathBuf {
         .join(".claude.json")
 }
 
+/// Claude Code's user settings file.
 pub fn claude_user_settings() -> PathBuf {
     env_path("CLAUDE_CONFIG_DIR")
         .unwrap_or_else(|| home().join(".claude"))

@@ -264,39 +264,34 @@ pub fn add(settings: &mut Json, plan: &Plan) -> usize {
 
 /// Events in `settings` that have a hookline handler.
 pub fn installed_events(settings: &Json) -> Vec<String> {
-    let Some(Json::Object(events)) = settings.get("hooks") else {
-        return Vec::new();
-    };
-    events
-        .iter()
-        .filter(|(_, groups)| match groups {
-            Json::Array(g) => g.iter().any(
-                |grp| matches!(grp.get("hooks"), Some(Json::Array(h)) if h.iter().any(is_ours)),
-            ),
-            _ => false,
-        })
-        .map(|(k, _)| k.clone())
-        .collect()
+    events_with(settings, |_, h| is_ours(h))
 }
 
 /// Events [`SYNCHRONOUS`] here whose hookline command hook in `settings`
 /// is still `async: true` (written by an older install).
 pub fn async_but_synchronous(settings: &Json) -> Vec<String> {
+    events_with(settings, |event, h| {
+        runs_synchronously(event)
+            && is_ours(h)
+            && h.get("type").and_then(Json::as_str) == Some("command")
+            && matches!(h.get("async"), Some(Json::Bool(true)))
+    })
+}
+
+/// Events in `settings` with a handler for which `pick(event, handler)`.
+fn events_with(settings: &Json, pick: impl Fn(&str, &Json) -> bool) -> Vec<String> {
     let Some(Json::Object(events)) = settings.get("hooks") else {
         return Vec::new();
     };
     events
         .iter()
-        .filter(|(event, _)| runs_synchronously(event))
-        .filter(|(_, groups)| match groups {
+        .filter(|(event, groups)| {
+            match groups {
             Json::Array(g) => g.iter().any(|grp| {
-                matches!(grp.get("hooks"), Some(Json::Array(h)) if h.iter().any(|h| {
-                    is_ours(h)
-                        && h.get("type").and_then(Json::as_str) == Some("command")
-                        && matches!(h.get("async"), Some(Json::Bool(true)))
-                }))
+                matches!(grp.get("hooks"), Some(Json::Array(h)) if h.iter().any(|h| pick(event, h)))
             }),
             _ => false,
+        }
         })
         .map(|(k, _)| k.clone())
         .collect()
