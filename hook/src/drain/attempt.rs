@@ -95,8 +95,7 @@ pub fn drain_then_release(
         merge(&mut report, r);
         seen.extend(listed);
         drop(held.take());
-        let state = spool.state_dir();
-        if report.out_of_time || Breaker::load(&state).is_some_and(|b| b.blocks(Utc::now())) {
+        if report.out_of_time || report.circuit_open {
             break;
         }
         let spooled_meanwhile = match new_due(spool, &seen, opts.mode) {
@@ -185,6 +184,7 @@ fn merge(all: &mut Report, r: Report) {
     all.retry_later += r.retry_later;
     all.gave_up += r.gave_up;
     all.out_of_time |= r.out_of_time;
+    all.circuit_open = r.circuit_open;
     if r.stopped.is_some() {
         all.stopped = r.stopped;
     }

@@ -97,6 +97,9 @@ pub struct Report {
     /// It stopped because the time budget ran out (entries may be left
     /// that another process, with more time, can send).
     pub out_of_time: bool,
+    /// The circuit breaker was open when it ended (found open, or tripped
+    /// by this drain).
+    pub circuit_open: bool,
 }
 
 struct Run<'a> {
@@ -138,10 +141,10 @@ fn drain_seen(
     if let Some(b) = run.breaker.clone() {
         if b.blocks(Utc::now()) && !opts.ignore_breaker {
             run.report.stopped = Some(format!("circuit open until {}", b.next_probe_at));
-            return (run.report, run.seen);
+            return run.finish();
         }
         if !run.probe() {
-            return (run.report, run.seen);
+            return run.finish();
         }
     }
     for _ in 0..MAX_PASSES {
@@ -150,10 +153,16 @@ fn drain_seen(
             break;
         }
     }
-    (run.report, run.seen)
+    run.finish()
 }
 
 impl Run<'_> {
+    /// The report (with the breaker's state at the end) and the ids listed.
+    fn finish(mut self) -> (Report, HashSet<String>) {
+        self.report.circuit_open = self.breaker.as_ref().is_some_and(|b| b.blocks(Utc::now()));
+        (self.report, self.seen)
+    }
+
     fn remaining(&self) -> Option<Duration> {
         self.opts
             .deadline
