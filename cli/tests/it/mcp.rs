@@ -52,22 +52,35 @@ async fn call(c: &Client, tool: &'static str, args: Value) -> anyhow::Result<(St
     Ok((text, r.is_error == Some(true)))
 }
 
+/// Posts `events` to serve's ingest, each answered 202 (request ids
+/// `{prefix}-N`).
+async fn post(
+    http: &reqwest::Client,
+    serve: &Serve,
+    token: &str,
+    prefix: &str,
+    events: &[Value],
+) -> anyhow::Result<()> {
+    for (n, e) in events.iter().enumerate() {
+        let r = http
+            .post(format!("{}/v1/events", serve.addr))
+            .bearer_auth(token)
+            .header("x-request-id", format!("{prefix}-{n}"))
+            .json(e)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status() == 202, "POST: {}", r.status());
+    }
+    Ok(())
+}
+
 /// Captures the conversation through `serve` and waits until its worker
 /// wrote it (the read API finds all four hits).
 async fn capture(serve: &Serve) -> anyhow::Result<String> {
     let token = serve.token()?;
     let http = reqwest::Client::new();
     let events = hookline_test_support::events::conversation(SESSION, "/work/zoo");
-    for (n, e) in events.iter().enumerate() {
-        let r = http
-            .post(format!("{}/v1/events", serve.addr))
-            .bearer_auth(&token)
-            .header("x-request-id", format!("mcp-{n}"))
-            .json(e)
-            .send()
-            .await?;
-        anyhow::ensure!(r.status() == 202, "POST: {}", r.status());
-    }
+    post(&http, serve, &token, "mcp", &events).await?;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let page: Value = http
@@ -183,16 +196,7 @@ async fn bounded(serve: &Serve, token: &str, db_url: &str) -> anyhow::Result<()>
     }
     let huge = format!("hugeprompt {}", "ipsum ".repeat(5_000));
     events.push(hookline_test_support::events::prompt(LONG, &huge));
-    for (n, e) in events.iter().enumerate() {
-        let r = http
-            .post(format!("{}/v1/events", serve.addr))
-            .bearer_auth(token)
-            .header("x-request-id", format!("mcp-long-{n}"))
-            .json(e)
-            .send()
-            .await?;
-        anyhow::ensure!(r.status() == 202, "POST: {}", r.status());
-    }
+    post(&http, serve, token, "mcp-long", &events).await?;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let v: Value = http
