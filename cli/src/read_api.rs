@@ -12,18 +12,18 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hookline_core::http::{ApiError, TokenSet, bearer};
+use hookline_core::http::{ApiError, Authenticator, bearer};
 
 use crate::history::{ArgError, History, HistoryError, Local, SearchArgs, SessionsArgs, UsageArgs};
 
 #[derive(Clone)]
 struct ReadState {
     history: Arc<Local>,
-    tokens: Arc<TokenSet>,
+    tokens: Arc<dyn Authenticator>,
 }
 
 /// The routes under `/v1/read/`.
-pub fn router(history: Local, tokens: Arc<TokenSet>) -> Router {
+pub fn router(history: Local, tokens: Arc<dyn Authenticator>) -> Router {
     let st = ReadState {
         history: Arc::new(history),
         tokens,
@@ -38,9 +38,18 @@ pub fn router(history: Local, tokens: Arc<TokenSet>) -> Router {
         .with_state(st)
 }
 
-async fn authorized(State(st): State<ReadState>, req: Request, next: Next) -> Response {
-    match bearer(req.headers()).and_then(|t| st.tokens.verify(t)) {
-        Some(_) => next.run(req).await,
+/// Checks the bearer token and puts its [`Grant`](hookline_core::http::Grant)
+/// in the request's extensions.
+async fn authorized(State(st): State<ReadState>, mut req: Request, next: Next) -> Response {
+    let grant = match bearer(req.headers()) {
+        Some(t) => st.tokens.grant(t).await,
+        None => None,
+    };
+    match grant {
+        Some(g) => {
+            req.extensions_mut().insert(g);
+            next.run(req).await
+        }
         None => ApiError::unauthorized().into_response(),
     }
 }

@@ -101,7 +101,7 @@ pub async fn run(
         }
     }
     let (store, queue) = (stores.store.clone(), queues.queue.clone());
-    let tokens = Arc::new(tokens);
+    let tokens: Arc<dyn hookline_core::http::Authenticator> = Arc::new(tokens);
     let overrides = crate::config::PriceArgs::from_env().overrides()?;
     let read = crate::read_api::router(
         crate::history::Local::of(&stores, overrides.clone()),

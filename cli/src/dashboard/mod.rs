@@ -32,7 +32,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use hookline_core::http::TokenSet;
+use hookline_core::http::{AllowedUsers, Authenticator, Grant, Role};
 use hookline_core::ops::Ops;
 use hookline_core::store::Reader;
 use subtle::ConstantTimeEq;
@@ -51,7 +51,7 @@ pub struct Config {
     pub ops: Arc<dyn Ops>,
     /// The source queue and its DLQ, or why they are not available.
     pub queues: Result<Queues, String>,
-    pub tokens: Arc<TokenSet>,
+    pub tokens: Arc<dyn Authenticator>,
     /// Log sources of the Logs and Trace pages; None: not configured.
     pub logs: Option<Sources>,
     /// What the pages say they are looking at (store, queue).
@@ -59,7 +59,7 @@ pub struct Config {
 }
 
 struct Login {
-    principal: String,
+    grant: Grant,
     csrf: String,
     expires: Instant,
 }
@@ -88,6 +88,10 @@ pub type AppState = Arc<Dashboard>;
 pub struct Access {
     /// `loopback` or the token's principal.
     pub who: String,
+    /// Whose sessions this login may read (every user's for an admin and
+    /// for loopback).
+    pub scope: AllowedUsers,
+    pub role: Role,
     pub csrf: String,
     /// Logged in with a cookie (offers a logout button).
     pub cookie: bool,
@@ -140,7 +144,7 @@ impl Dashboard {
         })
     }
 
-    fn login(&self, principal: &str) -> (String, String) {
+    fn login(&self, grant: &Grant) -> (String, String) {
         let (id, csrf) = (random_hex(), random_hex());
         if let Ok(mut m) = self.logins.lock() {
             let now = Instant::now();
@@ -148,7 +152,7 @@ impl Dashboard {
             m.insert(
                 id.clone(),
                 Login {
-                    principal: principal.to_owned(),
+                    grant: grant.clone(),
                     csrf: csrf.clone(),
                     expires: now + SESSION_TTL,
                 },
@@ -161,7 +165,9 @@ impl Dashboard {
         let m = self.logins.lock().ok()?;
         let l = m.get(id).filter(|l| l.expires > Instant::now())?;
         Some(Access {
-            who: l.principal.clone(),
+            who: l.grant.principal.clone(),
+            scope: l.grant.read_scope(),
+            role: l.grant.role,
             csrf: l.csrf.clone(),
             cookie: true,
         })
@@ -279,6 +285,8 @@ async fn access(State(st): State<AppState>, mut req: Request, next: Next) -> Res
     let found = if is_local(peer(&req), req.headers()) {
         Some(Access {
             who: "loopback".into(),
+            scope: AllowedUsers::Any,
+            role: Role::Admin,
             csrf: st.loopback_csrf.clone(),
             cookie: false,
         })
@@ -343,14 +351,14 @@ async fn login(
     if !same_origin(&headers) {
         return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
     }
-    let Some(principal) = st.cfg.tokens.verify(f.token.trim()).map(str::to_owned) else {
+    let Some(grant) = st.cfg.tokens.grant(f.token.trim()).await else {
         return (
             StatusCode::UNAUTHORIZED,
             pages::login::login_page(Some("That token is not accepted."), f.next.as_deref()),
         )
             .into_response();
     };
-    let (id, _) = st.login(&principal);
+    let (id, _) = st.login(&grant);
     let next = f
         .next
         .filter(|n| n.starts_with("/ui/") && !n.starts_with("//"))

@@ -1,12 +1,20 @@
-//! Bearer tokens. Configured as `name:sha256hex[:users]` entries
+//! Bearer tokens. Configured as `name:sha256hex[:users[:role]]` entries
 //! (`HOOKLINE_TOKENS`, separated by commas or white space); only hashes are
 //! kept. A presented token is hashed and compared with every configured
 //! hash in constant time.
 //!
-//! The optional third field binds the token to the OS users whose events it
+//! The optional third field binds the token to the users whose events it
 //! may send (the `hookline.user` the hook stamps): `alice` or `alice|bob`,
 //! or `*` for any user. Without it a token may send any user's events, as
 //! before the field existed.
+//!
+//! The optional fourth field is the token's [`Role`]: `admin` (the default,
+//! what every token was before roles existed) or `member`. A member sees
+//! and writes only the sessions of its users, so a member token must name
+//! them (`alice:…:alice:member`). docs/teams.md has the rules.
+//!
+//! Who checks a presented token is an [`Authenticator`]: a [`TokenSet`]
+//! (these configured entries), or one that also reads the token table.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -18,6 +26,39 @@ pub struct TokenConfigError {
     pub index: usize,
     pub entry: String,
     pub reason: &'static str,
+}
+
+/// What a principal may do beyond its own sessions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Only its own users' sessions: writes into them, reads them.
+    Member,
+    /// Every session; operator actions (replay, purge).
+    #[default]
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "member" => Some(Role::Member),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Whose events a token may send.
@@ -55,12 +96,39 @@ struct Token {
     hash: [u8; 32],
 }
 
-/// What a verified token grants: its principal and the users it may send
-/// events of.
+/// What a verified token grants: its principal, the users it may send
+/// events of, and its role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
     pub principal: String,
     pub users: AllowedUsers,
+    pub role: Role,
+}
+
+impl Grant {
+    /// Whose sessions this principal may read: every user's for an admin,
+    /// its own users' for a member.
+    pub fn read_scope(&self) -> AllowedUsers {
+        match self.role {
+            Role::Admin => AllowedUsers::Any,
+            Role::Member => self.users.clone(),
+        }
+    }
+}
+
+/// Checks presented bearer tokens. Every place that accepts a token (the
+/// ingest, the read API, the dashboard's login) asks one of these.
+#[async_trait::async_trait]
+pub trait Authenticator: Send + Sync {
+    /// What a presented token grants, or `None` (unknown, revoked, expired).
+    async fn grant(&self, token: &str) -> Option<Grant>;
+}
+
+#[async_trait::async_trait]
+impl Authenticator for TokenSet {
+    async fn grant(&self, token: &str) -> Option<Grant> {
+        TokenSet::grant(self, token).cloned()
+    }
 }
 
 /// The configured tokens.
@@ -110,9 +178,9 @@ impl TokenSet {
                 entry: entry.chars().take(80).collect(),
                 reason,
             };
-            let mut fields = entry.splitn(3, ':');
+            let mut fields = entry.splitn(4, ':');
             let (Some(name), Some(hash)) = (fields.next(), fields.next()) else {
-                return Err(err("expected name:sha256hex or name:sha256hex:users"));
+                return Err(err("expected name:sha256hex[:users[:role]]"));
             };
             if !is_name(name) {
                 return Err(err(
@@ -135,10 +203,20 @@ impl TokenSet {
                     AllowedUsers::Only(users)
                 }
             };
+            let role = match fields.next() {
+                None => Role::Admin,
+                Some(r) => Role::parse(r).ok_or_else(|| err("the role must be admin or member"))?,
+            };
+            if role == Role::Member && users == AllowedUsers::Any {
+                return Err(err(
+                    "a member token must name its users (name:sha256hex:alice:member)",
+                ));
+            }
             tokens.push(Token {
                 grant: Grant {
                     principal: name.to_owned(),
                     users,
+                    role,
                 },
                 hash,
             });
@@ -227,12 +305,42 @@ mod tests {
     }
 
     #[test]
+    fn a_fourth_field_sets_the_role() -> Result<(), TokenConfigError> {
+        let set = TokenSet::parse(&format!(
+            "alice:{}:alice:member ops:{}:*:admin old:{}",
+            hash_hex("a"),
+            hash_hex("o"),
+            hash_hex("x")
+        ))?;
+        let grant = |t| set.grant(t).cloned();
+        let alice = grant("a");
+        assert_eq!(alice.as_ref().map(|g| g.role), Some(Role::Member));
+        assert_eq!(
+            alice.map(|g| g.read_scope()),
+            Some(AllowedUsers::Only(vec!["alice".into()]))
+        );
+        assert_eq!(grant("o").map(|g| g.read_scope()), Some(AllowedUsers::Any));
+        assert_eq!(
+            grant("x").map(|g| g.role),
+            Some(Role::Admin),
+            "no role: admin, as before roles"
+        );
+        for bad in [":*:member", "::member", ":alice:owner"] {
+            let spec = format!("p:{}{bad}", hash_hex("x"));
+            assert!(TokenSet::parse(&spec).is_err(), "{bad:?} accepted");
+        }
+        Ok(())
+    }
+
+    #[test]
     fn bad_user_lists_are_refused() {
         for bad in ["", "bob|", "bob,x", "b b", "a:b"] {
             let spec = format!("p:{}:{bad}", hash_hex("x"));
             let e = TokenSet::parse(&spec).err();
             assert!(
-                e.is_some_and(|e| e.reason.contains("users") || e.reason.contains("expected")),
+                e.is_some_and(|e| ["users", "expected", "role"]
+                    .iter()
+                    .any(|w| e.reason.contains(w))),
                 "{bad:?} accepted"
             );
         }

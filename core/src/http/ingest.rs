@@ -94,10 +94,14 @@ async fn intake(
     peer: Option<SocketAddr>,
     body: Body,
 ) -> Result<RequestId, ApiError> {
-    let grant = rq::bearer(h).and_then(|t| st.tokens.grant(t)).cloned();
+    let grant = match rq::bearer(h) {
+        Some(t) => st.tokens.grant(t).await,
+        None => None,
+    };
     let Some(Grant {
         principal,
         users: allowed,
+        role: _,
     }) = grant
     else {
         tracing::warn!(

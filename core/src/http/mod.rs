@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::{any, get, post};
 
-pub use auth::{AllowedUsers, Grant, TokenConfigError, TokenSet, hash_hex};
+pub use auth::{AllowedUsers, Authenticator, Grant, Role, TokenConfigError, TokenSet, hash_hex};
 pub use error::ApiError;
 pub use request::bearer;
 
@@ -31,7 +31,7 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct IngestState {
     pub queue: Arc<dyn Queue>,
-    pub tokens: Arc<TokenSet>,
+    pub tokens: Arc<dyn Authenticator>,
     pub max_body: usize,
     /// Longest wait for the whole body, from when the handler starts reading it.
     pub body_timeout: Duration,
