@@ -20,6 +20,7 @@
 //!   columns (one fixed statement, run with `sqlx::query`: the
 //!   conformance tests `search::*` run it on every filter).
 
+mod login;
 mod ops;
 mod purge;
 mod read;

@@ -18,6 +18,7 @@
 //! - [`time`]: timestamps as fixed-precision RFC 3339 text, so that text
 //!   order is time order.
 
+mod login;
 pub mod ops;
 mod purge;
 pub mod read;
