@@ -15,6 +15,7 @@
 //! - [`read`]: `hookline_core::store::Reader` on SQLite (what `hookline
 //!   sessions` shows).
 //! - `search`: `hookline_core::search::SearchStore` on FTS5.
+//! - `login`: `hookline_core::store::LoginStore` (dashboard sessions).
 //! - [`time`]: timestamps as fixed-precision RFC 3339 text, so that text
 //!   order is time order.
 
