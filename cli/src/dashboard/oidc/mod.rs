@@ -266,8 +266,12 @@ async fn finish(
     }
     let code = q.code.filter(|c| !c.is_empty()).ok_or(OidcError::NoCode)?;
     let s = &oidc.provider.settings;
-    let mut wanted: Vec<&str> = vec![s.groups_claim.as_str()];
-    wanted.extend(s.user_claims.first().map(String::as_str));
+    // Ask userinfo only for what the ID token lacks and the grant needs:
+    // the first user claim, the groups when there is an admin group.
+    let mut wanted: Vec<&str> = s.user_claims.iter().take(1).map(String::as_str).collect();
+    if s.admin_group.is_some() {
+        wanted.push(s.groups_claim.as_str());
+    }
     let claims = oidc
         .provider
         .finish(code, flow.verifier, &flow.nonce, &wanted)
