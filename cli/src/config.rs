@@ -10,6 +10,11 @@
 //! | `HOOKLINE_QUEUE_URL` | embedded queue in `queue.db` in the data dir (DLQ `hookline-events-dlq`) | an SQS queue URL |
 //! | `HOOKLINE_DLQ_URL` | (the embedded queue's DLQ) | the SQS queue's DLQ URL |
 //! | `HOOKLINE_PRICES_FILE` | no overrides | a TOML file of negotiated prices ([`PriceArgs`]) |
+//! | `HOOKLINE_OIDC_*`, `HOOKLINE_LOOPBACK_LOGIN` | token login only | dashboard sign-in ([`SignInArgs`]) |
+
+mod sign_in;
+
+pub use sign_in::{OidcSettings, SignInArgs, SignInConfigError};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,7 +26,7 @@ use hookline_core::ops::replay::Queues;
 use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::search::SearchStore;
-use hookline_core::store::{Reader, Store};
+use hookline_core::store::{LoginStore, Reader, Store};
 use hookline_core::usage::{Price, UsageStore};
 use hookline_queue_sqlite::QueueDb;
 use hookline_store_postgres::PgStore;
@@ -136,12 +141,14 @@ pub struct Stores {
     pub reader: Arc<dyn Reader>,
     pub usage: Arc<dyn UsageStore>,
     pub search: Arc<dyn SearchStore>,
+    /// The dashboard's sessions (logins).
+    pub logins: Arc<dyn LoginStore>,
     /// What the store is, for people (no password).
     pub description: String,
 }
 
 impl Stores {
-    fn of<S: Store + Ops + Reader + UsageStore + SearchStore + 'static>(
+    fn of<S: Store + Ops + Reader + UsageStore + SearchStore + LoginStore + 'static>(
         store: S,
         description: String,
     ) -> Stores {
@@ -151,7 +158,8 @@ impl Stores {
             ops: store.clone(),
             reader: store.clone(),
             usage: store.clone(),
-            search: store,
+            search: store.clone(),
+            logins: store,
             description,
         }
     }

@@ -25,7 +25,7 @@
 //! - [`ops`]: the operator use cases: DLQ list/replay/purge, trace, health,
 //!   statistics, log lines (server).
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
-//! - [`store`]: the `Store` and `Reader` traits, implemented by
+//! - [`store`]: the `Store`, `Reader` and `LoginStore` (dashboard sessions) traits, implemented by
 //!   `hookline-store-postgres` and `hookline-store-sqlite` (server).
 //! - [`search`]: full-text search: the query language, filters, hits and
 //!   snippets, the `SearchStore` trait both stores implement (server).

@@ -16,10 +16,12 @@
 //! - `ops`, `purge`: `hookline_core::ops::Ops` on Postgres (audit detail,
 //!   statistics, purge).
 //! - `usage`: `hookline_core::usage::UsageStore` (the rollup, prices).
+//! - `login`: `hookline_core::store::LoginStore` (dashboard sessions).
 //! - `search`: `hookline_core::search::SearchStore` on the `tsvector`
 //!   columns (one fixed statement, run with `sqlx::query`: the
 //!   conformance tests `search::*` run it on every filter).
 
+mod login;
 mod ops;
 mod purge;
 mod read;

@@ -15,9 +15,11 @@
 //! - [`read`]: `hookline_core::store::Reader` on SQLite (what `hookline
 //!   sessions` shows).
 //! - `search`: `hookline_core::search::SearchStore` on FTS5.
+//! - `login`: `hookline_core::store::LoginStore` (dashboard sessions).
 //! - [`time`]: timestamps as fixed-precision RFC 3339 text, so that text
 //!   order is time order.
 
+mod login;
 pub mod ops;
 mod purge;
 pub mod read;

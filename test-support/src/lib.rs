@@ -15,6 +15,8 @@
 //! - [`events`]: hand-built hook events and queue messages.
 //! - [`db`]: a fresh Postgres database (from `DATABASE_URL`) or SQLite file
 //!   per test.
+//! - [`oidc`]: a real OpenID Connect provider (npm `oidc-provider`) on a
+//!   free port, and a cookie-keeping client to walk its sign-in.
 //! - [`log`]: the `TEST_LOG` switch: `TEST_LOG=debug cargo test ...` shows
 //!   the tracing output of the code under test; quiet by default.
 
@@ -22,6 +24,7 @@ pub mod cli;
 pub mod db;
 pub mod events;
 pub mod log;
+pub mod oidc;
 pub mod process;
 pub mod serve;
 pub mod stores;

@@ -31,6 +31,18 @@ impl InProcess {
     {
         crate::log::init();
         let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(listener, run)
+    }
+
+    /// Spawns `run(listener, shutdown)` on a listener bound already (its
+    /// address was needed first, e.g. as a redirect URL another server is
+    /// configured with).
+    pub fn start_on<F, Fut>(listener: TcpListener, run: F) -> anyhow::Result<InProcess>
+    where
+        F: FnOnce(TcpListener, Shutdown) -> Fut,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        crate::log::init();
         let addr = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown: Shutdown = Box::pin(async {

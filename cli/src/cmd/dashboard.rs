@@ -35,6 +35,8 @@ pub struct Opts {
     sources: Sources,
     #[command(flatten)]
     prices: crate::config::PriceArgs,
+    #[command(flatten)]
+    sign_in: crate::config::SignInArgs,
 }
 
 /// The configured tokens, else the data dir's `tokens` file, else none.
@@ -53,12 +55,14 @@ pub fn login_tokens(configured: Option<&str>, data_dir: &Path) -> anyhow::Result
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let data_dir = opts.target.store.data_dir()?;
     let tokens = login_tokens(opts.tokens.as_deref(), &data_dir)?;
+    let oidc = opts.sign_in.oidc()?.is_some();
     anyhow::ensure!(
-        opts.listen.ip().is_loopback() || !tokens.is_empty(),
-        "refusing to listen on {} without a login token: set HOOKLINE_TOKENS",
+        opts.listen.ip().is_loopback() || !tokens.is_empty() || oidc,
+        "refusing to listen on {} without a way to log in: set HOOKLINE_TOKENS or HOOKLINE_OIDC_ISSUER",
         opts.listen
     );
     let stores = opts.target.store.open(Role::Operator).await?;
+    let sign_in = dashboard::SignIn::configured(&opts.sign_in, stores.logins.clone())?;
     let usage = dashboard::Usage {
         store: stores.usage.clone(),
         overrides: opts.prices.overrides()?,
@@ -80,6 +84,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             tokens: Arc::new(tokens),
             logs: Some(opts.sources.clone()),
             description,
+            sign_in,
         },
         usage,
         search,

@@ -48,6 +48,8 @@ pub struct Opts {
     /// Do not serve the dashboard under /ui/.
     #[arg(long)]
     pub no_dashboard: bool,
+    #[command(flatten)]
+    pub sign_in: crate::config::SignInArgs,
     /// Delete sessions whose last activity is older than this many days,
     /// from the store and the DLQ, at start and then every
     /// --retention-interval seconds (absent or 0: keep everything).
@@ -111,6 +113,7 @@ pub async fn run(
         store: stores.usage.clone(),
         overrides,
     };
+    let sign_in = dashboard::SignIn::configured(&opts.sign_in, stores.logins.clone())?;
     let dashboard = (!opts.no_dashboard).then(|| {
         dashboard::router(Dashboard::with_all(
             Config {
@@ -123,6 +126,7 @@ pub async fn run(
                     groups: Vec::new(),
                 }),
                 description: format!("{}; {}", stores.description, queues.description),
+                sign_in,
             },
             usage,
             stores.search.clone(),

@@ -10,20 +10,25 @@
 //! - A request from a loopback peer whose `Host` is a loopback name
 //!   (`localhost`, `127.0.0.1`, `[::1]`) needs no login. The `Host` check
 //!   keeps DNS rebinding and same-host reverse proxies out of that rule.
+//!   `--loopback-login` (`HOOKLINE_LOOPBACK_LOGIN`) turns that rule off.
 //! - Anything else logs in at `/ui/login` with an ingest token (the same
-//!   hashed tokens), exchanged for a session cookie (`Secure`, `HttpOnly`,
-//!   `SameSite=Strict`, 12 hours).
+//!   hashed tokens) or, when an OpenID Connect provider is configured,
+//!   signs in there ([`oidc`]); either is exchanged for a session cookie
+//!   (`Secure`, `HttpOnly`, `SameSite=Strict`, 12 hours) whose session is
+//!   kept in the store ([`session`]): it survives restarts, and logout
+//!   revokes it.
 //! - Every POST that changes something (replay, logout) carries a CSRF
 //!   token (per session; per process for loopback) and is refused when its
 //!   `Origin` names another site.
 
+pub mod oidc;
 mod pages;
+pub mod session;
 mod views;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -32,9 +37,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use hookline_core::http::{AllowedUsers, Authenticator, Grant, Role};
+use hookline_core::http::{AllowedUsers, Authenticator, Role};
 use hookline_core::ops::Ops;
-use hookline_core::store::Reader;
+use hookline_core::store::{LoginStore, LoginVia, Reader};
 use subtle::ConstantTimeEq;
 
 use crate::cmd::logs::Sources;
@@ -56,12 +61,45 @@ pub struct Config {
     pub logs: Option<Sources>,
     /// What the pages say they are looking at (store, queue).
     pub description: String,
+    /// How people sign in, and where their sessions are kept.
+    pub sign_in: SignIn,
 }
 
-struct Login {
-    grant: Grant,
-    csrf: String,
-    expires: Instant,
+/// How people sign in to the dashboard.
+pub struct SignIn {
+    /// The dashboard sessions, in the store.
+    pub sessions: session::Sessions,
+    /// "Sign in with SSO" (absent: token login only).
+    pub oidc: Option<oidc::Oidc>,
+    /// Loopback requests sign in too (no loopback exception).
+    pub loopback_login: bool,
+}
+
+impl SignIn {
+    /// Token login only, sessions in `logins`.
+    pub fn tokens(logins: Arc<dyn LoginStore>) -> SignIn {
+        SignIn {
+            sessions: session::Sessions::new(logins),
+            oidc: None,
+            loopback_login: false,
+        }
+    }
+
+    /// As configured (`hookline serve`, `hookline dashboard`).
+    pub fn configured(
+        args: &crate::config::SignInArgs,
+        logins: Arc<dyn LoginStore>,
+    ) -> anyhow::Result<SignIn> {
+        let oidc = match args.oidc()? {
+            Some(settings) => Some(oidc::Oidc::new(settings)?),
+            None => None,
+        };
+        Ok(SignIn {
+            sessions: session::Sessions::new(logins),
+            oidc,
+            loopback_login: args.loopback_login,
+        })
+    }
 }
 
 /// What the Usage page and the session page's costs read: the store's
@@ -78,7 +116,6 @@ pub struct Dashboard {
     /// The Search page's engine (absent: no Search page).
     search: Option<Arc<dyn hookline_core::search::SearchStore>>,
     loopback_csrf: String,
-    logins: Mutex<HashMap<String, Login>>,
 }
 
 pub type AppState = Arc<Dashboard>;
@@ -140,43 +177,7 @@ impl Dashboard {
             usage,
             search,
             loopback_csrf: random_hex(),
-            logins: Mutex::new(HashMap::new()),
         })
-    }
-
-    fn login(&self, grant: &Grant) -> (String, String) {
-        let (id, csrf) = (random_hex(), random_hex());
-        if let Ok(mut m) = self.logins.lock() {
-            let now = Instant::now();
-            m.retain(|_, l| l.expires > now);
-            m.insert(
-                id.clone(),
-                Login {
-                    grant: grant.clone(),
-                    csrf: csrf.clone(),
-                    expires: now + SESSION_TTL,
-                },
-            );
-        }
-        (id, csrf)
-    }
-
-    fn session(&self, id: &str) -> Option<Access> {
-        let m = self.logins.lock().ok()?;
-        let l = m.get(id).filter(|l| l.expires > Instant::now())?;
-        Some(Access {
-            who: l.grant.principal.clone(),
-            scope: l.grant.read_scope(),
-            role: l.grant.role,
-            csrf: l.csrf.clone(),
-            cookie: true,
-        })
-    }
-
-    fn logout(&self, id: &str) {
-        if let Ok(mut m) = self.logins.lock() {
-            m.remove(id);
-        }
     }
 }
 
@@ -200,6 +201,8 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), access));
     Router::new()
         .route("/ui/login", get(pages::login::login_form).post(login))
+        .route("/ui/oidc/start", get(oidc::start))
+        .route("/ui/oidc/callback", get(oidc::callback))
         .route("/ui/static/app.js", get(script))
         .route("/ui/static/app.css", get(style))
         .merge(protected)
@@ -265,6 +268,13 @@ pub fn is_local(peer: Option<SocketAddr>, h: &HeaderMap) -> bool {
         })
 }
 
+/// `next` when it is a dashboard path (no open redirect), else the
+/// sessions page.
+fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with("/ui/") && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/ui/sessions".into())
+}
+
 fn cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get_all(header::COOKIE)
         .iter()
@@ -282,7 +292,7 @@ fn peer(req: &Request) -> Option<SocketAddr> {
 }
 
 async fn access(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
-    let found = if is_local(peer(&req), req.headers()) {
+    let found = if !st.cfg.sign_in.loopback_login && is_local(peer(&req), req.headers()) {
         Some(Access {
             who: "loopback".into(),
             scope: AllowedUsers::Any,
@@ -290,8 +300,20 @@ async fn access(State(st): State<AppState>, mut req: Request, next: Next) -> Res
             csrf: st.loopback_csrf.clone(),
             cookie: false,
         })
+    } else if let Some(id) = cookie(req.headers(), COOKIE) {
+        match st.cfg.sign_in.sessions.find(id).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %views::error_chain(&e), "cannot read dashboard sessions");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the dashboard sessions cannot be read (the store is unavailable); try again\n",
+                )
+                    .into_response();
+            }
+        }
     } else {
-        cookie(req.headers(), COOKIE).and_then(|id| st.session(id))
+        None
     };
     let Some(acc) = found else {
         return if req.method() == axum::http::Method::GET
@@ -351,23 +373,31 @@ async fn login(
     if !same_origin(&headers) {
         return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
     }
+    let sso = st.cfg.sign_in.oidc.is_some();
     let Some(grant) = st.cfg.tokens.grant(f.token.trim()).await else {
         return (
             StatusCode::UNAUTHORIZED,
-            pages::login::login_page(Some("That token is not accepted."), f.next.as_deref()),
+            pages::login::login_page(Some("That token is not accepted."), f.next.as_deref(), sso),
         )
             .into_response();
     };
-    let (id, _) = st.login(&grant);
-    let next = f
-        .next
-        .filter(|n| n.starts_with("/ui/") && !n.starts_with("//"))
-        .unwrap_or_else(|| "/ui/sessions".into());
-    let mut res = Redirect::to(&next).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{COOKIE}={id}; Path=/ui; Max-Age={}; Secure; HttpOnly; SameSite=Strict",
-        SESSION_TTL.as_secs()
-    )) {
+    let opened = match st.cfg.sign_in.sessions.open(&grant, LoginVia::Token).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %views::error_chain(&e), "cannot store a dashboard session");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                pages::login::login_page(
+                    Some("The session cannot be stored (the store is unavailable); try again."),
+                    f.next.as_deref(),
+                    sso,
+                ),
+            )
+                .into_response();
+        }
+    };
+    let mut res = Redirect::to(&safe_next(f.next)).into_response();
+    if let Some(v) = session::set_cookie(&opened) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res
@@ -388,16 +418,21 @@ async fn logout(
     if !csrf_ok(&acc, f.csrf.as_deref()) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token\n").into_response();
     }
-    if let Some(id) = cookie(&headers, COOKIE) {
-        st.logout(id);
+    if let Some(id) = cookie(&headers, COOKIE)
+        && let Err(e) = st.cfg.sign_in.sessions.revoke(id).await
+    {
+        // Not revoked: say so rather than pretend (the cookie would still
+        // work elsewhere).
+        tracing::error!(error = %views::error_chain(&e), "cannot revoke a dashboard session");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the session could not be revoked (the store is unavailable); try again\n",
+        )
+            .into_response();
     }
-    let mut res = Redirect::to("/ui/login").into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "hookline_ui=; Path=/ui; Max-Age=0; Secure; HttpOnly; SameSite=Strict",
-        ),
-    );
+    let mut res = Redirect::to("/ui/login?signed_out=1").into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session::clear_cookie());
     res
 }
 

@@ -62,6 +62,7 @@ async fn env() -> anyhow::Result<Env> {
         tokens: tokens.clone(),
         logs: None,
         description: "test".into(),
+        sign_in: dashboard::SignIn::tokens(stores.logins.clone()),
     });
     let router = dashboard::router(dash).merge(app(IngestState {
         queue: queues.queue.clone(),

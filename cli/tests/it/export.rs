@@ -300,6 +300,7 @@ async fn dashboard_downloads(url: &str, sid: &str, md: &str) -> anyhow::Result<(
             tokens: Arc::new(TokenSet::parse(&format!("t:{}", hash_hex("secret-token")))?),
             logs: None,
             description: "test".into(),
+            sign_in: hookline_cli::dashboard::SignIn::tokens(stores.logins.clone()),
         },
         dashboard::Usage {
             store: stores.usage.clone(),

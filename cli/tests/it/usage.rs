@@ -316,6 +316,7 @@ async fn the_usage_page_charts_days_ranks_sessions_and_the_session_page_prices_e
             tokens: std::sync::Arc::new(hookline_core::http::TokenSet::default()),
             logs: None,
             description: "test".into(),
+            sign_in: hookline_cli::dashboard::SignIn::tokens(stores.logins.clone()),
         },
         Usage {
             store: stores.usage.clone(),

@@ -2,6 +2,7 @@
 //! implementation per database (`hookline-store-postgres`,
 //! `hookline-store-sqlite`), the same behaviour (idempotent, order-free).
 
+pub mod login;
 pub mod purge;
 pub mod read;
 pub mod write;
@@ -9,6 +10,7 @@ pub mod write;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+pub use login::{DashboardLogin, LoginStore, LoginVia};
 pub use purge::{PurgeTx, Purging};
 pub use read::{
     Reader, SessionFilter, SessionHead, SessionSummary, SessionView, Step, ThreadLink, thread,

@@ -147,6 +147,13 @@ impl TestDb {
     }
 
     /// The store, shared (for wrappers).
+    pub fn logins(&self) -> Arc<dyn hookline_core::store::LoginStore> {
+        match &self.inner.conn {
+            Conn::Postgres(db) => Arc::new(PgStore::new(db.pool.clone())),
+            Conn::Sqlite(SqliteFile { pool, .. }) => Arc::new(SqliteStore::new(pool.clone())),
+        }
+    }
+
     pub fn store_arc(&self) -> Arc<dyn Store> {
         self.inner.store.clone()
     }

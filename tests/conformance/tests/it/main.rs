@@ -27,6 +27,7 @@ macro_rules! on_both {
 
 mod ccusage;
 mod cross_backend;
+mod logins;
 mod purge;
 mod queue_sqlite;
 mod queue_sqs;
