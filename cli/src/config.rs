@@ -136,6 +136,8 @@ pub struct Stores {
     pub reader: Arc<dyn Reader>,
     pub usage: Arc<dyn UsageStore>,
     pub search: Arc<dyn SearchStore>,
+    /// Whose each session is: the ingest's early write check.
+    pub owners: Arc<dyn hookline_core::store::owner::SessionOwners>,
     /// What the store is, for people (no password).
     pub description: String,
 }
@@ -151,6 +153,7 @@ impl Stores {
             ops: store.clone(),
             reader: store.clone(),
             usage: store.clone(),
+            owners: store.clone(),
             search: store,
             description,
         }

@@ -2,8 +2,10 @@
 //! implementation per database (`hookline-store-postgres`,
 //! `hookline-store-sqlite`), the same behaviour (idempotent, order-free).
 
+pub mod owner;
 pub mod purge;
 pub mod read;
+pub mod scope;
 pub mod write;
 
 use chrono::{DateTime, Utc};
@@ -97,6 +99,10 @@ pub struct AuditRecord {
 pub enum Work<'a> {
     /// A valid event: write its rows.
     Apply(&'a Plan),
+    /// A valid event of a member (docs/teams.md, "Roles"): its rows if its
+    /// session is new or belongs to one of `users`; else an INVALID audit
+    /// row (`forbidden_session`, field `session_id`) and no domain rows.
+    ApplyOwn { plan: &'a Plan, users: &'a [String] },
     /// A valid event that writes no domain rows (`hookline-hook doctor`'s
     /// probe): a SUCCESS audit row only.
     AuditOnly,

@@ -157,6 +157,17 @@ impl WriteTx for PgTx {
         Ok(())
     }
 
+    async fn session_user(&mut self, sid: &str) -> Result<Option<Option<String>>, StoreError> {
+        let user: Option<Option<String>> = sqlx::query_scalar!(
+            "SELECT user_name FROM conversations WHERE session_id = $1",
+            escape_str(sid).into_owned(),
+        )
+        .fetch_optional(&mut *self.0)
+        .await
+        .map_err(store_error)?;
+        Ok(user.map(|u| u.map(|u| hookline_core::text::unescape_str(&u).into_owned())))
+    }
+
     async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError> {
         domain::upsert_conversation(&mut self.0, &escape_str(sid), c).await
     }

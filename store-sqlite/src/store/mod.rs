@@ -211,6 +211,16 @@ impl WriteTx for SqliteTx {
             .map_err(store_error)
     }
 
+    async fn session_user(&mut self, sid: &str) -> Result<Option<Option<String>>, StoreError> {
+        sqlx::query_scalar!(
+            "SELECT user_name FROM conversations WHERE session_id = ?1",
+            sid
+        )
+        .fetch_optional(&mut *self.0)
+        .await
+        .map_err(store_error)
+    }
+
     async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError> {
         domain::upsert_conversation(&mut self.0, sid, c)
             .await

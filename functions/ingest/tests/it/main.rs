@@ -97,6 +97,7 @@ fn state(queue: Arc<dyn Queue>) -> anyhow::Result<IngestState> {
     Ok(IngestState {
         queue,
         tokens: Arc::new(tokens),
+        sessions: None,
         max_body: 64 * 1024,
         body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     })
