@@ -30,6 +30,7 @@ mod cross_backend;
 mod purge;
 mod queue_sqlite;
 mod queue_sqs;
+mod roles;
 mod search;
 mod spotter;
 mod usage;
