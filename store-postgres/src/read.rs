@@ -136,6 +136,10 @@ impl Reader for PgStore {
             .collect())
     }
 
+    async fn session_user(&self, session_id: &str) -> Result<Option<Option<String>>, StoreError> {
+        crate::store::session_user(self.pool(), session_id).await
+    }
+
     async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError> {
         let sid = escape_str(session_id).into_owned();
         Ok(sqlx::query!(

@@ -139,6 +139,10 @@ impl Reader for SqliteStore {
             .collect()
     }
 
+    async fn session_user(&self, session_id: &str) -> Result<Option<Option<String>>, StoreError> {
+        crate::store::session_user(self.pool(), session_id).await
+    }
+
     async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError> {
         sqlx::query!(
             r#"SELECT message_key, role, text, model, input_tokens, output_tokens, agent_id, created_at

@@ -27,7 +27,7 @@ pub trait SessionOwners: Send + Sync {
 #[async_trait::async_trait]
 impl<R: Reader + ?Sized> SessionOwners for R {
     async fn owner(&self, session_id: &str) -> Result<Option<Option<String>>, StoreError> {
-        owner_of(self, session_id).await
+        self.session_user(session_id).await
     }
 }
 
@@ -37,18 +37,6 @@ pub fn like_escape(id: &str) -> String {
     id.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
-}
-
-/// The user of session `session_id` (exact id), read through a [`Reader`].
-pub async fn owner_of<R: Reader + ?Sized>(
-    r: &R,
-    session_id: &str,
-) -> Result<Option<Option<String>>, StoreError> {
-    Ok(r.session_heads(session_id, &like_escape(session_id), None)
-        .await?
-        .into_iter()
-        .find(|h| h.summary.session_id == session_id)
-        .map(|h| h.summary.user_name))
 }
 
 /// Whether a member writing for `users` may add events to a session whose

@@ -252,6 +252,9 @@ pub trait Reader: Send + Sync {
         pattern: &str,
         owners: Option<&[String]>,
     ) -> Result<Vec<SessionHead>, StoreError>;
+    /// The user of session `session_id` (exact id, one key lookup):
+    /// `None` when it is not captured, `Some(None)` when it has no user.
+    async fn session_user(&self, session_id: &str) -> Result<Option<Option<String>>, StoreError>;
     /// A session's messages as steps, in (time, message key) order.
     async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError>;
     /// A session's tool uses as steps; one with no time of its own is at

@@ -20,7 +20,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::owner::owner_of;
 use super::read::{Reader, SessionFilter, SessionHead, SessionSummary, Step, ThreadLink};
 use crate::error::StoreError;
 use crate::http::AllowedUsers;
@@ -101,7 +100,9 @@ fn narrow(users: &[String], owners: Option<&[String]>) -> Vec<String> {
 
 impl Scoped<dyn Reader> {
     async fn visible(&self, session_id: &str) -> Result<bool, StoreError> {
-        Ok(owner_of(self.inner.as_ref(), session_id)
+        Ok(self
+            .inner
+            .session_user(session_id)
             .await?
             .flatten()
             .is_some_and(|u| self.users.contains(&u)))
@@ -156,6 +157,13 @@ impl Reader for Scoped<dyn Reader> {
     ) -> Result<Vec<SessionHead>, StoreError> {
         let owners = narrow(&self.users, owners);
         self.inner.session_heads(id, pattern, Some(&owners)).await
+    }
+
+    async fn session_user(&self, session_id: &str) -> Result<Option<Option<String>>, StoreError> {
+        if !self.visible(session_id).await? {
+            return Ok(None);
+        }
+        self.inner.session_user(session_id).await
     }
 
     async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError> {
