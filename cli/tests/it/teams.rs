@@ -386,6 +386,18 @@ async fn a_member_sees_and_writes_only_its_own_sessions() -> anyhow::Result<()> 
         !page.contains("href=\"/ui/failures\""),
         "operator pages are not offered to a member"
     );
+    for operator in [
+        "/ui/failures",
+        "/ui/health",
+        "/ui/api/health",
+        "/ui/logs",
+        "/ui/trace/x",
+    ] {
+        let (s, _, _) = t.ui_get(&cookie, operator).await?;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{operator}");
+        let (s, _, _) = t.ui_get(&t.login(ops).await?, operator).await?;
+        assert_ne!(s, StatusCode::FORBIDDEN, "{operator} for the admin");
+    }
 
     // Writes: bob's event into alice's session is refused (403, the field
     // named), recorded INVALID with the same code, and writes nothing.

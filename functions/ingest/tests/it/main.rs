@@ -23,6 +23,7 @@ use tower::ServiceExt;
 mod accepted;
 mod identity;
 mod refusals;
+mod roles;
 
 const TOKEN: &str = "hl_test_token_0123456789";
 
