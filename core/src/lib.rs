@@ -26,7 +26,9 @@
 //!   statistics, log lines (server).
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
 //! - [`store`]: the `Store` and `Reader` traits, implemented by
-//!   `hookline-store-postgres` and `hookline-store-sqlite` (server).
+//!   `hookline-store-postgres` and `hookline-store-sqlite`; the write rule
+//!   on sessions (`store::owner`) and the read rule, one `Viewer` that
+//!   narrows every reader to a viewer's sessions (`store::scope`) (server).
 //! - [`search`]: full-text search: the query language, filters, hits and
 //!   snippets, the `SearchStore` trait both stores implement (server).
 //! - [`usage`]: cost and usage: prices, the reports (server).

@@ -176,7 +176,8 @@ impl Team {
     }
 
     /// A dashboard login as a remote browser would (a non-loopback
-    /// `Host`, so the token is needed): the session cookie, or none.
+    /// `Host`, so the token is needed): the session cookie, or none (no
+    /// token, or one the login refuses).
     async fn login(&self, token: Option<&str>) -> anyhow::Result<Option<String>> {
         let Some(token) = token else { return Ok(None) };
         let r = self
@@ -186,6 +187,9 @@ impl Team {
             .form(&[("token", token)])
             .send()
             .await?;
+        if r.status() == StatusCode::UNAUTHORIZED {
+            return Ok(None);
+        }
         anyhow::ensure!(r.status() == StatusCode::SEE_OTHER, "login: {}", r.status());
         let cookie = r.headers()[header::SET_COOKIE].to_str()?;
         Ok(Some(
