@@ -14,11 +14,6 @@ import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 
 const { BASE, TOKEN, SHOTS, FIXTURES } = process.env;
-// The read rule (a member sees only their own sessions) is the team
-// feature's other part (issue #21, the H2 branch); until it is merged a
-// member still sees every session. After the merge, set this to true.
-const OWN_SESSIONS_ONLY = false;
-
 const checks = [];
 const check = (name) => { checks.push(name); console.log(`  ok  ${name}`); };
 
@@ -78,13 +73,8 @@ try {
   }
   assert.equal(listed, 1, "alice's session is listed");
   const bobs = await page.locator(`a[href="/ui/sessions/${sessions.bob}"]`).count();
-  if (OWN_SESSIONS_ONLY) {
-    assert.equal(bobs, 0, "bob's session is not listed for alice");
-    check("alice sees her session and not bob's");
-  } else {
-    console.log(`  --  own sessions only: not checked until the read rule is merged (bob's listed: ${bobs})`);
-    check("alice sees her session");
-  }
+  assert.equal(bobs, 0, "bob's session is not listed for alice");
+  check("alice sees her session and not bob's");
 
   const [cookie] = (await context.cookies()).filter((c) => c.name === "hookline_ui");
   assert.ok(cookie && cookie.httpOnly && cookie.secure && cookie.sameSite === "Strict", "the session cookie's flags");

@@ -143,6 +143,8 @@ pub struct Stores {
     pub search: Arc<dyn SearchStore>,
     /// The dashboard's sessions (logins).
     pub logins: Arc<dyn LoginStore>,
+    /// Whose each session is: the ingest's early write check.
+    pub owners: Arc<dyn hookline_core::store::owner::SessionOwners>,
     /// What the store is, for people (no password).
     pub description: String,
 }
@@ -159,6 +161,7 @@ impl Stores {
             reader: store.clone(),
             usage: store.clone(),
             search: store.clone(),
+            owners: store.clone(),
             logins: store,
             description,
         }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use hookline_core::error::StoreError;
 use hookline_core::search::{self, Filters, Page, Search, SearchStore};
+use hookline_core::store::scope::Viewer;
 use hookline_core::store::{Reader, SessionFilter, SessionSummary, SessionView};
 use hookline_core::usage::{self, By, Period, Price, ReportOptions, UsageStore};
 use serde::{Deserialize, Serialize};
@@ -194,6 +195,7 @@ impl SearchArgs {
             until,
             session: self.session.clone(),
             kind,
+            owners: None,
         };
         let s = Search::parse(&self.query, filters)
             .map_err(|e| ArgError::new("query", format!("{e} (in {:?})", self.query)))?;
@@ -219,6 +221,7 @@ impl SessionsArgs {
             SessionFilter {
                 user: self.user.clone(),
                 host: self.host.clone(),
+                owners: None,
             },
             limit,
         ))
@@ -315,7 +318,9 @@ pub trait History: Send + Sync {
     async fn usage(&self, args: &UsageArgs) -> Result<serde_json::Value, HistoryError>;
 }
 
-/// The history of a store this process opened.
+/// The history of a store this process opened: every session (an
+/// operator's, `hookline mcp` on the database); the read API narrows it
+/// per request with [`Local::viewed_by`].
 #[derive(Clone)]
 pub struct Local {
     pub reader: Arc<dyn Reader>,
@@ -332,6 +337,17 @@ impl Local {
             search: stores.search.clone(),
             usage: stores.usage.clone(),
             overrides,
+        }
+    }
+
+    /// This history as `viewer` may read it (the read API, per request):
+    /// a member's sessions and spend only ([`Viewer`]).
+    pub fn viewed_by(&self, viewer: &Viewer) -> Local {
+        Local {
+            reader: viewer.reader(self.reader.clone()),
+            search: viewer.search(self.search.clone()),
+            usage: viewer.usage(self.usage.clone()),
+            overrides: self.overrides.clone(),
         }
     }
 }

@@ -1,9 +1,12 @@
 //! `hookline serve`'s read-only JSON API (docs/api.md, "Read API"): the
 //! history `hookline mcp --remote` reads, behind the same bearer tokens as
-//! ingest. Every answer comes from [`Local`], as the local MCP server's.
+//! ingest. Every answer comes from [`Local`], as the local MCP server's,
+//! narrowed to what the token may read ([`Local::viewed_by`] with the
+//! grant's read scope: a member sees its users' sessions and spend only).
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -12,7 +15,8 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hookline_core::http::{ApiError, Authenticator, bearer};
+use hookline_core::http::{ApiError, Authenticator, Grant, bearer};
+use hookline_core::store::scope::Viewer;
 
 use crate::history::{ArgError, History, HistoryError, Local, SearchArgs, SessionsArgs, UsageArgs};
 
@@ -90,6 +94,11 @@ fn bad_query(e: QueryRejection) -> Response {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", e.body_text()).into_response()
 }
 
+/// The history `grant` may read.
+fn history_of(st: &ReadState, grant: &Grant) -> Local {
+    st.history.viewed_by(&Viewer::new(grant.read_scope()))
+}
+
 fn answer<T: serde::Serialize>(r: Result<T, HistoryError>) -> Response {
     match r {
         Ok(v) => Json(v).into_response(),
@@ -99,26 +108,34 @@ fn answer<T: serde::Serialize>(r: Result<T, HistoryError>) -> Response {
 
 async fn search(
     State(st): State<ReadState>,
+    Extension(grant): Extension<Grant>,
     q: Result<Query<SearchArgs>, QueryRejection>,
 ) -> Response {
     match q {
-        Ok(Query(args)) => answer(st.history.search(&args).await),
+        Ok(Query(args)) => answer(history_of(&st, &grant).search(&args).await),
         Err(e) => bad_query(e),
     }
 }
 
 async fn sessions(
     State(st): State<ReadState>,
+    Extension(grant): Extension<Grant>,
     q: Result<Query<SessionsArgs>, QueryRejection>,
 ) -> Response {
     match q {
-        Ok(Query(args)) => answer(st.history.sessions(&args).await),
+        Ok(Query(args)) => answer(history_of(&st, &grant).sessions(&args).await),
         Err(e) => bad_query(e),
     }
 }
 
-async fn session(State(st): State<ReadState>, Path(id): Path<String>) -> Response {
-    match st.history.session(&id).await {
+async fn session(
+    State(st): State<ReadState>,
+    Extension(grant): Extension<Grant>,
+    Path(id): Path<String>,
+) -> Response {
+    // Another user's session is answered as no session: nothing says it
+    // exists.
+    match history_of(&st, &grant).session(&id).await {
         Ok(Some(v)) => Json(v).into_response(),
         Ok(None) => ApiError::new(
             StatusCode::NOT_FOUND,
@@ -132,10 +149,11 @@ async fn session(State(st): State<ReadState>, Path(id): Path<String>) -> Respons
 
 async fn usage(
     State(st): State<ReadState>,
+    Extension(grant): Extension<Grant>,
     q: Result<Query<UsageArgs>, QueryRejection>,
 ) -> Response {
     match q {
-        Ok(Query(args)) => answer(st.history.usage(&args).await),
+        Ok(Query(args)) => answer(history_of(&st, &grant).usage(&args).await),
         Err(e) => bad_query(e),
     }
 }

@@ -107,6 +107,9 @@ impl IngestConfig {
         IngestState {
             queue,
             tokens: std::sync::Arc::new(self.tokens),
+            // The Lambda ingest has no database yet; give it the store's
+            // SessionOwners here when it gets DATABASE_URL.
+            sessions: None,
             max_body: self.max_body,
             body_timeout: self.body_timeout,
         }

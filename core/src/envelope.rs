@@ -38,6 +38,14 @@ pub struct Envelope {
     /// Name of the token's principal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
+    /// The sender's role (`admin` or `member`). Absent in messages queued
+    /// before roles existed: written as an admin's were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The users whose sessions a `member` sender may write into (its
+    /// token's users); absent for an admin or any-user token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,6 +142,17 @@ impl QueueMessage {
         Ok(body)
     }
 
+    /// The users a member sender may write into, or `None` when the sender
+    /// may write anywhere (an admin, or a message from before roles).
+    pub fn writer_users(&self) -> Option<&[String]> {
+        let env = self.envelope();
+        match env.role.as_deref() {
+            None | Some("admin") => None,
+            // A member, or a role this version does not know: restricted.
+            Some(_) => Some(env.users.as_deref().unwrap_or(&[])),
+        }
+    }
+
     /// Parses a queue message body and decompresses its payload.
     pub fn decode(body: &str) -> Result<QueueMessage, EnvelopeError> {
         let QueueMessage::HookEventV1(mut env) =
@@ -154,6 +173,8 @@ mod tests {
             span_id: None,
             received_at: Utc::now(),
             principal: Some("alice".into()),
+            role: None,
+            users: None,
             source_ip: None,
             user_agent: None,
             client: None,
@@ -169,6 +190,21 @@ mod tests {
         let body = m.encode()?;
         assert!(body.contains("\"encoding\":\"json\""));
         assert_eq!(QueueMessage::decode(&body)?, m);
+        Ok(())
+    }
+
+    #[test]
+    fn a_message_without_a_role_writes_anywhere_and_a_member_only_its_users() -> anyhow::Result<()>
+    {
+        let old = r#"{"type":"hook_event.v1","request_id":"r-1","received_at":"2026-12-01T00:00:00Z","payload":{"encoding":"json","data":{}}}"#;
+        assert_eq!(QueueMessage::decode(old)?.writer_users(), None);
+        let QueueMessage::HookEventV1(mut env) = envelope(Payload::Json(serde_json::json!({})));
+        env.role = Some("member".into());
+        env.users = Some(vec!["alice".into()]);
+        let m = QueueMessage::decode(&QueueMessage::HookEventV1(env.clone()).encode()?)?;
+        assert_eq!(m.writer_users(), Some(&["alice".to_owned()][..]));
+        env.role = Some("admin".into());
+        assert_eq!(QueueMessage::HookEventV1(env).writer_users(), None);
         Ok(())
     }
 

@@ -25,8 +25,11 @@
 //! - [`ops`]: the operator use cases: DLQ list/replay/purge, trace, health,
 //!   statistics, log lines (server).
 //! - [`queue`]: the `Queue` trait with SQS semantics (server).
-//! - [`store`]: the `Store`, `Reader` and `LoginStore` (dashboard sessions) traits, implemented by
-//!   `hookline-store-postgres` and `hookline-store-sqlite` (server).
+//! - [`store`]: the `Store`, `Reader` and `LoginStore` (dashboard
+//!   sessions) traits, implemented by `hookline-store-postgres` and
+//!   `hookline-store-sqlite`; the write rule on sessions (`store::owner`)
+//!   and the read rule, one `Viewer` that narrows every reader to a
+//!   viewer's sessions (`store::scope`) (server).
 //! - [`search`]: full-text search: the query language, filters, hits and
 //!   snippets, the `SearchStore` trait both stores implement (server).
 //! - [`usage`]: cost and usage: prices, the reports (server).

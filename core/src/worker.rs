@@ -169,6 +169,9 @@ pub enum Disposition {
 enum Job {
     /// A valid event and the rows it maps to.
     Apply(Box<Plan>),
+    /// A member's valid event: its rows, if its session is new or one of
+    /// these users' ([`Work::ApplyOwn`]).
+    ApplyOwn(Box<Plan>, Vec<String>),
     /// A valid event that writes its audit row only
     /// ([`crate::event::AUDIT_ONLY_EVENTS`]).
     AuditOnly,
@@ -183,6 +186,7 @@ impl Job {
     fn work(&self) -> Work<'_> {
         match self {
             Job::Apply(plan) => Work::Apply(plan),
+            Job::ApplyOwn(plan, users) => Work::ApplyOwn { plan, users },
             Job::AuditOnly => Work::AuditOnly,
             Job::Invalid { code, errors } => Work::Invalid { code, errors },
         }
@@ -308,12 +312,16 @@ fn job_of(decoded: Result<QueueMessage, EnvelopeError>) -> Job {
                 .meta
                 .as_ref()
                 .map_or(env.received_at, |m| m.captured_at);
-            Job::Apply(Box::new(plan(
+            let rows = Box::new(plan(
                 &event,
                 env.request_id.as_str(),
                 at,
                 env.principal.as_deref(),
-            )))
+            ));
+            match msg.writer_users() {
+                None => Job::Apply(rows),
+                Some(users) => Job::ApplyOwn(rows, users.to_vec()),
+            }
         }
         Err(errors) => Job::Invalid {
             code: "VALIDATION",

@@ -235,6 +235,8 @@ fn message(payload: Payload, invalid: Option<ValidationErrors>, data: &[u8]) -> 
         span_id: None,
         received_at: at(),
         principal: Some("fuzz".into()),
+        role: None,
+        users: None,
         source_ip: Some("127.0.0.1".into()),
         user_agent: Some(odd.clone()),
         client: None,

@@ -13,6 +13,12 @@ fn un(s: Option<String>) -> Option<String> {
     s.map(|s| unescape_str(&s).into_owned())
 }
 
+/// A viewer's users as the `text[]` a scoped query compares with (escaped
+/// as stored).
+pub(crate) fn owner_array(users: Option<&[String]>) -> Option<Vec<String>> {
+    users.map(|us| us.iter().map(|u| escape_str(u).into_owned()).collect())
+}
+
 fn unj(v: Option<serde_json::Value>) -> Option<serde_json::Value> {
     v.map(|v| unescape_json(&v).into_owned())
 }
@@ -55,10 +61,12 @@ impl Reader for PgStore {
                       message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
                FROM conversations
                WHERE ($2::text IS NULL OR user_name = $2) AND ($3::text IS NULL OR host = $3)
+                 AND ($4::text[] IS NULL OR user_name = ANY($4))
                ORDER BY started_at DESC, session_id LIMIT $1"#,
             limit,
             esc(&filter.user),
             esc(&filter.host),
+            owner_array(filter.owners.as_deref()) as Option<Vec<String>>,
         )
         .fetch_all(self.pool())
         .await
@@ -83,15 +91,23 @@ impl Reader for PgStore {
             .collect())
     }
 
-    async fn session_heads(&self, id: &str, pattern: &str) -> Result<Vec<SessionHead>, StoreError> {
+    async fn session_heads(
+        &self,
+        id: &str,
+        pattern: &str,
+        owners: Option<&[String]>,
+    ) -> Result<Vec<SessionHead>, StoreError> {
+        let owners = owner_array(owners);
         let found = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
                       message_count, tool_use_count, input_tokens, output_tokens, start_source, model,
                       last_activity_at
-               FROM conversations WHERE session_id = $1 OR session_id LIKE $2
+               FROM conversations WHERE (session_id = $1 OR session_id LIKE $2)
+                 AND ($3::text[] IS NULL OR user_name = ANY($3))
                ORDER BY (session_id = $1) DESC LIMIT 2"#,
             id,
-            pattern
+            pattern,
+            owners as Option<Vec<String>>,
         )
         .fetch_all(self.pool())
         .await
@@ -118,6 +134,10 @@ impl Reader for PgStore {
                 model: un(r.model),
             })
             .collect())
+    }
+
+    async fn session_user(&self, session_id: &str) -> Result<Option<Option<String>>, StoreError> {
+        crate::store::session_user(self.pool(), session_id).await
     }
 
     async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError> {

@@ -12,8 +12,8 @@ use crate::{PgStore, store_error};
 /// Filters, ranks and pages the hits of the four documents, then reads the
 /// page's documents. Every filter applies inside each branch's scan, so
 /// only the rows it keeps are ranked: `scope` is the sessions the user,
-/// host, project and session filters select (read once; $14 whether any is
-/// set), given to each branch as an array so that Postgres can AND the GIN
+/// host, project and session filters and the viewer's users ($15) select
+/// (read once; $14 whether any is set), given to each branch as an array so that Postgres can AND the GIN
 /// bitmap with `messages_session_created_idx` (session and time) before it
 /// reads a row; the time, kind and tool filters test each row. `found` is
 /// MATERIALIZED: under a generic plan (a prepared statement's sixth run)
@@ -27,6 +27,7 @@ scope AS MATERIALIZED (
     WHERE $14 AND ($3::text IS NULL OR c.user_name = $3) AND ($4::text IS NULL OR c.host = $4)
       AND ($6::text IS NULL OR c.cwd = $6 OR starts_with(c.cwd, $7))
       AND ($10::text IS NULL OR c.session_id LIKE $10 ESCAPE '\')
+      AND ($15::text[] IS NULL OR c.user_name = ANY($15))
 ),
 found AS MATERIALIZED (
     SELECT m.session_id, CASE m.role WHEN 'user' THEN 'prompt' ELSE 'reply' END AS kind,
@@ -113,6 +114,7 @@ impl SearchStore for PgStore {
             .bind(s.limit)
             .bind(s.offset)
             .bind(s.scoped())
+            .bind(crate::read::owner_array(f.owners.as_deref()))
             .fetch_all(self.pool())
             .await
             .map_err(store_error)?;

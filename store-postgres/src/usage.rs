@@ -42,12 +42,14 @@ impl UsageStore for PgStore {
                WHERE ($1::timestamptz IS NULL OR u.hour >= $1)
                  AND ($2::timestamptz IS NULL OR u.hour < $2)
                  AND ($3::text IS NULL OR c.user_name = $3)
-                 AND ($4::text IS NULL OR u.session_id = $4)"#,
+                 AND ($4::text IS NULL OR u.session_id = $4)
+                 AND ($6::text[] IS NULL OR c.user_name = ANY($6))"#,
             q.since,
             q.until,
             esc(&q.user),
             esc(&q.session_id),
             q.per_tool,
+            crate::read::owner_array(q.owners.as_deref()) as Option<Vec<String>>,
         )
         .fetch_all(self.pool())
         .await

@@ -12,6 +12,12 @@ fn time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
     from_text(s).ok_or_else(|| StoreError::refused(format!("bad timestamp {s:?} in the database")))
 }
 
+/// A viewer's users as the JSON array a scoped query reads with
+/// `json_each`.
+pub(crate) fn owners(users: Option<&[String]>) -> Option<String> {
+    users.map(|us| serde_json::Value::from(us.to_vec()).to_string())
+}
+
 fn json(s: Option<String>) -> Option<serde_json::Value> {
     s.and_then(|s| serde_json::from_str(&s).ok())
 }
@@ -49,15 +55,18 @@ impl Reader for SqliteStore {
         limit: i64,
     ) -> Result<Vec<SessionSummary>, StoreError> {
         let (user, host) = (filter.user.as_deref(), filter.host.as_deref());
+        let owners = self::owners(filter.owners.as_deref());
         let rows = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
                       message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
                FROM conversations
                WHERE (?2 IS NULL OR user_name = ?2) AND (?3 IS NULL OR host = ?3)
+                 AND (?4 IS NULL OR user_name IN (SELECT value FROM json_each(?4)))
                ORDER BY started_at DESC, session_id LIMIT ?1"#,
             limit,
             user,
             host,
+            owners,
         )
         .fetch_all(self.pool())
         .await
@@ -83,15 +92,23 @@ impl Reader for SqliteStore {
             .collect()
     }
 
-    async fn session_heads(&self, id: &str, pattern: &str) -> Result<Vec<SessionHead>, StoreError> {
+    async fn session_heads(
+        &self,
+        id: &str,
+        pattern: &str,
+        owners: Option<&[String]>,
+    ) -> Result<Vec<SessionHead>, StoreError> {
+        let owners = self::owners(owners);
         let found = sqlx::query!(
             r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
                       message_count, tool_use_count, input_tokens, output_tokens, start_source, model,
                       last_activity_at
-               FROM conversations WHERE session_id = ?1 OR session_id LIKE ?2 ESCAPE '\'
+               FROM conversations WHERE (session_id = ?1 OR session_id LIKE ?2 ESCAPE '\')
+                 AND (?3 IS NULL OR user_name IN (SELECT value FROM json_each(?3)))
                ORDER BY (session_id = ?1) DESC LIMIT 2"#,
             id,
-            pattern
+            pattern,
+            owners,
         )
         .fetch_all(self.pool())
         .await
@@ -120,6 +137,10 @@ impl Reader for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn session_user(&self, session_id: &str) -> Result<Option<Option<String>>, StoreError> {
+        crate::store::session_user(self.pool(), session_id).await
     }
 
     async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError> {

@@ -14,7 +14,8 @@ use crate::time::{from_text, to_text_opt};
 /// bm25 comes with the FTS5 scan (a bm25 of one row alone costs a scan of
 /// the whole doclist); every filter applies to the hits before they meet
 /// `conversations` or are sorted: `scope` is the sessions the user, host,
-/// project and session filters select (read once; ?15 whether any is set),
+/// project and session filters and the viewer's users (?16, a JSON array)
+/// select (read once; ?15 whether any is set),
 /// the time, kind and tool filters test each row. ?2 is the phrase boost
 /// (?14: whether there is one; without one its scan does not run): its
 /// hits rank first.
@@ -28,6 +29,7 @@ scope AS MATERIALIZED (
     WHERE ?15 AND (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR c.host = ?4)
       AND (?6 IS NULL OR c.cwd = ?6 OR substr(c.cwd, 1, length(?7)) = ?7)
       AND (?10 IS NULL OR c.session_id LIKE ?10 ESCAPE '\')
+      AND (?16 IS NULL OR c.user_name IN (SELECT value FROM json_each(?16)))
 ),
 found AS (
     SELECT h.r, m.session_id, CASE m.role WHEN 'user' THEN 'prompt' ELSE 'reply' END AS kind,
@@ -90,6 +92,7 @@ impl SearchStore for SqliteStore {
             .bind(s.offset)
             .bind(has_boost)
             .bind(s.scoped())
+            .bind(crate::read::owners(f.owners.as_deref()))
             .fetch_all(self.pool())
             .await
             .map_err(crate::store_error)?;

@@ -17,6 +17,7 @@ impl UsageStore for SqliteStore {
     async fn usage_rows(&self, q: &UsageQuery) -> Result<Vec<UsageRow>, StoreError> {
         let (since, until) = (to_text_opt(q.since), to_text_opt(q.until));
         let (user, sid) = (q.user.as_deref(), q.session_id.as_deref());
+        let owners = crate::read::owners(q.owners.as_deref());
         let rows = sqlx::query!(
             // One branch per rollup, each joined on its own (a UNION ALL
             // subquery is materialized first: twice as slow).
@@ -33,6 +34,7 @@ impl UsageStore for SqliteStore {
                FROM usage_hourly u JOIN conversations c ON c.session_id = u.session_id
                WHERE NOT ?5 AND (?1 IS NULL OR u.hour >= ?1) AND (?2 IS NULL OR u.hour < ?2)
                  AND (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR u.session_id = ?4)
+                 AND (?6 IS NULL OR c.user_name IN (SELECT value FROM json_each(?6)))
                UNION ALL
                SELECT u.session_id, u.hour, u.model, u.agent_id, u.context_band, u.tool, u.messages,
                       u.input_tokens, u.output_tokens, u.cache_creation_input_tokens,
@@ -40,12 +42,14 @@ impl UsageStore for SqliteStore {
                       c.user_name, c.host, c.cwd, c.title, c.started_at
                FROM usage_tool_hourly u JOIN conversations c ON c.session_id = u.session_id
                WHERE ?5 AND (?1 IS NULL OR u.hour >= ?1) AND (?2 IS NULL OR u.hour < ?2)
-                 AND (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR u.session_id = ?4)"#,
+                 AND (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR u.session_id = ?4)
+                 AND (?6 IS NULL OR c.user_name IN (SELECT value FROM json_each(?6)))"#,
             since,
             until,
             user,
             sid,
             q.per_tool,
+            owners,
         )
         .fetch_all(self.pool())
         .await

@@ -111,6 +111,8 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         until: opts.until,
         session: opts.session,
         kind: opts.kind,
+        // A local command with database credentials: an operator, unscoped.
+        owners: None,
     };
     let text = opts.query.join(" ");
     let s = Search::parse(&text, filters)

@@ -151,6 +151,7 @@ pub async fn run(
     let state = IngestState {
         queue: queue.clone(),
         tokens,
+        sessions: Some(stores.owners.clone()),
         max_body: opts.max_body,
         body_timeout: Duration::from_secs(opts.body_timeout.max(1)),
     };

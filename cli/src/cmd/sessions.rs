@@ -61,7 +61,11 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             host,
             json,
         } => {
-            let filter = SessionFilter { user, host };
+            let filter = SessionFilter {
+                user,
+                host,
+                owners: None,
+            };
             let sessions = reader
                 .list_sessions_where(&filter, limit.clamp(1, 10_000))
                 .await?;

@@ -17,12 +17,16 @@
 //!   (`Secure`, `HttpOnly`, `SameSite=Strict`, 12 hours) whose session is
 //!   kept in the store ([`session`]): it survives restarts, and logout
 //!   revokes it.
+//! - What a login reads is narrowed to its scope once per request
+//!   ([`scope`]): a member sees its users' sessions, hits and spend only,
+//!   and the operator pages answer it 403.
 //! - Every POST that changes something (replay, logout) carries a CSRF
 //!   token (per session; per process for loopback) and is refused when its
 //!   `Origin` names another site.
 
 pub mod oidc;
 mod pages;
+pub mod scope;
 pub mod session;
 mod views;
 
@@ -183,6 +187,16 @@ impl Dashboard {
 
 /// The dashboard's routes, all under `/ui`.
 pub fn router(state: AppState) -> Router {
+    // Operator pages: every user's raw events; admins only.
+    let operator = Router::new()
+        .route("/ui/failures", get(pages::failures::failures))
+        .route("/ui/dlq/replay", post(pages::replay::replay))
+        .route("/ui/health", get(pages::health::health))
+        .route("/ui/api/health", get(pages::health::health_json))
+        .route("/ui/logs", get(pages::logs::logs))
+        .route("/ui/trace/{id}", get(pages::trace::trace))
+        .route_layer(middleware::from_fn(scope::admin_only));
+    // The layer added last runs first: access, then the viewer's readers.
     let protected = Router::new()
         .route("/ui", get(|| async { Redirect::to("/ui/sessions") }))
         .route("/ui/", get(|| async { Redirect::to("/ui/sessions") }))
@@ -191,13 +205,9 @@ pub fn router(state: AppState) -> Router {
         .route("/ui/sessions/{id}/export", get(pages::export::export))
         .route("/ui/search", get(pages::search::search))
         .route("/ui/usage", get(pages::usage::usage))
-        .route("/ui/failures", get(pages::failures::failures))
-        .route("/ui/dlq/replay", post(pages::replay::replay))
-        .route("/ui/health", get(pages::health::health))
-        .route("/ui/api/health", get(pages::health::health_json))
-        .route("/ui/logs", get(pages::logs::logs))
-        .route("/ui/trace/{id}", get(pages::trace::trace))
         .route("/ui/logout", post(logout))
+        .merge(operator)
+        .route_layer(middleware::from_fn_with_state(state.clone(), scope::scoped))
         .route_layer(middleware::from_fn_with_state(state.clone(), access));
     Router::new()
         .route("/ui/login", get(pages::login::login_form).post(login))

@@ -11,6 +11,7 @@ use hookline_core::ops::logs::LogLine;
 use maud::{DOCTYPE, Markup, html};
 
 use super::Access;
+use hookline_core::http::Role;
 
 pub use crate::text::{error_chain, seg, url_encode};
 
@@ -59,6 +60,12 @@ pub fn layout(acc: &Access, title: &str, active: &str, body: Markup) -> Markup {
         ("health", "Health", "/ui/health"),
         ("logs", "Logs", "/ui/logs"),
     ];
+    // The operator pages answer a member 403: not offered.
+    let operator = ["failures", "health", "logs"];
+    let nav: Vec<_> = nav
+        .into_iter()
+        .filter(|(id, ..)| acc.role == Role::Admin || !operator.contains(id))
+        .collect();
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -73,8 +80,8 @@ pub fn layout(acc: &Access, title: &str, active: &str, body: Markup) -> Markup {
                 header {
                     span.brand { "hookline" }
                     nav {
-                        @for (key, label, href) in nav {
-                            a href=(href) class=[(key == active).then_some("active")] { (label) }
+                        @for (key, label, href) in &nav {
+                            a href=(href) class=[(*key == active).then_some("active")] { (label) }
                         }
                     }
                     form.header-search method="get" action="/ui/search" {

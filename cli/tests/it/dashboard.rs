@@ -67,6 +67,7 @@ async fn env() -> anyhow::Result<Env> {
     let router = dashboard::router(dash).merge(app(IngestState {
         queue: queues.queue.clone(),
         tokens,
+        sessions: None,
         max_body: DEFAULT_MAX_BODY,
         body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     }));

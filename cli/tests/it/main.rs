@@ -31,4 +31,5 @@ mod search;
 mod security;
 mod serve;
 mod sign_in;
+mod teams;
 mod usage;

@@ -389,6 +389,7 @@ async fn token_in_queue_messages(queue: Arc<dyn Queue>) -> anyhow::Result<Findin
             "{PRINCIPAL}:{}",
             hash_hex(&token)
         ))?),
+        sessions: None,
         max_body: 1 << 20,
         body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     };

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::store::owner::FORBIDDEN_SESSION;
 use crate::validate::{FieldError, ValidationErrors};
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,6 +75,17 @@ impl ApiError {
                     "the token of {principal:?} may send events of users {allowed} only; {stamped}"
                 ),
             )
+        }
+    }
+
+    /// 403: a member's event into another user's session (field
+    /// `session_id`; docs/teams.md, "Roles").
+    pub fn forbidden_session(session_id: &str, users: &[String]) -> Self {
+        let e = crate::store::owner::forbidden_session(session_id, users);
+        Self {
+            field: Some(e.field.clone()),
+            errors: vec![e.clone()],
+            ..Self::new(StatusCode::FORBIDDEN, FORBIDDEN_SESSION, e.message)
         }
     }
 

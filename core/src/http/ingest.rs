@@ -14,7 +14,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::IngestState;
-use super::auth::Grant;
+use super::auth::{AllowedUsers, Grant, Role};
 use super::error::ApiError;
 use super::request as rq;
 use crate::envelope::{Envelope, Payload, QueueMessage};
@@ -22,6 +22,7 @@ use crate::error::EnvelopeError;
 use crate::event::HookEvent;
 use crate::ids::RequestId;
 use crate::queue::{OutMessage, QueueError, attr};
+use crate::store::owner::may_write;
 use crate::validate::{FieldError, ValidationErrors};
 
 /// How much of a refused body the INVALID audit record keeps.
@@ -85,6 +86,10 @@ struct Intake<'a> {
     h: &'a HeaderMap,
     peer: Option<SocketAddr>,
     principal: String,
+    role: Role,
+    /// The users a member may write into, stamped on the envelope for the
+    /// worker's check (`None`: an admin, writes anywhere).
+    writer_users: Option<Vec<String>>,
     trace: (String, Option<String>),
 }
 
@@ -101,7 +106,7 @@ async fn intake(
     let Some(Grant {
         principal,
         users: allowed,
-        role: _,
+        role,
     }) = grant
     else {
         tracing::warn!(
@@ -114,11 +119,18 @@ async fn intake(
         Some((trace, span)) => (trace, Some(span)),
         None => (rq::new_trace_id(), None),
     };
+    let writer_users = match (role, &allowed) {
+        (Role::Member, AllowedUsers::Only(users)) => Some(users.clone()),
+        (Role::Member, AllowedUsers::Any) => Some(Vec::new()),
+        (Role::Admin, _) => None,
+    };
     let i = Intake {
         st,
         h,
         peer,
         principal,
+        role,
+        writer_users,
         trace,
     };
 
@@ -212,6 +224,9 @@ async fn intake(
         let e = ApiError::forbidden_user(&i.principal, &allowed, user);
         return Err(i.refuse(e, header_id, bytes).await);
     }
+    if let Some(e) = i.session_refusal(event.common.session_id.as_str()).await {
+        return Err(i.refuse(e, header_id, bytes).await);
+    }
     let request_id = match header_id {
         Some(id) => id,
         None => match event
@@ -260,6 +275,26 @@ async fn read_body(body: Body, max: usize) -> Result<Bytes, BodyError> {
 }
 
 impl Intake<'_> {
+    /// The write rule's early check (docs/teams.md, "Roles"): a member's
+    /// event into another user's existing session is refused here when the
+    /// ingest can read the store. The worker checks again in the write
+    /// transaction, so a failed lookup lets the event through to it.
+    async fn session_refusal(&self, session_id: &str) -> Option<ApiError> {
+        let (Some(users), Some(owners)) = (&self.writer_users, &self.st.sessions) else {
+            return None;
+        };
+        match owners.owner(session_id).await {
+            Ok(owner) if !may_write(users, owner.as_ref().map(Option::as_deref)) => {
+                Some(ApiError::forbidden_session(session_id, users))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, session_id, "could not read the session's user; the worker checks it");
+                None
+            }
+        }
+    }
+
     fn envelope(
         &self,
         request_id: RequestId,
@@ -272,6 +307,8 @@ impl Intake<'_> {
             span_id: self.trace.1.clone(),
             received_at: Utc::now(),
             principal: Some(self.principal.clone()),
+            role: Some(self.role.as_str().to_owned()),
+            users: self.writer_users.clone(),
             source_ip: rq::source_ip(self.h, self.peer),
             user_agent: rq::user_agent(self.h),
             client: rq::client(self.h),

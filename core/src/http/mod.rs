@@ -18,6 +18,7 @@ pub use error::ApiError;
 pub use request::bearer;
 
 use crate::queue::Queue;
+use crate::store::owner::SessionOwners;
 
 /// Default body limit (`HOOKLINE_MAX_BODY`): 1 MiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
@@ -32,6 +33,11 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct IngestState {
     pub queue: Arc<dyn Queue>,
     pub tokens: Arc<dyn Authenticator>,
+    /// Who each session belongs to, for the write rule's early 403
+    /// (`hookline serve` reads its store). `None`: the ingest cannot read
+    /// the store (the Lambda ingest, for now), and the worker alone
+    /// enforces the rule, with an INVALID audit row.
+    pub sessions: Option<Arc<dyn SessionOwners>>,
     pub max_body: usize,
     /// Longest wait for the whole body, from when the handler starts reading it.
     pub body_timeout: Duration,

@@ -77,6 +77,9 @@ pub struct Filters {
     pub until: Option<DateTime<Utc>>,
     /// The session id, or a prefix of it.
     pub session: Option<String>,
+    /// Only sessions whose user is one of these: the viewer's scope, set by
+    /// [`crate::store::scope`], never from a caller's argument. `None`: any.
+    pub owners: Option<Vec<String>>,
     /// Hits of this kind only.
     pub kind: Option<Kind>,
 }
@@ -103,14 +106,10 @@ impl Search {
 
     /// The LIKE pattern of the session filter (`\` escapes).
     pub fn session_pattern(&self) -> Option<String> {
-        self.filters.session.as_deref().map(|s| {
-            format!(
-                "{}%",
-                s.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        })
+        self.filters
+            .session
+            .as_deref()
+            .map(|s| format!("{}%", crate::store::owner::like_escape(s)))
     }
 
     /// The project directory without its trailing `/`.
@@ -130,7 +129,11 @@ impl Search {
     /// session) is set: the stores then scan only those sessions' rows.
     pub fn scoped(&self) -> bool {
         let f = &self.filters;
-        f.user.is_some() || f.host.is_some() || f.project.is_some() || f.session.is_some()
+        f.user.is_some()
+            || f.host.is_some()
+            || f.project.is_some()
+            || f.session.is_some()
+            || f.owners.is_some()
     }
 }
 

@@ -3,8 +3,10 @@
 //! `hookline-store-sqlite`), the same behaviour (idempotent, order-free).
 
 pub mod login;
+pub mod owner;
 pub mod purge;
 pub mod read;
+pub mod scope;
 pub mod write;
 
 use chrono::{DateTime, Utc};
@@ -99,6 +101,10 @@ pub struct AuditRecord {
 pub enum Work<'a> {
     /// A valid event: write its rows.
     Apply(&'a Plan),
+    /// A valid event of a member (docs/teams.md, "Roles"): its rows if its
+    /// session is new or belongs to one of `users`; else an INVALID audit
+    /// row (`forbidden_session`, field `session_id`) and no domain rows.
+    ApplyOwn { plan: &'a Plan, users: &'a [String] },
     /// A valid event that writes no domain rows (`hookline-hook doctor`'s
     /// probe): a SUCCESS audit row only.
     AuditOnly,

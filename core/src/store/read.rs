@@ -97,6 +97,9 @@ pub struct SessionHead {
 pub struct SessionFilter {
     pub user: Option<String>,
     pub host: Option<String>,
+    /// Only sessions whose user is one of these: the viewer's scope, set by
+    /// [`super::scope`], never by a caller's argument. `None`: any.
+    pub owners: Option<Vec<String>>,
 }
 
 /// One session of a thread: the chain of sessions continued from one
@@ -175,13 +178,8 @@ pub enum Lookup {
 
 /// Which session `id` (an id or a unique prefix of one) names.
 pub async fn lookup<R: Reader + ?Sized>(r: &R, id: &str) -> Result<Lookup, StoreError> {
-    let pattern = format!(
-        "{}%",
-        id.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let mut found = r.session_heads(id, &pattern).await?.into_iter();
+    let pattern = format!("{}%", super::owner::like_escape(id));
+    let mut found = r.session_heads(id, &pattern, None).await?.into_iter();
     // An exact match, or exactly one prefix match.
     Ok(match (found.next(), found.next()) {
         (Some(one), None) => Lookup::Found(Box::new(one)),
@@ -246,8 +244,17 @@ pub trait Reader: Send + Sync {
     }
     /// The conversations whose id is `id` or matches `pattern` (a LIKE
     /// pattern, `\` its escape character), the exact match first; two at
-    /// most.
-    async fn session_heads(&self, id: &str, pattern: &str) -> Result<Vec<SessionHead>, StoreError>;
+    /// most. With `owners`, only sessions whose user is one of them (the
+    /// viewer's scope, [`super::scope`]).
+    async fn session_heads(
+        &self,
+        id: &str,
+        pattern: &str,
+        owners: Option<&[String]>,
+    ) -> Result<Vec<SessionHead>, StoreError>;
+    /// The user of session `session_id` (exact id, one key lookup):
+    /// `None` when it is not captured, `Some(None)` when it has no user.
+    async fn session_user(&self, session_id: &str) -> Result<Option<Option<String>>, StoreError>;
     /// A session's messages as steps, in (time, message key) order.
     async fn session_messages(&self, session_id: &str) -> Result<Vec<Step>, StoreError>;
     /// A session's tool uses as steps; one with no time of its own is at

@@ -9,16 +9,18 @@
 //! `hookline-store-sqlite` implement `Store` by calling [`apply`],
 //! [`apply_batch`] and [`record_failure`].
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
 use serde_json::Value;
 
-use super::{AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Work};
+use super::{AuditRecord, BatchItem, BatchResult, Failure, Outcome, Status, Work, owner};
 use crate::error::StoreError;
 use crate::mapping::{
     ConversationOp, EntryOp, HeartbeatOp, MessageOp, Plan, SubagentOp, ToolUseOp,
 };
+use crate::validate::ValidationErrors;
 
 /// The savepoint statements of a batch; the same SQL on every backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +66,9 @@ pub trait WriteTx: Send {
         error: Option<(&str, &str)>,
         validation: Option<Value>,
     ) -> Result<(), StoreError>;
+    /// The user of session `sid` (`conversations.user_name`): `None` when
+    /// the session is not captured yet, `Some(None)` when it has no user.
+    async fn session_user(&mut self, sid: &str) -> Result<Option<Option<String>>, StoreError>;
     async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError>;
     async fn entry(&mut self, sid: &str, e: &EntryOp) -> Result<(), StoreError>;
     async fn message(&mut self, sid: &str, m: &MessageOp) -> Result<(), StoreError>;
@@ -176,6 +181,13 @@ pub async fn record_failure<B: Transactional>(
     tx.commit().await
 }
 
+/// What a record writes, once the write rule is applied.
+enum Decided<'p> {
+    Write(&'p Plan),
+    AuditOnly,
+    Invalid(&'p str, Cow<'p, ValidationErrors>),
+}
+
 /// Writes one record inside `tx`, without the session's derived state (the
 /// caller refreshes each touched session once). Returns the outcome and the
 /// session whose rows were written, if any.
@@ -191,16 +203,30 @@ async fn apply_in<'p, T: WriteTx>(
         tx.history(audit, Status::Duplicate, ms, None).await?;
         return Ok((Outcome::Duplicate, None));
     }
-    let (outcome, status, error, validation, session) = match work {
-        Work::Apply(plan) => {
+    let decided = match work {
+        Work::Apply(plan) => Decided::Write(plan),
+        Work::ApplyOwn { plan, users } => {
+            let owner = tx.session_user(&plan.session_id).await?;
+            if owner::may_write(users, owner.as_ref().map(Option::as_deref)) {
+                Decided::Write(plan)
+            } else {
+                let refusal = owner::forbidden_session(plan.session_id.as_str(), users);
+                Decided::Invalid("VALIDATION", Cow::Owned(ValidationErrors(vec![refusal])))
+            }
+        }
+        Work::AuditOnly => Decided::AuditOnly,
+        Work::Invalid { code, errors } => Decided::Invalid(code, Cow::Borrowed(errors)),
+    };
+    let (outcome, status, error, validation, session) = match decided {
+        Decided::Write(plan) => {
             write_plan(tx, plan).await?;
             let session = Some(plan.session_id.as_str());
             (Outcome::Success, Status::Success, None, None, session)
         }
-        Work::AuditOnly => (Outcome::Success, Status::Success, None, None, None),
-        Work::Invalid { code, errors } => {
+        Decided::AuditOnly => (Outcome::Success, Status::Success, None, None, None),
+        Decided::Invalid(code, errors) => {
             let first = errors.first().map(ToString::to_string).unwrap_or_default();
-            let json = serde_json::to_value(errors).ok();
+            let json = serde_json::to_value(errors.as_ref()).ok();
             (
                 Outcome::Invalid,
                 Status::Invalid,

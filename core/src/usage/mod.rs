@@ -101,6 +101,9 @@ pub struct UsageQuery {
     pub user: Option<String>,
     /// Only this session.
     pub session_id: Option<String>,
+    /// Only sessions whose user is one of these: the viewer's scope, set by
+    /// [`crate::store::scope`]. `None`: any.
+    pub owners: Option<Vec<String>>,
     /// Read the per-tool rollup (`usage_tool_hourly`): each message's
     /// count and tokens split over its tool_use blocks.
     pub per_tool: bool,
@@ -166,6 +169,7 @@ pub async fn report<S: UsageStore + ?Sized>(
         until,
         user: opts.user.clone(),
         session_id: None,
+        owners: None,
         per_tool: opts.by == Some(By::Tool),
     };
     let rows = store.usage_rows(&query).await?;

@@ -56,6 +56,21 @@ impl PgStore {
     }
 }
 
+/// The user of session `sid` (`Reader::session_user`, `WriteTx::session_user`).
+pub(crate) async fn session_user<'e, E: sqlx::PgExecutor<'e>>(
+    ex: E,
+    sid: &str,
+) -> Result<Option<Option<String>>, StoreError> {
+    let user: Option<Option<String>> = sqlx::query_scalar!(
+        "SELECT user_name FROM conversations WHERE session_id = $1",
+        escape_str(sid).into_owned(),
+    )
+    .fetch_optional(ex)
+    .await
+    .map_err(store_error)?;
+    Ok(user.map(|u| u.map(|u| hookline_core::text::unescape_str(&u).into_owned())))
+}
+
 /// A write transaction on Postgres.
 pub struct PgTx(Tx<'static>);
 
@@ -155,6 +170,10 @@ impl WriteTx for PgTx {
         .await
         .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn session_user(&mut self, sid: &str) -> Result<Option<Option<String>>, StoreError> {
+        session_user(&mut *self.0, sid).await
     }
 
     async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError> {

@@ -171,6 +171,20 @@ async fn finish(
 /// A write transaction on SQLite (it holds the write lock, `BEGIN_WRITE`).
 pub struct SqliteTx(Tx);
 
+/// The user of session `sid` (`Reader::session_user`, `WriteTx::session_user`).
+pub(crate) async fn session_user<'e, E: sqlx::SqliteExecutor<'e>>(
+    ex: E,
+    sid: &str,
+) -> Result<Option<Option<String>>, StoreError> {
+    sqlx::query_scalar!(
+        "SELECT user_name FROM conversations WHERE session_id = ?1",
+        sid
+    )
+    .fetch_optional(ex)
+    .await
+    .map_err(store_error)
+}
+
 #[async_trait::async_trait]
 impl Transactional for SqliteStore {
     type Tx = SqliteTx;
@@ -209,6 +223,10 @@ impl WriteTx for SqliteTx {
         finish(&mut self.0, a, status, ms, error, validation)
             .await
             .map_err(store_error)
+    }
+
+    async fn session_user(&mut self, sid: &str) -> Result<Option<Option<String>>, StoreError> {
+        session_user(&mut *self.0, sid).await
     }
 
     async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError> {

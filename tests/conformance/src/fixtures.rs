@@ -70,6 +70,8 @@ pub fn envelope(
         span_id: Some("00f067aa0ba902b7".into()),
         received_at: t0(),
         principal: Some("alice".into()),
+        role: None,
+        users: None,
         source_ip: Some("127.0.0.1".into()),
         user_agent: Some("hookline-hook/test".into()),
         client: Some("hookline-hook/test".into()),

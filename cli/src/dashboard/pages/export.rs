@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::dashboard::scope::Viewed;
 use crate::dashboard::views::{error_page, internal};
 use crate::dashboard::{Access, AppState};
 use crate::export::{self, ExportError, Format, Loader, Pricing};
@@ -22,6 +23,7 @@ pub struct Params {
 pub async fn export(
     State(st): State<AppState>,
     Extension(acc): Extension<Access>,
+    Extension(v): Extension<Viewed>,
     Path(id): Path<String>,
     Query(q): Query<Params>,
 ) -> Response {
@@ -34,15 +36,16 @@ pub async fn export(
         );
     };
     let thread = q.thread.as_deref().is_some_and(|t| t == "1" || t == "true");
-    let pricing = match st.usage.as_ref() {
-        Some(u) => match Pricing::load(u.store.as_ref(), u.overrides.clone()).await {
+    let pricing = match (st.usage.as_ref(), v.usage.as_ref()) {
+        (Some(u), Some(store)) => match Pricing::load(store.as_ref(), u.overrides.clone()).await {
             Ok(p) => Some(p),
             Err(e) => return internal(&acc, e),
         },
-        None => None,
+        _ => None,
     };
+    // Another user's session is unknown to a member's reader: 404.
     let loader = Loader {
-        reader: st.cfg.reader.as_ref(),
+        reader: v.reader.as_ref(),
         pricing,
         format,
     };

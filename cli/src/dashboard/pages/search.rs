@@ -3,15 +3,16 @@
 //! links into its session page at the message or tool call.
 
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hookline_core::search::{self, Filters, Hit, Kind, Search};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::dashboard::Access;
+use crate::dashboard::scope::Viewed;
 use crate::dashboard::views::{error_page, internal, layout, seg, t, url_encode};
-use crate::dashboard::{Access, AppState};
 
 #[derive(Deserialize, Default)]
 pub struct SearchQuery {
@@ -72,6 +73,8 @@ fn filters(q: &SearchQuery) -> Result<Filters, String> {
         until: day(&q.until, "until")?.map(|d| d + chrono::TimeDelta::days(1)),
         session: opt(&q.session),
         kind,
+        // The viewer's scope is added by its search store (`Viewed`).
+        owners: None,
     })
 }
 
@@ -84,8 +87,8 @@ fn snippet(h: &Hit) -> Markup {
 }
 
 pub async fn search(
-    State(st): State<AppState>,
     Extension(acc): Extension<Access>,
+    Extension(v): Extension<Viewed>,
     Query(q): Query<SearchQuery>,
 ) -> Response {
     let form = html! {
@@ -107,7 +110,7 @@ pub async fn search(
             button type="submit" { "Search" }
         }
     };
-    let Some(engine) = st.search.as_ref() else {
+    let Some(engine) = v.search.as_ref() else {
         return error_page(StatusCode::NOT_FOUND, &acc, "Search is not available here.");
     };
     if q.q.trim().is_empty() {

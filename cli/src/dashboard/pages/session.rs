@@ -7,30 +7,32 @@ use axum::response::{IntoResponse, Response};
 use hookline_core::store::Step;
 use maud::html;
 
+use crate::dashboard::scope::Viewed;
 use crate::dashboard::views::{error_page, internal, layout, pretty, secs, seg, t, t_opt};
 use crate::dashboard::{Access, AppState};
 
 pub async fn session(
     State(st): State<AppState>,
     Extension(acc): Extension<Access>,
+    Extension(viewed): Extension<Viewed>,
     Path(id): Path<String>,
 ) -> Response {
-    let v = match st.cfg.reader.session(&id).await {
+    // Another user's session is not there for a member: 404, as unknown.
+    let v = match viewed.reader.session(&id).await {
         Ok(Some(v)) => v,
         Ok(None) => return error_page(StatusCode::NOT_FOUND, &acc, &format!("No session {id}.")),
         Err(e) => return internal(&acc, e),
     };
     let s = &v.summary;
     // Cost per message and in total, at the price of each message's time.
-    let costs = match st.usage.as_ref() {
-        None => None,
-        Some(u) => {
-            let book = match hookline_core::usage::book(u.store.as_ref(), u.overrides.clone()).await
-            {
+    let costs = match (st.usage.as_ref(), viewed.usage.as_ref()) {
+        (None, _) | (_, None) => None,
+        (Some(u), Some(store)) => {
+            let book = match hookline_core::usage::book(store.as_ref(), u.overrides.clone()).await {
                 Ok(b) => b,
                 Err(e) => return internal(&acc, e),
             };
-            match u.store.message_usage(&s.session_id).await {
+            match store.message_usage(&s.session_id).await {
                 Ok(ms) => Some(
                     ms.into_iter()
                         .map(|m| {

@@ -9,6 +9,7 @@ use maud::html;
 use serde::Deserialize;
 use std::collections::HashSet;
 
+use crate::dashboard::scope::Viewed;
 use crate::dashboard::views::{internal, layout, secs, seg, t};
 use crate::dashboard::{Access, AppState};
 
@@ -32,16 +33,17 @@ fn matches(s: &SessionSummary, q: &str, date: &str) -> bool {
 pub async fn sessions(
     State(st): State<AppState>,
     Extension(acc): Extension<Access>,
+    Extension(v): Extension<Viewed>,
     Query(q): Query<SessionQuery>,
 ) -> Response {
-    let all = match st.cfg.reader.list_sessions(5000).await {
+    let all = match v.reader.list_sessions(5000).await {
         Ok(v) => v,
         Err(e) => return internal(&acc, e),
     };
     let tool: Option<HashSet<String>> = if q.tool.trim().is_empty() {
         None
     } else {
-        match st.cfg.reader.sessions_using_tool(q.tool.trim()).await {
+        match v.reader.sessions_using_tool(q.tool.trim()).await {
             Ok(v) => Some(v.into_iter().collect()),
             Err(e) => return internal(&acc, e),
         }

@@ -14,6 +14,7 @@ use hookline_core::usage::{self, By, Period, ReportOptions, UsageQuery, price, r
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::dashboard::scope::Viewed;
 use crate::dashboard::views::{error_page, internal, layout, seg};
 use crate::dashboard::{Access, AppState};
 
@@ -89,9 +90,10 @@ fn chart(days: &[String], groups: &[String], cost: &BTreeMap<(String, String), i
 pub async fn usage(
     State(st): State<AppState>,
     Extension(acc): Extension<Access>,
+    Extension(v): Extension<Viewed>,
     Query(q): Query<UsageParams>,
 ) -> Response {
-    let Some(u) = st.usage.as_ref() else {
+    let (Some(u), Some(store)) = (st.usage.as_ref(), v.usage.as_ref()) else {
         return error_page(StatusCode::NOT_FOUND, &acc, "Usage is not configured here.");
     };
     let by = match q.by.as_str() {
@@ -124,7 +126,9 @@ pub async fn usage(
         until: until.map(|u| u + TimeDelta::days(1)),
         ..UsageQuery::default()
     };
-    let rows = match u.store.usage_rows(&query).await {
+    // A member's store holds its users' rows only: their spend, no team
+    // aggregate.
+    let rows = match store.usage_rows(&query).await {
         Ok(r) => r,
         Err(e) => return internal(&acc, e),
     };
@@ -134,14 +138,14 @@ pub async fn usage(
             per_tool: true,
             ..query.clone()
         };
-        match u.store.usage_rows(&q).await {
+        match store.usage_rows(&q).await {
             Ok(r) => r,
             Err(e) => return internal(&acc, e),
         }
     } else {
         rows.clone()
     };
-    let book = match usage::book(u.store.as_ref(), u.overrides.clone()).await {
+    let book = match usage::book(store.as_ref(), u.overrides.clone()).await {
         Ok(b) => b,
         Err(e) => return internal(&acc, e),
     };

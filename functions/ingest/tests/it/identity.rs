@@ -29,6 +29,7 @@ async fn state() -> anyhow::Result<(IngestState, TestQueue)> {
     let st = IngestState {
         queue: q.queue(),
         tokens: Arc::new(TokenSet::parse(&spec)?),
+        sessions: None,
         max_body: 64 * 1024,
         body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     };

@@ -23,6 +23,7 @@ use tower::ServiceExt;
 mod accepted;
 mod identity;
 mod refusals;
+mod roles;
 
 const TOKEN: &str = "hl_test_token_0123456789";
 
@@ -97,6 +98,7 @@ fn state(queue: Arc<dyn Queue>) -> anyhow::Result<IngestState> {
     Ok(IngestState {
         queue,
         tokens: Arc::new(tokens),
+        sessions: None,
         max_body: 64 * 1024,
         body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     })

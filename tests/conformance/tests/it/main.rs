@@ -31,6 +31,7 @@ mod logins;
 mod purge;
 mod queue_sqlite;
 mod queue_sqs;
+mod roles;
 mod search;
 mod spotter;
 mod usage;

@@ -75,6 +75,8 @@ fn envelope(request_id: &str, body: Value, at: DateTime<Utc>) -> anyhow::Result<
         span_id: None,
         received_at: at,
         principal: Some("alice".into()),
+        role: None,
+        users: None,
         source_ip: None,
         user_agent: None,
         client: None,
