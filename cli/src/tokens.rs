@@ -1,15 +1,41 @@
 //! Tokens for `hookline serve`: `HOOKLINE_TOKENS` when given; otherwise the
 //! data dir's `tokens` file (same `name:sha256hex` format, mode 0600), created
-//! with a new token on first start. The token itself is printed once and
-//! never stored.
+//! with a new token on first start unless the token table holds accepted
+//! tokens. The token itself is printed once and never stored. After these,
+//! every check reads the token table ([`authenticator`]).
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use hookline_core::http::{TokenSet, hash_hex};
+use hookline_core::http::{Authenticator, TokenSet, hash_hex};
 use hookline_core::text::shell_word;
+use hookline_core::tokens::{StoreAuthenticator, TokenStatus, TokenStore};
+
+/// What serve, the dashboard and the read API check a token with: the
+/// configured ones, then the token table of `store`, a row trusted for
+/// `cache` (a revocation is seen within it).
+pub fn authenticator(
+    configured: TokenSet,
+    store: Arc<dyn TokenStore>,
+    cache: Duration,
+) -> Arc<dyn Authenticator> {
+    Arc::new(StoreAuthenticator::with_ttl(configured, store, cache))
+}
+
+/// Whether the token table holds a token accepted now.
+pub async fn table_has_tokens(store: &dyn TokenStore) -> anyhow::Result<bool> {
+    let now = chrono::Utc::now();
+    Ok(store
+        .tokens()
+        .await
+        .context("cannot read the token table")?
+        .iter()
+        .any(|t| t.status(now) == TokenStatus::Active))
+}
 
 /// A new random token: 32 bytes from the OS, hex.
 pub fn generate() -> anyhow::Result<String> {
@@ -23,10 +49,14 @@ fn hex_encode(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The configured tokens: `configured`, else the data dir's file; else,
+/// when `table` (the token table holds tokens), none beside the table's;
+/// else a new token in a new file (on loopback only).
 pub fn resolve(
     configured: Option<&str>,
     data_dir: &Path,
     listen: SocketAddr,
+    table: bool,
 ) -> anyhow::Result<TokenSet> {
     if let Some(spec) = configured.filter(|s| !s.trim().is_empty()) {
         return Ok(TokenSet::parse(spec)?);
@@ -44,9 +74,13 @@ pub fn resolve(
         eprintln!("hookline serve: accepting the tokens in {}", file.display());
         return Ok(set);
     }
+    if table {
+        eprintln!("hookline serve: accepting the tokens of the token table (hookline tokens list)");
+        return Ok(TokenSet::default());
+    }
     anyhow::ensure!(
         listen.ip().is_loopback(),
-        "refusing to listen on {listen} without a configured token: set HOOKLINE_TOKENS, or start once on loopback to create one"
+        "refusing to listen on {listen} without a configured token: set HOOKLINE_TOKENS, create one with `hookline tokens create`, or start once on loopback to create one"
     );
     let token = generate()?;
     let line = format!("local:{}\n", hash_hex(&token));

@@ -16,15 +16,19 @@
 //! - `ops`, `purge`: `hookline_core::ops::Ops` on Postgres (audit detail,
 //!   statistics, purge).
 //! - `usage`: `hookline_core::usage::UsageStore` (the rollup, prices).
+//! - `tokens`: `hookline_core::tokens::TokenStore` (`api_tokens`).
+//! - `audit`: `hookline_core::ops::audit::OperatorAudit` (`operator_audit`).
 //! - `search`: `hookline_core::search::SearchStore` on the `tsvector`
 //!   columns (one fixed statement, run with `sqlx::query`: the
 //!   conformance tests `search::*` run it on every filter).
 
+mod audit;
 mod ops;
 mod purge;
 mod read;
 mod search;
 pub mod store;
+mod tokens;
 mod usage;
 
 use hookline_core::error::StoreError;

@@ -15,15 +15,19 @@
 //! - [`read`]: `hookline_core::store::Reader` on SQLite (what `hookline
 //!   sessions` shows).
 //! - `search`: `hookline_core::search::SearchStore` on FTS5.
+//! - `tokens`, `audit`: `hookline_core::tokens::TokenStore` (`api_tokens`)
+//!   and `hookline_core::ops::audit::OperatorAudit` (`operator_audit`).
 //! - [`time`]: timestamps as fixed-precision RFC 3339 text, so that text
 //!   order is time order.
 
+mod audit;
 pub mod ops;
 mod purge;
 pub mod read;
 mod search;
 pub mod store;
 pub mod time;
+mod tokens;
 mod usage;
 
 use std::path::Path;

@@ -195,6 +195,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ui/health", get(pages::health::health))
         .route("/ui/api/health", get(pages::health::health_json))
         .route("/ui/logs", get(pages::logs::logs))
+        .route("/ui/audit", get(pages::audit::audit))
         .route("/ui/trace/{id}", get(pages::trace::trace))
         .route("/ui/logout", post(logout))
         .route_layer(middleware::from_fn_with_state(state.clone(), access));

@@ -58,6 +58,7 @@ pub fn layout(acc: &Access, title: &str, active: &str, body: Markup) -> Markup {
         ("failures", "Failures", "/ui/failures"),
         ("health", "Health", "/ui/health"),
         ("logs", "Logs", "/ui/logs"),
+        ("audit", "Audit", "/ui/audit"),
     ];
     html! {
         (DOCTYPE)
@@ -73,7 +74,8 @@ pub fn layout(acc: &Access, title: &str, active: &str, body: Markup) -> Markup {
                 header {
                     span.brand { "hookline" }
                     nav {
-                        @for (key, label, href) in nav {
+                        // The Audit page is for admins: members do not see it.
+                        @for (key, label, href) in nav.into_iter().filter(|(k, _, _)| *k != "audit" || acc.role == hookline_core::http::Role::Admin) {
                             a href=(href) class=[(key == active).then_some("active")] { (label) }
                         }
                     }

@@ -42,7 +42,7 @@ fn sessions(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// `hookline serve`'s configuration for `dir`, as the flags would give it.
-fn in_process_opts(dir: &Path, tokens: &str) -> serve::Opts {
+pub(crate) fn in_process_opts(dir: &Path, tokens: &str) -> serve::Opts {
     serve::Opts {
         listen: ([127, 0, 0, 1], 0).into(),
         store: StoreArgs {
@@ -60,6 +60,7 @@ fn in_process_opts(dir: &Path, tokens: &str) -> serve::Opts {
         no_dashboard: false,
         retention_days: None,
         retention_interval: 3600,
+        token_cache_secs: 30,
         batch_size: 10,
     }
 }
