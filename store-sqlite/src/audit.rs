@@ -13,7 +13,9 @@ use crate::time::{to_text, to_text_opt};
 impl OperatorAudit for SqliteStore {
     async fn record_operation(&self, op: &Operation) -> Result<i64, StoreError> {
         let (at, detail) = (to_text(op.at), op.detail.to_string());
-        sqlx::query_scalar!(
+        // The write lock first, as every write (see `tokens.rs`).
+        let mut tx = self.begin().await?;
+        let id = sqlx::query_scalar!(
             r#"INSERT INTO operator_audit (at, actor, action, target, count, detail)
                VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id AS "id!: i64""#,
             at,
@@ -23,9 +25,11 @@ impl OperatorAudit for SqliteStore {
             op.count,
             detail
         )
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(id)
     }
 
     async fn operations(&self, q: &OperationQuery) -> Result<Vec<Operation>, StoreError> {

@@ -1,5 +1,7 @@
 //! `hookline_core::tokens::TokenStore` on SQLite: the same rows as the
-//! Postgres store's, times as fixed-width text ([`crate::time`]).
+//! Postgres store's, times as fixed-width text ([`crate::time`]). Writes
+//! take the write lock first (`BEGIN IMMEDIATE`), as the store's other
+//! writes do.
 
 use chrono::{DateTime, Utc};
 use hookline_core::error::StoreError;
@@ -45,6 +47,7 @@ impl TokenStore for SqliteStore {
     async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {
         let (role, created) = (t.role.as_str(), to_text(t.created_at));
         let (expires, revoked) = (to_text_opt(t.expires_at), to_text_opt(t.revoked_at));
+        let mut tx = self.begin().await?;
         sqlx::query!(
             r#"INSERT INTO api_tokens (id, user_name, role, hash, label, created_at, created_by, expires_at, revoked_at)
                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"#,
@@ -58,10 +61,10 @@ impl TokenStore for SqliteStore {
             expires,
             revoked
         )
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(store_error)?;
-        Ok(())
+        tx.commit().await.map_err(store_error)
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>, StoreError> {
@@ -106,27 +109,31 @@ impl TokenStore for SqliteStore {
 
     async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let at = to_text(at);
+        let mut tx = self.begin().await?;
         let r = sqlx::query!(
             "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             id,
             at
         )
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
         Ok(r.rows_affected() > 0)
     }
 
     async fn set_token_role(&self, id: &str, role: Role) -> Result<bool, StoreError> {
         let role = role.as_str();
+        let mut tx = self.begin().await?;
         let r = sqlx::query!(
             "UPDATE api_tokens SET role = ?2 WHERE id = ?1 AND role <> ?2",
             id,
             role
         )
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
         Ok(r.rows_affected() > 0)
     }
 }

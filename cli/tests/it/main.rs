@@ -29,4 +29,5 @@ mod ops_trace;
 mod search;
 mod security;
 mod serve;
+mod teams;
 mod usage;

@@ -32,6 +32,7 @@ mod queue_sqlite;
 mod queue_sqs;
 mod search;
 mod spotter;
+mod tokens;
 mod usage;
 mod worker_faults;
 mod worker_mapping;
