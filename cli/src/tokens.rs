@@ -1,7 +1,7 @@
 //! Tokens for `hookline serve`: `HOOKLINE_TOKENS` when given; otherwise the
 //! data dir's `tokens` file (same `name:sha256hex` format, mode 0600), created
-//! with a new token on first start unless the token table holds accepted
-//! tokens. The token itself is printed once and never stored. After these,
+//! with a new token on first start on loopback; beyond loopback with none
+//! of these, the token table must hold accepted tokens. The token itself is printed once and never stored. After these,
 //! every check reads the token table ([`authenticator`]).
 
 use std::io::Write;
@@ -49,17 +49,17 @@ fn hex_encode(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// The configured tokens: `configured`, else the data dir's file; else,
-/// when `table` (the token table holds tokens), none beside the table's;
-/// else a new token in a new file (on loopback only).
+/// The configured tokens: `configured`, else the data dir's file, else (on
+/// loopback) a new token in a new file. `None`: nothing configured and not
+/// on loopback, so the token table must hold the tokens (the caller
+/// checks, once the store is open).
 pub fn resolve(
     configured: Option<&str>,
     data_dir: &Path,
     listen: SocketAddr,
-    table: bool,
-) -> anyhow::Result<TokenSet> {
+) -> anyhow::Result<Option<TokenSet>> {
     if let Some(spec) = configured.filter(|s| !s.trim().is_empty()) {
-        return Ok(TokenSet::parse(spec)?);
+        return Ok(Some(TokenSet::parse(spec)?));
     }
     let file = data_dir.join("tokens");
     if file.exists() {
@@ -72,16 +72,11 @@ pub fn resolve(
             file.display()
         );
         eprintln!("hookline serve: accepting the tokens in {}", file.display());
-        return Ok(set);
+        return Ok(Some(set));
     }
-    if table {
-        eprintln!("hookline serve: accepting the tokens of the token table (hookline tokens list)");
-        return Ok(TokenSet::default());
+    if !listen.ip().is_loopback() {
+        return Ok(None);
     }
-    anyhow::ensure!(
-        listen.ip().is_loopback(),
-        "refusing to listen on {listen} without a configured token: set HOOKLINE_TOKENS, create one with `hookline tokens create`, or start once on loopback to create one"
-    );
     let token = generate()?;
     let line = format!("local:{}\n", hash_hex(&token));
     let mut opts = std::fs::OpenOptions::new();
@@ -106,7 +101,25 @@ pub fn resolve(
         "hookline serve: created a token (shown once; only its hash is kept in {}):\n\n    {token}\n\n{point}",
         file.display()
     );
-    Ok(TokenSet::parse(&line)?)
+    Ok(Some(TokenSet::parse(&line)?))
+}
+
+/// [`resolve`]'s `None` (not on loopback, nothing configured) is allowed
+/// only when the token table holds accepted tokens.
+pub async fn or_table(
+    resolved: Option<TokenSet>,
+    store: &dyn TokenStore,
+    listen: SocketAddr,
+) -> anyhow::Result<TokenSet> {
+    if let Some(set) = resolved {
+        return Ok(set);
+    }
+    anyhow::ensure!(
+        table_has_tokens(store).await?,
+        "refusing to listen on {listen} without a configured token: set HOOKLINE_TOKENS, create one with `hookline tokens create`, or start once on loopback to create one"
+    );
+    eprintln!("hookline serve: accepting the tokens of the token table (hookline tokens list)");
+    Ok(TokenSet::default())
 }
 
 /// How the person reading serve's first message runs the hook: the

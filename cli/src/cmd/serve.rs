@@ -90,9 +90,9 @@ pub async fn run(
     let opts = config;
     let local = listener.local_addr()?;
     let data_dir = opts.store.data_dir()?;
+    let resolved = tokens::resolve(opts.tokens.as_deref(), &data_dir, local)?;
     let stores = opts.store.open(Role::Serve).await?;
-    let table = tokens::table_has_tokens(stores.tokens.as_ref()).await?;
-    let configured = tokens::resolve(opts.tokens.as_deref(), &data_dir, local, table)?;
+    let configured = tokens::or_table(resolved, stores.tokens.as_ref(), local).await?;
     let queues = opts.queue.open(&data_dir).await?;
     eprintln!(
         "hookline serve: store {}; queue {}",
