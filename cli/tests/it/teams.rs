@@ -168,6 +168,7 @@ async fn token_lifecycle(s: Served) -> anyhow::Result<()> {
     s.run(&["tokens", "revoke", &id])?;
     let ingest = eventually(401, || s.post(&token, "alice", 2)).await?;
     assert!(ingest < Duration::from_secs(3), "refused after {ingest:?}");
+    eprintln!("teams: a revoked token was refused {ingest:?} after `tokens revoke` (window 1 s)");
     assert_eq!(s.read(&token).await?, 401);
     assert_eq!(
         s.post(OPS_TOKEN, "carol", 1).await?,
