@@ -9,7 +9,7 @@
 //!   stores implement, and the use cases ([`issue`], [`revoke`],
 //!   [`set_role`]) that check their input and record themselves in the
 //!   operator audit.
-//! - [`auth`]: [`StoreAuthenticator`], the configured tokens first, then
+//! - `auth.rs`: [`StoreAuthenticator`], the configured tokens first, then
 //!   the table, with a short cache.
 
 mod auth;
