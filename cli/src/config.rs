@@ -27,6 +27,7 @@ use hookline_core::queue::Queue;
 use hookline_core::queue::sqs::{Purpose, SqsQueue, client};
 use hookline_core::search::SearchStore;
 use hookline_core::store::{LoginStore, Reader, Store};
+use hookline_core::tokens::TokenStore;
 use hookline_core::usage::{Price, UsageStore};
 use hookline_queue_sqlite::QueueDb;
 use hookline_store_postgres::PgStore;
@@ -145,12 +146,16 @@ pub struct Stores {
     pub logins: Arc<dyn LoginStore>,
     /// Whose each session is: the ingest's early write check.
     pub owners: Arc<dyn hookline_core::store::owner::SessionOwners>,
+    /// The token table (`hookline tokens`).
+    pub tokens: Arc<dyn TokenStore>,
     /// What the store is, for people (no password).
     pub description: String,
 }
 
 impl Stores {
-    fn of<S: Store + Ops + Reader + UsageStore + SearchStore + LoginStore + 'static>(
+    fn of<
+        S: Store + Ops + Reader + UsageStore + SearchStore + LoginStore + TokenStore + 'static,
+    >(
         store: S,
         description: String,
     ) -> Stores {
@@ -162,10 +167,28 @@ impl Stores {
             usage: store.clone(),
             search: store.clone(),
             owners: store.clone(),
-            logins: store,
+            logins: store.clone(),
+            tokens: store,
             description,
         }
     }
+}
+
+/// Who runs an operator command, for the operator audit and `purges`:
+/// `cli:` and the OS user (`$USER`, else `$LOGNAME`) at the host.
+pub fn cli_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into());
+    format!("cli:{user}@{host}")
 }
 
 /// The queue and, when known, its dead-letter queue.

@@ -50,6 +50,12 @@ enum Command {
     /// for Claude Code (search_history, get_session, recent_sessions,
     /// usage), from the local store or a hookline server (--remote).
     Mcp(cmd::mcp::Opts),
+    /// Per-person tokens in the database: create (printed once), list,
+    /// revoke, change a role; refused everywhere within 30 s of a revoke.
+    Tokens(cmd::tokens::Opts),
+    /// What operators did (replays, purges, token and role changes): who,
+    /// when, on what, how many; newest first.
+    Audit(cmd::audit::Opts),
 }
 
 /// The status of a command whose reader went away (`hookline … | head`):
@@ -113,6 +119,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Usage(opts) => cmd::usage::run(opts).await,
         Command::Prices(opts) => cmd::prices::run(opts).await,
         Command::Mcp(opts) => cmd::mcp::run(opts).await,
+        Command::Tokens(opts) => cmd::tokens::run(opts).await,
+        Command::Audit(opts) => cmd::audit::run(opts).await,
     }
 }
 

@@ -1,15 +1,41 @@
 //! Tokens for `hookline serve`: `HOOKLINE_TOKENS` when given; otherwise the
 //! data dir's `tokens` file (same `name:sha256hex` format, mode 0600), created
-//! with a new token on first start. The token itself is printed once and
-//! never stored.
+//! with a new token on first start on loopback; beyond loopback with none
+//! of these, the token table must hold accepted tokens. The token itself is printed once and never stored. After these,
+//! every check reads the token table ([`authenticator`]).
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use hookline_core::http::{TokenSet, hash_hex};
+use hookline_core::http::{Authenticator, TokenSet, hash_hex};
 use hookline_core::text::shell_word;
+use hookline_core::tokens::{StoreAuthenticator, TokenStatus, TokenStore};
+
+/// What serve, the dashboard and the read API check a token with: the
+/// configured ones, then the token table of `store`, a row trusted for
+/// `cache` (a revocation is seen within it).
+pub fn authenticator(
+    configured: TokenSet,
+    store: Arc<dyn TokenStore>,
+    cache: Duration,
+) -> Arc<dyn Authenticator> {
+    Arc::new(StoreAuthenticator::with_ttl(configured, store, cache))
+}
+
+/// Whether the token table holds a token accepted now.
+pub async fn table_has_tokens(store: &dyn TokenStore) -> anyhow::Result<bool> {
+    let now = chrono::Utc::now();
+    Ok(store
+        .tokens()
+        .await
+        .context("cannot read the token table")?
+        .iter()
+        .any(|t| t.status(now) == TokenStatus::Active))
+}
 
 /// A new random token: 32 bytes from the OS, hex.
 pub fn generate() -> anyhow::Result<String> {
@@ -23,13 +49,17 @@ fn hex_encode(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The configured tokens: `configured`, else the data dir's file, else (on
+/// loopback) a new token in a new file. `None`: nothing configured and not
+/// on loopback, so the token table must hold the tokens (the caller
+/// checks, once the store is open).
 pub fn resolve(
     configured: Option<&str>,
     data_dir: &Path,
     listen: SocketAddr,
-) -> anyhow::Result<TokenSet> {
+) -> anyhow::Result<Option<TokenSet>> {
     if let Some(spec) = configured.filter(|s| !s.trim().is_empty()) {
-        return Ok(TokenSet::parse(spec)?);
+        return Ok(Some(TokenSet::parse(spec)?));
     }
     let file = data_dir.join("tokens");
     if file.exists() {
@@ -42,12 +72,11 @@ pub fn resolve(
             file.display()
         );
         eprintln!("hookline serve: accepting the tokens in {}", file.display());
-        return Ok(set);
+        return Ok(Some(set));
     }
-    anyhow::ensure!(
-        listen.ip().is_loopback(),
-        "refusing to listen on {listen} without a configured token: set HOOKLINE_TOKENS, or start once on loopback to create one"
-    );
+    if !listen.ip().is_loopback() {
+        return Ok(None);
+    }
     let token = generate()?;
     let line = format!("local:{}\n", hash_hex(&token));
     let mut opts = std::fs::OpenOptions::new();
@@ -72,7 +101,25 @@ pub fn resolve(
         "hookline serve: created a token (shown once; only its hash is kept in {}):\n\n    {token}\n\n{point}",
         file.display()
     );
-    Ok(TokenSet::parse(&line)?)
+    Ok(Some(TokenSet::parse(&line)?))
+}
+
+/// [`resolve`]'s `None` (not on loopback, nothing configured) is allowed
+/// only when the token table holds accepted tokens.
+pub async fn or_table(
+    resolved: Option<TokenSet>,
+    store: &dyn TokenStore,
+    listen: SocketAddr,
+) -> anyhow::Result<TokenSet> {
+    if let Some(set) = resolved {
+        return Ok(set);
+    }
+    anyhow::ensure!(
+        table_has_tokens(store).await?,
+        "refusing to listen on {listen} without a configured token: set HOOKLINE_TOKENS, create one with `hookline tokens create`, or start once on loopback to create one"
+    );
+    eprintln!("hookline serve: accepting the tokens of the token table (hookline tokens list)");
+    Ok(TokenSet::default())
 }
 
 /// How the person reading serve's first message runs the hook: the

@@ -26,7 +26,7 @@ pub enum ConfigError {
     },
     #[error(transparent)]
     Tokens(#[from] TokenConfigError),
-    #[error("HOOKLINE_TOKENS is empty: every request would be refused")]
+    #[error("HOOKLINE_TOKENS is empty and DATABASE_URL is not set: every request would be refused")]
     NoTokens,
 }
 
@@ -67,8 +67,13 @@ fn number<T: FromStr>(
 pub struct IngestConfig {
     /// `HOOKLINE_QUEUE_URL` (required): the SQS queue events go to.
     pub queue_url: String,
-    /// `HOOKLINE_TOKENS` (required): accepted tokens, `name:sha256hex` pairs.
+    /// `HOOKLINE_TOKENS` (required without `DATABASE_URL`): accepted
+    /// tokens, `name:sha256hex[:users[:role]]` entries.
     pub tokens: TokenSet,
+    /// `DATABASE_URL` (optional): the Postgres database whose token table
+    /// (`hookline tokens`) is read after `HOOKLINE_TOKENS`, each row
+    /// trusted for 30 s. The ingest writes nothing there.
+    pub database_url: Option<String>,
     /// `HOOKLINE_MAX_BODY`: largest accepted body in bytes (default 1 MiB).
     pub max_body: usize,
     /// Longest wait for a whole body (30 s).
@@ -85,12 +90,14 @@ impl IngestConfig {
     /// Like [`Self::from_env`], from `vars`.
     pub fn from_vars(vars: Vars<'_>) -> Result<IngestConfig, ConfigError> {
         let tokens = TokenSet::parse(&var(vars, "HOOKLINE_TOKENS").unwrap_or_default())?;
-        if tokens.is_empty() {
+        let database_url = var(vars, "DATABASE_URL");
+        if tokens.is_empty() && database_url.is_none() {
             return Err(ConfigError::NoTokens);
         }
         Ok(IngestConfig {
             queue_url: required(vars, "HOOKLINE_QUEUE_URL")?,
             tokens,
+            database_url,
             max_body: number(
                 vars,
                 "HOOKLINE_MAX_BODY",
@@ -102,19 +109,37 @@ impl IngestConfig {
         })
     }
 
-    /// The router's state, sending to `queue`.
-    pub fn state(self, queue: std::sync::Arc<dyn crate::queue::Queue>) -> IngestState {
+    /// The router's state, sending to `queue`; tokens checked against
+    /// `HOOKLINE_TOKENS`, then, when `db` is given (the store of
+    /// `DATABASE_URL`), its token table; with `db` a member's event into
+    /// another user's session is refused at once (403) as well.
+    pub fn state(
+        self,
+        queue: std::sync::Arc<dyn crate::queue::Queue>,
+        db: Option<std::sync::Arc<dyn IngestDb>>,
+    ) -> IngestState {
+        let tokens: std::sync::Arc<dyn crate::http::Authenticator> = match db.clone() {
+            Some(t) => std::sync::Arc::new(crate::tokens::StoreAuthenticator::new(
+                self.tokens,
+                t as std::sync::Arc<dyn crate::tokens::TokenStore>,
+            )),
+            None => std::sync::Arc::new(self.tokens),
+        };
+        let sessions = db.map(|d| d as std::sync::Arc<dyn crate::store::owner::SessionOwners>);
         IngestState {
             queue,
-            tokens: std::sync::Arc::new(self.tokens),
-            // The Lambda ingest has no database yet; give it the store's
-            // SessionOwners here when it gets DATABASE_URL.
-            sessions: None,
+            tokens,
+            sessions,
             max_body: self.max_body,
             body_timeout: self.body_timeout,
         }
     }
 }
+
+/// What the ingest reads from the database when it has one: the token
+/// table and whose each session is.
+pub trait IngestDb: crate::tokens::TokenStore + crate::store::owner::SessionOwners {}
+impl<T: crate::tokens::TokenStore + crate::store::owner::SessionOwners + ?Sized> IngestDb for T {}
 
 /// The worker function.
 pub struct WorkerConfig {
@@ -232,5 +257,14 @@ mod tests {
             ("HOOKLINE_QUEUE_URL", "http://q"),
         ]));
         assert!(ok.is_ok_and(|c| c.max_body == DEFAULT_MAX_BODY && c.listen == "127.0.0.1:3000"));
+    }
+
+    #[test]
+    fn ingest_with_a_database_needs_no_configured_token() {
+        let ok = IngestConfig::from_vars(&vars(&[
+            ("DATABASE_URL", "postgres://h/db"),
+            ("HOOKLINE_QUEUE_URL", "http://q"),
+        ]));
+        assert!(ok.is_ok_and(|c| c.tokens.is_empty() && c.database_url.is_some()));
     }
 }

@@ -32,6 +32,9 @@
 //!   viewer's sessions (`store::scope`) (server).
 //! - [`search`]: full-text search: the query language, filters, hits and
 //!   snippets, the `SearchStore` trait both stores implement (server).
+//! - [`tokens`]: per-person tokens in the database (`api_tokens`), the
+//!   `TokenStore` trait both stores implement, and the authenticator that
+//!   reads them after the configured ones (server).
 //! - [`usage`]: cost and usage: prices, the reports (server).
 //! - [`worker`]: `process_batch`, the worker's logic over a `Store` (server).
 //! - [`telemetry`]: JSON log lines in Lambda's format (server).
@@ -70,6 +73,8 @@ pub mod search;
 pub mod store;
 #[cfg(feature = "server")]
 pub mod telemetry;
+#[cfg(feature = "server")]
+pub mod tokens;
 #[cfg(feature = "server")]
 pub mod usage;
 #[cfg(feature = "server")]

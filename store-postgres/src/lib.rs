@@ -17,16 +17,20 @@
 //!   statistics, purge).
 //! - `usage`: `hookline_core::usage::UsageStore` (the rollup, prices).
 //! - `login`: `hookline_core::store::LoginStore` (dashboard sessions).
+//! - `tokens`: `hookline_core::tokens::TokenStore` (`api_tokens`).
+//! - `audit`: `hookline_core::ops::audit::OperatorAudit` (`operator_audit`).
 //! - `search`: `hookline_core::search::SearchStore` on the `tsvector`
 //!   columns (one fixed statement, run with `sqlx::query`: the
 //!   conformance tests `search::*` run it on every filter).
 
+mod audit;
 mod login;
 mod ops;
 mod purge;
 mod read;
 mod search;
 pub mod store;
+mod tokens;
 mod usage;
 
 use hookline_core::error::StoreError;

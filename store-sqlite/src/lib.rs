@@ -16,9 +16,12 @@
 //!   sessions` shows).
 //! - `search`: `hookline_core::search::SearchStore` on FTS5.
 //! - `login`: `hookline_core::store::LoginStore` (dashboard sessions).
+//! - `tokens`, `audit`: `hookline_core::tokens::TokenStore` (`api_tokens`)
+//!   and `hookline_core::ops::audit::OperatorAudit` (`operator_audit`).
 //! - [`time`]: timestamps as fixed-precision RFC 3339 text, so that text
 //!   order is time order.
 
+mod audit;
 mod login;
 pub mod ops;
 mod purge;
@@ -26,6 +29,7 @@ pub mod read;
 mod search;
 pub mod store;
 pub mod time;
+mod tokens;
 mod usage;
 
 use std::path::Path;

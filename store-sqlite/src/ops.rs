@@ -9,11 +9,11 @@ use crate::store::SqliteStore;
 use crate::store_error;
 use crate::time::{from_text, to_text};
 
-fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
     from_text(s).ok_or_else(|| StoreError::refused(format!("bad timestamp {s:?} in the database")))
 }
 
-fn time_opt(s: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub(crate) fn time_opt(s: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
     s.as_deref().map(time).transpose()
 }
 

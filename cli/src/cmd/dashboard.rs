@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
 use hookline_core::http::TokenSet;
@@ -26,7 +25,8 @@ pub struct Opts {
     )]
     listen: SocketAddr,
     /// Accepted login tokens as name:sha256hex pairs (the ingest tokens);
-    /// absent → the data dir's token file, if any.
+    /// absent → the data dir's token file, if any. The token table's
+    /// tokens (`hookline tokens`) are accepted too.
     #[arg(long, env = "HOOKLINE_TOKENS", hide_env_values = true)]
     tokens: Option<String>,
     #[command(flatten)]
@@ -54,15 +54,21 @@ pub fn login_tokens(configured: Option<&str>, data_dir: &Path) -> anyhow::Result
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let data_dir = opts.target.store.data_dir()?;
-    let tokens = login_tokens(opts.tokens.as_deref(), &data_dir)?;
+    let configured = login_tokens(opts.tokens.as_deref(), &data_dir)?;
     let oidc = opts.sign_in.oidc()?.is_some();
+    let stores = opts.target.store.open(Role::Operator).await?;
+    let table = crate::tokens::table_has_tokens(stores.tokens.as_ref()).await?;
     anyhow::ensure!(
-        opts.listen.ip().is_loopback() || !tokens.is_empty() || oidc,
-        "refusing to listen on {} without a way to log in: set HOOKLINE_TOKENS or HOOKLINE_OIDC_ISSUER",
+        opts.listen.ip().is_loopback() || !configured.is_empty() || table || oidc,
+        "refusing to listen on {} without a way to log in: set HOOKLINE_TOKENS, create a token with `hookline tokens create`, or set HOOKLINE_OIDC_ISSUER",
         opts.listen
     );
-    let stores = opts.target.store.open(Role::Operator).await?;
     let sign_in = dashboard::SignIn::configured(&opts.sign_in, stores.logins.clone())?;
+    let tokens = crate::tokens::authenticator(
+        configured,
+        stores.tokens.clone(),
+        hookline_core::tokens::DEFAULT_CACHE_TTL,
+    );
     let usage = dashboard::Usage {
         store: stores.usage.clone(),
         overrides: opts.prices.overrides()?,
@@ -81,7 +87,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             reader,
             ops,
             queues,
-            tokens: Arc::new(tokens),
+            tokens,
             logs: Some(opts.sources.clone()),
             description,
             sign_in,

@@ -3,6 +3,7 @@
 //! and the embedded queue of `hookline serve`.
 
 use chrono::{DateTime, Utc};
+use hookline_core::ops::audit::{self, Action, Operation};
 use hookline_core::ops::dlq::{self, DlqMessage, Filter};
 use hookline_core::ops::replay::{Replay, replay};
 
@@ -161,7 +162,8 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                     total,
                 )
             };
-            let report = replay(ops.as_ref(), &queues, &req, &mut bar).await?;
+            let actor = crate::config::cli_actor();
+            let report = replay(ops.as_ref(), &queues, &req, &actor, &mut bar).await?;
             if let Some(moved) = report.native {
                 if moved > 0 {
                     eprintln!();
@@ -210,6 +212,14 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                 eprintln!();
             }
             println!("purged {done} message(s) from {}", dlq_q.name());
+            let op = Operation::new(
+                &crate::config::cli_actor(),
+                Action::DlqPurge,
+                Some(dlq_q.name().to_owned()),
+                i64::try_from(done).unwrap_or(i64::MAX),
+                serde_json::json!({ "dlq": dlq_q.name() }),
+            );
+            audit::record(ops.as_ref(), op).await?;
         }
     }
     Ok(())

@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod dashboard;
 pub mod dev;
 pub mod dlq;
@@ -12,5 +13,6 @@ pub mod purge;
 pub mod search;
 pub mod serve;
 pub mod sessions;
+pub mod tokens;
 pub mod trace;
 pub mod usage;

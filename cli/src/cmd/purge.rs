@@ -66,7 +66,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let ops = opts.target.store.open(Role::Operator).await?.ops;
     let dlq = open_dlq(&opts.target).await?;
     let dlq = dlq.as_deref();
-    let actor = actor();
+    let actor = crate::config::cli_actor();
     if !opts.dry_run && !opts.yes {
         let preview = purge::purge(ops.as_ref(), dlq, &sel, true, &actor).await?;
         print(&preview, false);
@@ -106,20 +106,6 @@ async fn open_dlq(t: &Target) -> anyhow::Result<Option<Arc<dyn Queue>>> {
     }
     let q = t.queues().await.context("cannot open the embedded queue")?;
     Ok(Some(q.dlq))
-}
-
-/// Who runs the purge, for the `purges` row: OS user and host.
-fn actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".into());
-    format!("{user}@{host}")
 }
 
 fn print(r: &PurgeReport, done: bool) {

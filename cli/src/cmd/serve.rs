@@ -58,6 +58,12 @@ pub struct Opts {
     /// Seconds between two retention purges.
     #[arg(long, env = "HOOKLINE_RETENTION_INTERVAL", default_value_t = 3600)]
     pub retention_interval: u64,
+    /// Seconds a token read from the token table is trusted before it is
+    /// read again: a revoked token is refused at most this long after
+    /// (1-30).
+    #[arg(long, env = "HOOKLINE_TOKEN_CACHE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=30))]
+    pub token_cache_secs: u64,
     /// Messages per worker batch (1-10).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
     pub batch_size: u8,
@@ -86,8 +92,9 @@ pub async fn run(
     let opts = config;
     let local = listener.local_addr()?;
     let data_dir = opts.store.data_dir()?;
-    let tokens = tokens::resolve(opts.tokens.as_deref(), &data_dir, local)?;
+    let resolved = tokens::resolve(opts.tokens.as_deref(), &data_dir, local)?;
     let stores = opts.store.open(Role::Serve).await?;
+    let configured = tokens::or_table(resolved, stores.tokens.as_ref(), local).await?;
     let queues = opts.queue.open(&data_dir).await?;
     eprintln!(
         "hookline serve: store {}; queue {}",
@@ -103,7 +110,11 @@ pub async fn run(
         }
     }
     let (store, queue) = (stores.store.clone(), queues.queue.clone());
-    let tokens: Arc<dyn hookline_core::http::Authenticator> = Arc::new(tokens);
+    let tokens = tokens::authenticator(
+        configured,
+        stores.tokens.clone(),
+        Duration::from_secs(opts.token_cache_secs),
+    );
     let overrides = crate::config::PriceArgs::from_env().overrides()?;
     let read = crate::read_api::router(
         crate::history::Local::of(&stores, overrides.clone()),

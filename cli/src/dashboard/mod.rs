@@ -194,6 +194,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ui/health", get(pages::health::health))
         .route("/ui/api/health", get(pages::health::health_json))
         .route("/ui/logs", get(pages::logs::logs))
+        .route("/ui/audit", get(pages::audit::audit))
         .route("/ui/trace/{id}", get(pages::trace::trace))
         .route_layer(middleware::from_fn(scope::admin_only));
     // The layer added last runs first: access, then the viewer's readers.

@@ -59,9 +59,10 @@ pub fn layout(acc: &Access, title: &str, active: &str, body: Markup) -> Markup {
         ("failures", "Failures", "/ui/failures"),
         ("health", "Health", "/ui/health"),
         ("logs", "Logs", "/ui/logs"),
+        ("audit", "Audit", "/ui/audit"),
     ];
     // The operator pages answer a member 403: not offered.
-    let operator = ["failures", "health", "logs"];
+    let operator = ["failures", "health", "logs", "audit"];
     let nav: Vec<_> = nav
         .into_iter()
         .filter(|(id, ..)| acc.role == Role::Admin || !operator.contains(id))

@@ -500,6 +500,23 @@ async fn replay_needs_csrf_shows_a_dry_run_count_then_moves_and_the_event_succee
         e.ops.audit_row("dlq-two").await?.is_none(),
         "the other message stayed"
     );
+    let audit = e
+        .ops
+        .operations(&hookline_core::ops::audit::OperationQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await?;
+    let seen: Vec<(&str, &str, i64)> = audit
+        .iter()
+        .map(|o| (o.actor.as_str(), o.action.as_str(), o.count))
+        .collect();
+    assert_eq!(
+        seen,
+        [("loopback", "replay", 1)],
+        "the replay, not the dry runs"
+    );
+    assert_eq!(audit[0].detail["ids"][0], "dlq-one");
 
     // Filtered: every UserPromptSubmit.
     let (_, _, dry) = post_form(

@@ -32,4 +32,5 @@ mod security;
 mod serve;
 mod sign_in;
 mod teams;
+mod tokens;
 mod usage;

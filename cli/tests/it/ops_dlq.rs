@@ -318,5 +318,21 @@ async fn embedded_poisoned_events_reach_the_dlq_and_replay_to_success_exactly_on
     assert_eq!(dlq.depth().await?, 1);
     assert!(run(&["dlq", "purge", "--yes"])?.contains("purged 1 message(s)"));
     assert_eq!(dlq.depth().await?, 0);
+
+    // Each replay and the purge in the operator audit, as the OS user.
+    let audit: Vec<Value> = serde_json::from_str(&run(&["audit", "--json"])?)?;
+    let seen: Vec<(&str, i64)> = audit
+        .iter()
+        .filter_map(|r| Some((r["action"].as_str()?, r["count"].as_i64()?)))
+        .collect();
+    assert_eq!(seen, [("dlq.purge", 1), ("replay", 1), ("replay", 1)]);
+    assert!(
+        audit
+            .iter()
+            .all(|r| r["actor"].as_str().is_some_and(|a| a.starts_with("cli:")))
+    );
+    assert_eq!(audit[2]["detail"]["session"], "s-b");
+    let table = run(&["audit", "--action", "replay"])?;
+    assert!(table.contains("2 operation(s)"), "{table}");
     Ok(())
 }

@@ -61,6 +61,7 @@ pub(crate) fn in_process_opts(dir: &Path, tokens: &str) -> serve::Opts {
         sign_in: hookline_cli::config::SignInArgs::default(),
         retention_days: None,
         retention_interval: 3600,
+        token_cache_secs: 30,
         batch_size: 10,
     }
 }

@@ -156,7 +156,7 @@ pub fn hash_hex(token: &str) -> String {
 }
 
 /// A principal or user name: 1-64 characters of letters, digits, `- _ . @`.
-fn is_name(s: &str) -> bool {
+pub fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()

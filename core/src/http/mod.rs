@@ -13,7 +13,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::{any, get, post};
 
-pub use auth::{AllowedUsers, Authenticator, Grant, Role, TokenConfigError, TokenSet, hash_hex};
+pub use auth::{
+    AllowedUsers, Authenticator, Grant, Role, TokenConfigError, TokenSet, hash_hex, is_name,
+};
 pub use error::ApiError;
 pub use request::bearer;
 

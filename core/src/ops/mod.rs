@@ -15,6 +15,9 @@
 //!   filter.
 //! - [`purge`]: deleting a selection of sessions from every table and the
 //!   DLQ, the retention period, the `purges` record.
+//! - [`audit`]: the operator audit (`operator_audit`): replays, purges,
+//!   token and role changes, who and how many; [`audit::OperatorAudit`],
+//!   a supertrait of [`Ops`], so every use case given an `Ops` records.
 //! - [`stats`]: per event type counts, success rate, percentiles, errors.
 //! - [`hosts`]: hook installs and their heartbeats; which went silent.
 //! - [`logs`]: Lambda-format JSON log lines: parsing, filtering (done here,
@@ -30,6 +33,7 @@
 //! - [`health`]: the health page's figures over a window.
 //! - [`since`]: `--since` values (`30m`, `7d`, RFC 3339).
 
+pub mod audit;
 pub mod dlq;
 mod dlq_message;
 mod dlq_move;
@@ -117,9 +121,10 @@ pub struct AuditBody {
     pub tool_use_id: Option<String>,
 }
 
-/// Store capabilities of the operator commands.
+/// Store capabilities of the operator commands (the operator audit
+/// included: every use case that acts records what it did).
 #[async_trait::async_trait]
-pub trait Ops: Send + Sync {
+pub trait Ops: audit::OperatorAudit + Send + Sync {
     /// The audit row of `request_id`, if any.
     async fn audit_row(&self, request_id: &str) -> Result<Option<AuditRow>, StoreError>;
 

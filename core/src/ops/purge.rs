@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Ops;
+use super::audit::{self, Action, Operation};
 use super::dlq::{OpsError, SCAN_WAIT};
 use crate::envelope::{Payload, QueueMessage};
 use crate::error::StoreError;
@@ -161,6 +162,18 @@ async fn run(
             counts: serde_json::to_value(&report.counts).unwrap_or(Value::Null),
         };
         report.purge_id = Some(ops.record_purge(&rec).await?);
+        let mut detail = json!({ "selection": rec.selection, "counts": rec.counts });
+        detail["purge_id"] = json!(report.purge_id);
+        let target = sel
+            .session
+            .clone()
+            .or_else(|| sel.user.as_ref().map(|u| format!("user:{u}")));
+        let sessions = i64::try_from(report.sessions.len()).unwrap_or(i64::MAX);
+        audit::record(
+            ops,
+            Operation::new(actor, Action::Purge, target, sessions, detail),
+        )
+        .await?;
         tracing::info!(
             actor,
             total = report.total(),

@@ -4,6 +4,9 @@
 
 use std::sync::Arc;
 
+use serde_json::json;
+
+use super::audit::{self, Action, Operation};
 use super::dlq::{self, Filter, ReplayOpts, ReplayReport};
 use super::{Ops, OpsError, dlq_move};
 use crate::queue::Queue;
@@ -54,9 +57,39 @@ impl std::ops::Deref for Replayed {
     }
 }
 
-/// Replays what `req` selects. `progress` is called with the count moved
+/// Replays what `req` selects, and (unless a dry run) records it in the
+/// operator audit as `actor`'s. `progress` is called with the count moved
 /// so far and, when known, the count to move.
 pub async fn replay(
+    ops: &dyn Ops,
+    queues: &Queues,
+    req: &Replay,
+    actor: &str,
+    progress: &mut (dyn FnMut(usize, Option<usize>) + Send),
+) -> Result<Replayed, OpsError> {
+    let done = run(ops, queues, req, progress).await?;
+    if !req.dry_run {
+        let f = &req.filter;
+        let detail = json!({
+            "ids": f.ids, "event_type": f.event_type, "session": f.session,
+            "since": f.since, "error_code": f.error_code, "all": req.all,
+            "native": done.native.is_some(), "left": done.left,
+            "dlq": queues.dlq.name(), "source": queues.source.name(),
+        });
+        let count = done
+            .native
+            .unwrap_or_else(|| i64::try_from(done.moved).unwrap_or(i64::MAX));
+        let target = Some(queues.dlq.name().to_owned());
+        audit::record(
+            ops,
+            Operation::new(actor, Action::Replay, target, count, detail),
+        )
+        .await?;
+    }
+    Ok(done)
+}
+
+async fn run(
     ops: &dyn Ops,
     queues: &Queues,
     req: &Replay,

@@ -2,6 +2,7 @@
 //! use case (the store's reader, [`hookline_core::ops`]) and renders with
 //! [`super::views`].
 
+pub mod audit;
 pub mod export;
 pub mod failures;
 pub mod health;

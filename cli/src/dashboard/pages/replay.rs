@@ -82,7 +82,7 @@ pub async fn replay(
         );
     }
     let mut quiet = |_: usize, _: Option<usize>| {};
-    let done = match run_replay(st.cfg.ops.as_ref(), queues, &req, &mut quiet).await {
+    let done = match run_replay(st.cfg.ops.as_ref(), queues, &req, &acc.who, &mut quiet).await {
         Ok(r) => r,
         Err(e) => return internal(&acc, error_chain(&e)),
     };

@@ -36,7 +36,7 @@ async fn state() -> anyhow::Result<(IngestState, TestQueue)> {
     Ok((st, q))
 }
 
-fn event(user: Option<&str>) -> Value {
+pub(crate) fn event(user: Option<&str>) -> Value {
     let mut e = json!({"session_id": "s-1", "transcript_path": "/t.jsonl", "cwd": "/w",
         "hook_event_name": "UserPromptSubmit", "prompt": "hello"});
     if let Some(u) = user {
@@ -47,7 +47,11 @@ fn event(user: Option<&str>) -> Value {
     e
 }
 
-async fn post(st: &IngestState, token: &str, body: &Value) -> anyhow::Result<(StatusCode, Value)> {
+pub(crate) async fn post(
+    st: &IngestState,
+    token: &str,
+    body: &Value,
+) -> anyhow::Result<(StatusCode, Value)> {
     let req = Request::post("/v1/events")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "application/json")

@@ -4,6 +4,7 @@
 //!
 //! - `refusals`, `identity`: the embedded SQLite queue
 //!   (`hookline-queue-sqlite`), no services (`scripts/test --quick`).
+//! - `token_table`: the token table on Postgres (`DATABASE_URL`).
 //! - `accepted`: LocalStack SQS, the queue of the Lambda function.
 //!
 //! To add tests: put `NAME.rs` here and add `mod NAME;` below (alphabetical
@@ -24,6 +25,7 @@ mod accepted;
 mod identity;
 mod refusals;
 mod roles;
+mod token_table;
 
 const TOKEN: &str = "hl_test_token_0123456789";
 

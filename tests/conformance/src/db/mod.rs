@@ -122,6 +122,14 @@ impl TestDb {
         }
     }
 
+    /// The token table of the same database.
+    pub fn tokens(&self) -> Arc<dyn hookline_core::tokens::TokenStore> {
+        match &self.inner.conn {
+            Conn::Postgres(db) => Arc::new(PgStore::new(db.pool.clone())),
+            Conn::Sqlite(SqliteFile { pool, .. }) => Arc::new(SqliteStore::new(pool.clone())),
+        }
+    }
+
     /// The read side on the same database.
     pub fn reader(&self) -> Arc<dyn Reader> {
         match &self.inner.conn {

@@ -34,6 +34,7 @@ mod queue_sqs;
 mod roles;
 mod search;
 mod spotter;
+mod tokens;
 mod usage;
 mod worker_faults;
 mod worker_mapping;

@@ -206,6 +206,27 @@ async fn purge_by_session_leaves_nothing_of_it_and_everything_else(
 
     let again = purge::purge(ops.as_ref(), None, &sel, false, "tester@host").await?;
     assert_eq!(again.total(), 0, "a second purge finds nothing");
+    let audit = ops.operations(&all_operations()).await?;
+    let seen: Vec<(&str, &str, Option<&str>, i64)> = audit
+        .iter()
+        .map(|o| {
+            (
+                o.actor.as_str(),
+                o.action.as_str(),
+                o.target.as_deref(),
+                o.count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("tester@host", "purge", Some("sess-a"), 0),
+            ("tester@host", "purge", Some("sess-a"), 1)
+        ],
+        "both purges in the operator audit, newest first; not the dry run"
+    );
+    assert_eq!(audit[1].detail["counts"]["messages"], before["messages"]);
     Ok(())
 }
 
@@ -268,7 +289,20 @@ async fn retention_removes_only_old_sessions(db: TestDb) -> anyhow::Result<()> {
     let r = purge::apply_retention(db.ops().as_ref(), None, 30).await?;
     assert_eq!(r.total(), 0);
     assert_eq!(db.count("purges", "1 = 1").await?, 1);
+    let audit = db.ops().operations(&all_operations()).await?;
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(
+        (audit[0].actor.as_str(), audit[0].count),
+        (RETENTION_ACTOR, 1)
+    );
     Ok(())
+}
+
+fn all_operations() -> hookline_core::ops::audit::OperationQuery {
+    hookline_core::ops::audit::OperationQuery {
+        limit: 100,
+        ..Default::default()
+    }
 }
 
 /// DLQ messages of the purged session are deleted; the others stay.
