@@ -103,26 +103,40 @@ impl TokenStore for PgStore {
     }
 
     async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let r = sqlx::query!(
-            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        let changed = sqlx::query_scalar!(
+            r#"WITH t AS (
+                 UPDATE api_tokens SET revoked_at = $2
+                  WHERE id = $1 AND revoked_at IS NULL
+                 RETURNING user_name),
+               d AS (
+                 DELETE FROM dashboard_sessions s USING t
+                  WHERE s.via = 'token' AND s.principal = t.user_name)
+               SELECT count(*) AS "n!" FROM t"#,
             id,
             at
         )
-        .execute(self.pool())
+        .fetch_one(self.pool())
         .await
         .map_err(store_error)?;
-        Ok(r.rows_affected() > 0)
+        Ok(changed > 0)
     }
 
     async fn set_token_role(&self, id: &str, role: Role) -> Result<bool, StoreError> {
-        let r = sqlx::query!(
-            "UPDATE api_tokens SET role = $2 WHERE id = $1 AND role <> $2",
+        let changed = sqlx::query_scalar!(
+            r#"WITH t AS (
+                 UPDATE api_tokens SET role = $2
+                  WHERE id = $1 AND role <> $2
+                 RETURNING user_name),
+               d AS (
+                 DELETE FROM dashboard_sessions s USING t
+                  WHERE s.via = 'token' AND s.principal = t.user_name)
+               SELECT count(*) AS "n!" FROM t"#,
             id,
             role.as_str()
         )
-        .execute(self.pool())
+        .fetch_one(self.pool())
         .await
         .map_err(store_error)?;
-        Ok(r.rows_affected() > 0)
+        Ok(changed > 0)
     }
 }

@@ -118,6 +118,9 @@ impl TokenStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;
+        if r.rows_affected() > 0 {
+            end_token_logins(&mut tx, id).await?;
+        }
         tx.commit().await.map_err(store_error)?;
         Ok(r.rows_affected() > 0)
     }
@@ -133,7 +136,25 @@ impl TokenStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;
+        if r.rows_affected() > 0 {
+            end_token_logins(&mut tx, id).await?;
+        }
         tx.commit().await.map_err(store_error)?;
         Ok(r.rows_affected() > 0)
     }
+}
+
+/// Ends the dashboard sessions that token `id`'s user signed in with a
+/// token: after a revocation or a role change they sign in again (with
+/// what they are now allowed).
+async fn end_token_logins(tx: &mut crate::store::Tx, id: &str) -> Result<(), StoreError> {
+    sqlx::query!(
+        "DELETE FROM dashboard_sessions WHERE via = 'token'
+           AND principal = (SELECT user_name FROM api_tokens WHERE id = ?1)",
+        id
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(store_error)?;
+    Ok(())
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::hookline;
 use hookline_core::http::hash_hex;
+use hookline_core::tokens;
 use hookline_test_support::cli::Serve;
 use hookline_test_support::db::PgDatabase;
 
@@ -29,7 +30,7 @@ const BOB_WORD: &str = "zebrafish";
 const ALICE_INPUT: i64 = 1_000;
 const BOB_INPUT: i64 = 7_000;
 
-/// Who asks. H1's revoked and expired tokens join as more kinds.
+/// Who asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     /// alice: `alice:…:alice:member`, the owner of the session acted on.
@@ -38,6 +39,10 @@ enum Kind {
     OtherMember,
     /// ops: `ops:…:*:admin`.
     Admin,
+    /// carol: a member token of the token table, revoked before use.
+    Revoked,
+    /// dave: a member token of the token table past its expiry.
+    Expired,
     NoToken,
 }
 
@@ -49,7 +54,7 @@ struct Actor {
     token: Option<&'static str>,
 }
 
-const ACTORS: [Actor; 4] = [
+const ACTORS: [Actor; 6] = [
     Actor {
         kind: Kind::Member,
         name: "member (alice)",
@@ -67,6 +72,18 @@ const ACTORS: [Actor; 4] = [
         name: "admin (ops)",
         user: "ops",
         token: Some("tok-ops"),
+    },
+    Actor {
+        kind: Kind::Revoked,
+        name: "revoked (carol)",
+        user: "carol",
+        token: Some("tok-carol"),
+    },
+    Actor {
+        kind: Kind::Expired,
+        name: "expired (dave)",
+        user: "dave",
+        token: Some("tok-dave"),
     },
     Actor {
         kind: Kind::NoToken,
@@ -491,6 +508,34 @@ async fn mcp_get(t: &Team, token: &str, id: &str) -> anyhow::Result<String> {
 #[tokio::test]
 async fn matrix() -> anyhow::Result<()> {
     let (t, _dir) = team().await?;
+    // Token-table members: carol's revoked before its first use, dave's
+    // expired a second after it was issued.
+    let store = hookline_store_postgres::PgStore::new(t.db.pool.clone());
+    let member = |user: &str, expires_at| tokens::NewToken {
+        user: user.to_owned(),
+        role: hookline_core::http::Role::Member,
+        expires_at,
+        label: None,
+    };
+    let carol = tokens::issue(
+        &store,
+        &store,
+        "cli:test",
+        &member("carol", None),
+        "tok-carol",
+    )
+    .await?;
+    tokens::revoke(&store, &store, "cli:test", &carol.id).await?;
+    let soon = chrono::Utc::now() + chrono::TimeDelta::seconds(1);
+    tokens::issue(
+        &store,
+        &store,
+        "cli:test",
+        &member("dave", Some(soon)),
+        "tok-dave",
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     let mut table = Vec::new();
     let mut wrong = Vec::new();
     for a in &ACTORS {
@@ -552,7 +597,7 @@ const ACTIONS: [&str; 10] = [
 fn expected(kind: Kind, action: &str) -> &'static str {
     use Kind::*;
     match (action, kind) {
-        ("write own session", NoToken) => "401",
+        ("write own session", NoToken | Revoked | Expired) => "401",
         ("write own session", _) => "202",
         ("write alice's session", Member | Admin) => "202",
         ("write alice's session", OtherMember) => "403 forbidden_session",
@@ -572,7 +617,9 @@ fn expected(kind: Kind, action: &str) -> &'static str {
         ("failures page" | "DLQ replay", Member | OtherMember) => "403",
         ("failures page" | "DLQ replay", Admin) => "200",
         ("purge", _) => "CLI only",
-        (_, NoToken) => "401",
+        ("export alice's session" | "failures page", Revoked | Expired) => "303 to login",
+        ("MCP alice's session", Revoked | Expired) => "401",
+        (_, NoToken | Revoked | Expired) => "401",
         _ => "?",
     }
 }
@@ -583,7 +630,10 @@ async fn act(t: &Team, a: &Actor, cookie: &Option<String>, action: &str) -> anyh
     Ok(match action {
         "write own session" | "write alice's session" => {
             let sid = match (action, a.kind) {
-                ("write alice's session", _) | (_, Kind::Member | Kind::NoToken) => ALICE_SESSION,
+                ("write alice's session", _)
+                | (_, Kind::Member | Kind::NoToken | Kind::Revoked | Kind::Expired) => {
+                    ALICE_SESSION
+                }
                 (_, Kind::OtherMember) => BOB_SESSION,
                 (_, Kind::Admin) => "0a550000-0000-4000-8000-0000000000ad",
             };
@@ -669,6 +719,8 @@ async fn act(t: &Team, a: &Actor, cookie: &Option<String>, action: &str) -> anyh
                     "found".into()
                 } else if text.starts_with("argument `id`: no session") {
                     "no session".into()
+                } else if text.contains("refused the token (401)") {
+                    "401".into()
                 } else {
                     text.chars().take(40).collect()
                 }

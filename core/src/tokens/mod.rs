@@ -126,9 +126,14 @@ pub trait TokenStore: Send + Sync {
     async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
 
     /// Sets `revoked_at` to `at` unless already set; whether a row changed.
+    /// A change also ends the dashboard sessions its user signed in with a
+    /// token (`dashboard_sessions.via = 'token'`), in the same transaction:
+    /// a revoked token's login does not outlive it.
     async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 
-    /// Sets the role; whether a row changed.
+    /// Sets the role; whether a row changed. A change ends the user's
+    /// token-made dashboard sessions as [`TokenStore::revoke_token`] does,
+    /// so the next sign-in has the new role.
     async fn set_token_role(&self, id: &str, role: Role) -> Result<bool, StoreError>;
 }
 

@@ -2,14 +2,16 @@
 //! is found by its hash and grants its user alone; the cache keeps a row at
 //! most its window, so a revocation and a role change are seen after it;
 //! an expired row is refused at once; clashing ids or hashes are refused;
-//! every change leaves an operator audit row.
+//! every change leaves an operator audit row; a revocation or a role
+//! change ends the dashboard sessions its user signed in with a token.
 
 use std::time::Duration;
 
 use chrono::Utc;
 use hookline_conformance::db::TestDb;
-use hookline_core::http::{AllowedUsers, Authenticator, Role, TokenSet, hash_hex};
+use hookline_core::http::{AllowedUsers, Authenticator, Grant, Role, TokenSet, hash_hex};
 use hookline_core::ops::audit::{Action, OperationQuery};
+use hookline_core::store::{DashboardLogin, LoginVia};
 use hookline_core::tokens::{
     self, NewToken, StoreAuthenticator, StoredToken, TokenError, TokenStatus,
 };
@@ -18,6 +20,7 @@ on_both!(
     a_revoked_token_is_refused_once_the_cache_window_passes,
     an_expired_token_is_refused_at_once,
     token_changes_are_in_the_operator_audit,
+    a_revocation_or_role_change_ends_the_users_token_logins,
 );
 
 fn member(user: &str) -> NewToken {
@@ -179,5 +182,68 @@ async fn token_changes_are_in_the_operator_audit(db: TestDb) -> anyhow::Result<(
         ..Default::default()
     };
     assert!(ops.operations(&later).await?.is_empty());
+    Ok(())
+}
+
+/// A 12-hour dashboard session of `user`, signed in `via`.
+fn login_of(user: &str, via: LoginVia) -> DashboardLogin {
+    let now = Utc::now();
+    DashboardLogin {
+        grant: Grant {
+            principal: user.into(),
+            users: AllowedUsers::Only(vec![user.into()]),
+            role: Role::Member,
+        },
+        csrf: format!("csrf-{user}"),
+        via,
+        created_at: now,
+        expires_at: now + chrono::TimeDelta::hours(12),
+    }
+}
+
+async fn a_revocation_or_role_change_ends_the_users_token_logins(db: TestDb) -> anyhow::Result<()> {
+    let (store, ops, logins) = (db.tokens(), db.ops(), db.logins());
+    let a = tokens::issue(
+        store.as_ref(),
+        ops.as_ref(),
+        "cli:t",
+        &member("alice"),
+        "hl_a",
+    )
+    .await?;
+    let b = tokens::issue(
+        store.as_ref(),
+        ops.as_ref(),
+        "cli:t",
+        &member("bob"),
+        "hl_b",
+    )
+    .await?;
+    let cookies = [
+        (hash_hex("alice-token"), login_of("alice", LoginVia::Token)),
+        (hash_hex("alice-sso"), login_of("alice", LoginVia::Oidc)),
+        (hash_hex("bob-token"), login_of("bob", LoginVia::Token)),
+    ];
+    for (id, l) in &cookies {
+        logins.insert_login(id, l).await?;
+    }
+    let alive = |id: &str| {
+        let (logins, id) = (logins.clone(), id.to_owned());
+        async move { Ok::<_, anyhow::Error>(logins.find_login(&id, Utc::now()).await?.is_some()) }
+    };
+
+    tokens::revoke(store.as_ref(), ops.as_ref(), "cli:t", &a.id).await?;
+    assert!(!alive(&cookies[0].0).await?, "alice's token login ended");
+    assert!(
+        alive(&cookies[1].0).await?,
+        "her SSO login is not the token's"
+    );
+    assert!(alive(&cookies[2].0).await?, "bob's is not alice's");
+
+    tokens::set_role(store.as_ref(), ops.as_ref(), "cli:t", &b.id, Role::Admin).await?;
+    assert!(
+        !alive(&cookies[2].0).await?,
+        "bob signs in again to get his new role"
+    );
     Ok(())
 }
