@@ -185,26 +185,23 @@ pub struct Session {
     pub expect: Expect,
 }
 
-/// Events per session on average (measured over 2,000 sessions of seed
-/// 1), to spread a size over the year.
-pub const MEAN_EVENTS: f64 = 95.0;
-
 /// Sessions for about `events` hook events (the last session may overshoot),
-/// started evenly over the year before `end`.
+/// over the year before `end`: a session starts at the share of the year
+/// that the events made before it are of `events`.
 pub fn sessions(
     seed: u64,
     events: usize,
     end: DateTime<Utc>,
 ) -> impl Iterator<Item = anyhow::Result<Session>> {
-    let planned = (events as f64 / MEAN_EVENTS).ceil().max(1.0);
-    let step = Duration::seconds((365.0 * 86_400.0 / planned) as i64);
-    let start = end - Duration::days(365);
+    let year = 365 * 86_400;
+    let start = end - Duration::seconds(year);
     let mut made = 0;
     (0u64..).map_while(move |k| {
         if made >= events {
             return None;
         }
-        let s = session(seed, k, start + step * k as i32);
+        let at = start + Duration::seconds(year * made as i64 / events.max(1) as i64);
+        let s = session(seed, k, at);
         made += s.as_ref().map_or(events, |s| s.records.len());
         Some(s)
     })
