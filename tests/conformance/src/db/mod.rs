@@ -298,7 +298,7 @@ impl TestDb {
         Ok(())
     }
 
-    async fn drop_database(&self) -> anyhow::Result<()> {
+    pub async fn drop_database(&self) -> anyhow::Result<()> {
         match &self.inner.conn {
             Conn::Postgres(db) => db.drop_database().await,
             Conn::Sqlite(_) => Ok(()),
