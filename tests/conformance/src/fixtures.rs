@@ -64,11 +64,21 @@ pub fn envelope(
     payload: Payload,
     invalid: Option<ValidationErrors>,
 ) -> anyhow::Result<String> {
+    envelope_at(request_id, payload, invalid, t0())
+}
+
+/// [`envelope`], received by ingest at `received_at`.
+pub fn envelope_at(
+    request_id: &str,
+    payload: Payload,
+    invalid: Option<ValidationErrors>,
+    received_at: DateTime<Utc>,
+) -> anyhow::Result<String> {
     let msg = QueueMessage::HookEventV1(Envelope {
         request_id: RequestId::parse(request_id)?,
         trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
         span_id: Some("00f067aa0ba902b7".into()),
-        received_at: t0(),
+        received_at,
         principal: Some("alice".into()),
         role: None,
         users: None,
@@ -84,11 +94,16 @@ pub fn envelope(
 
 /// A queue record carrying `body` under `request_id`, first delivery.
 pub fn record(request_id: &str, body: Value) -> anyhow::Result<QueueRecord> {
+    record_at(request_id, body, t0())
+}
+
+/// [`record`], received and queued at `at`.
+pub fn record_at(request_id: &str, body: Value, at: DateTime<Utc>) -> anyhow::Result<QueueRecord> {
     Ok(QueueRecord {
         message_id: format!("msg-{request_id}"),
-        body: envelope(request_id, Payload::Json(body), None)?,
+        body: envelope_at(request_id, Payload::Json(body), None, at)?,
         receive_count: 1,
-        sent_at: Some(t0()),
+        sent_at: Some(at),
         request_id_attr: Some(request_id.to_owned()),
     })
 }

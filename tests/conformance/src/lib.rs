@@ -11,6 +11,8 @@
 //! - [`db`]: a fresh database per test on either backend ([`db::run`]), and
 //!   its rows read back in one shape whatever the backend.
 //! - [`fixtures`]: recorded hook payloads and transcripts as queue records.
+//! - [`generate`]: seeded synthetic history (spotter-shaped sessions) for
+//!   the scale bench.
 //! - [`queue_suite`]: the `Queue` checks as plain async fns over a
 //!   [`queue_suite::QueueFactory`], the SQLite factory, and
 //!   [`queue_conformance_tests!`] to turn them into tests.
@@ -19,6 +21,7 @@
 
 pub mod db;
 pub mod fixtures;
+pub mod generate;
 pub mod queue_suite;
 pub mod spotter;
 pub mod usage;

@@ -306,7 +306,10 @@ impl TestDb {
         Ok(())
     }
 
-    async fn drop_database(&self) -> anyhow::Result<()> {
+    /// Drops the Postgres database (a SQLite file goes with its temporary
+    /// directory); what [`run`] does after the test, for a caller holding
+    /// a `TestDb` alone (the scale bench).
+    pub async fn drop_database(&self) -> anyhow::Result<()> {
         match &self.inner.conn {
             Conn::Postgres(db) => db.drop_database().await,
             Conn::Sqlite(_) => Ok(()),

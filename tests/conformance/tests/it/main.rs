@@ -27,6 +27,7 @@ macro_rules! on_both {
 
 mod ccusage;
 mod cross_backend;
+mod generate;
 mod logins;
 mod purge;
 mod queue_sqlite;
