@@ -1,8 +1,9 @@
 //! Tokens for `hookline serve`: `HOOKLINE_TOKENS` when given; otherwise the
-//! data dir's `tokens` file (same `name:sha256hex` format, mode 0600), created
-//! with a new token on first start on loopback; beyond loopback with none
-//! of these, the token table must hold accepted tokens. The token itself is printed once and never stored. After these,
-//! every check reads the token table ([`authenticator`]).
+//! data dir's `tokens` file (same `name:sha256hex` format, mode 0600),
+//! created with a new token on first start on loopback (the token itself is
+//! printed once and never stored); beyond loopback with none of these, the
+//! token table must hold accepted tokens ([`or_table`]). After the
+//! configured tokens, every check reads the token table ([`authenticator`]).
 
 use std::io::Write;
 use std::net::SocketAddr;

@@ -55,15 +55,14 @@ pub fn login_tokens(configured: Option<&str>, data_dir: &Path) -> anyhow::Result
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let data_dir = opts.target.store.data_dir()?;
     let configured = login_tokens(opts.tokens.as_deref(), &data_dir)?;
-    let oidc = opts.sign_in.oidc()?.is_some();
     let stores = opts.target.store.open(Role::Operator).await?;
+    let sign_in = dashboard::SignIn::configured(&opts.sign_in, stores.logins.clone())?;
     let table = crate::tokens::table_has_tokens(stores.tokens.as_ref()).await?;
     anyhow::ensure!(
-        opts.listen.ip().is_loopback() || !configured.is_empty() || table || oidc,
+        opts.listen.ip().is_loopback() || !configured.is_empty() || table || sign_in.oidc.is_some(),
         "refusing to listen on {} without a way to log in: set HOOKLINE_TOKENS, create a token with `hookline tokens create`, or set HOOKLINE_OIDC_ISSUER",
         opts.listen
     );
-    let sign_in = dashboard::SignIn::configured(&opts.sign_in, stores.logins.clone())?;
     let tokens = crate::tokens::authenticator(
         configured,
         stores.tokens.clone(),

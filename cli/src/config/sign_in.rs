@@ -32,6 +32,11 @@ fn refused(field: &'static str, reason: impl Into<String>) -> SignInConfigError 
     }
 }
 
+/// The defaults of the claims and scopes (the flags' and [`Default`]'s).
+const DEFAULT_USER_CLAIMS: &str = "preferred_username,email";
+const DEFAULT_GROUPS_CLAIM: &str = "groups";
+const DEFAULT_SCOPES: &str = "openid profile email";
+
 /// Dashboard sign-in: OpenID Connect, and whether loopback needs a login.
 #[derive(Clone, clap::Args)]
 pub struct SignInArgs {
@@ -63,7 +68,7 @@ pub struct SignInArgs {
     #[arg(
         long,
         env = "HOOKLINE_OIDC_USER_CLAIM",
-        default_value = "preferred_username,email",
+        default_value = DEFAULT_USER_CLAIMS,
         value_name = "CLAIMS"
     )]
     pub oidc_user_claim: String,
@@ -71,7 +76,7 @@ pub struct SignInArgs {
     #[arg(
         long,
         env = "HOOKLINE_OIDC_GROUPS_CLAIM",
-        default_value = "groups",
+        default_value = DEFAULT_GROUPS_CLAIM,
         value_name = "CLAIM"
     )]
     pub oidc_groups_claim: String,
@@ -86,7 +91,7 @@ pub struct SignInArgs {
     #[arg(
         long,
         env = "HOOKLINE_OIDC_SCOPES",
-        default_value = "openid profile email",
+        default_value = DEFAULT_SCOPES,
         value_name = "SCOPES"
     )]
     pub oidc_scopes: String,
@@ -103,10 +108,10 @@ impl Default for SignInArgs {
             oidc_client_id: None,
             oidc_client_secret: None,
             oidc_redirect_url: None,
-            oidc_user_claim: "preferred_username,email".into(),
-            oidc_groups_claim: "groups".into(),
+            oidc_user_claim: DEFAULT_USER_CLAIMS.into(),
+            oidc_groups_claim: DEFAULT_GROUPS_CLAIM.into(),
             oidc_admin_group: None,
-            oidc_scopes: "openid profile email".into(),
+            oidc_scopes: DEFAULT_SCOPES.into(),
             loopback_login: false,
         }
     }

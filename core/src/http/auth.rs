@@ -114,6 +114,17 @@ impl Grant {
             Role::Member => self.users.clone(),
         }
     }
+
+    /// Whose existing sessions this principal may add events to: `None`
+    /// for an admin (any), its users for a member (none when it names no
+    /// user list, which the configuration refuses).
+    pub fn writer_users(&self) -> Option<Vec<String>> {
+        match (self.role, &self.users) {
+            (Role::Admin, _) => None,
+            (Role::Member, AllowedUsers::Only(users)) => Some(users.clone()),
+            (Role::Member, AllowedUsers::Any) => Some(Vec::new()),
+        }
+    }
 }
 
 /// Checks presented bearer tokens. Every place that accepts a token (the
@@ -320,6 +331,12 @@ mod tests {
             Some(AllowedUsers::Only(vec!["alice".into()]))
         );
         assert_eq!(grant("o").map(|g| g.read_scope()), Some(AllowedUsers::Any));
+        assert_eq!(
+            grant("a").and_then(|g| g.writer_users()),
+            Some(vec!["alice".to_owned()]),
+            "a member writes into its users' sessions only"
+        );
+        assert_eq!(grant("o").map(|g| g.writer_users()), Some(None));
         assert_eq!(
             grant("x").map(|g| g.role),
             Some(Role::Admin),

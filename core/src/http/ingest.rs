@@ -14,7 +14,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::IngestState;
-use super::auth::{AllowedUsers, Grant, Role};
+use super::auth::{Grant, Role};
 use super::error::ApiError;
 use super::request as rq;
 use crate::envelope::{Envelope, Payload, QueueMessage};
@@ -103,12 +103,7 @@ async fn intake(
         Some(t) => st.tokens.grant(t).await,
         None => None,
     };
-    let Some(Grant {
-        principal,
-        users: allowed,
-        role,
-    }) = grant
-    else {
+    let Some(grant) = grant else {
         tracing::warn!(
             source_ip = rq::source_ip(h, peer).as_deref().unwrap_or("-"),
             "unauthenticated request refused"
@@ -119,11 +114,12 @@ async fn intake(
         Some((trace, span)) => (trace, Some(span)),
         None => (rq::new_trace_id(), None),
     };
-    let writer_users = match (role, &allowed) {
-        (Role::Member, AllowedUsers::Only(users)) => Some(users.clone()),
-        (Role::Member, AllowedUsers::Any) => Some(Vec::new()),
-        (Role::Admin, _) => None,
-    };
+    let writer_users = grant.writer_users();
+    let Grant {
+        principal,
+        users: allowed,
+        role,
+    } = grant;
     let i = Intake {
         st,
         h,

@@ -53,29 +53,23 @@ impl Viewer {
 
     /// `inner` as this viewer may read it (`inner` itself for an admin).
     pub fn reader(&self, inner: Arc<dyn Reader>) -> Arc<dyn Reader> {
-        match self.owners() {
-            None => inner,
-            Some(users) => Arc::new(Scoped {
-                inner,
-                users: users.to_vec(),
-            }),
-        }
+        self.wrap(inner, |s| Arc::new(s))
     }
 
     pub fn search(&self, inner: Arc<dyn SearchStore>) -> Arc<dyn SearchStore> {
-        match self.owners() {
-            None => inner,
-            Some(users) => Arc::new(Scoped {
-                inner,
-                users: users.to_vec(),
-            }),
-        }
+        self.wrap(inner, |s| Arc::new(s))
     }
 
     pub fn usage(&self, inner: Arc<dyn UsageStore>) -> Arc<dyn UsageStore> {
+        self.wrap(inner, |s| Arc::new(s))
+    }
+
+    /// `inner` itself for an admin, else `scoped` of it narrowed to the
+    /// viewer's users.
+    fn wrap<T: ?Sized>(&self, inner: Arc<T>, scoped: fn(Scoped<T>) -> Arc<T>) -> Arc<T> {
         match self.owners() {
             None => inner,
-            Some(users) => Arc::new(Scoped {
+            Some(users) => scoped(Scoped {
                 inner,
                 users: users.to_vec(),
             }),
