@@ -101,7 +101,7 @@ fn remote() -> SocketAddr {
     SocketAddr::from(([192, 0, 2, 7], 40000))
 }
 
-async fn send(
+pub(crate) async fn send(
     router: &Router,
     peer: SocketAddr,
     host: &str,

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use hookline_cli::cmd::serve;
 use hookline_cli::config::{QueueArgs, Role as Opening, StoreArgs};
@@ -22,8 +21,8 @@ use hookline_core::tokens::{self, NewToken, StoreAuthenticator};
 use hookline_test_support::db::PgDatabase;
 use hookline_test_support::serve::InProcess;
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
+use crate::dashboard::send;
 use crate::hookline;
 
 /// The configured (environment) admin token of the served instance.
@@ -241,30 +240,18 @@ async fn tokens_are_accepted_then_refused_within_the_window_on_postgres() -> any
     result
 }
 
-async fn send(
-    router: &Router,
-    req: Request<Body>,
-) -> anyhow::Result<(StatusCode, axum::http::HeaderMap, String)> {
-    let mut req = req;
-    req.extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 9], 40000))));
-    let res = router.clone().oneshot(req).await?;
-    let (parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, 10 << 20).await?;
-    Ok((
-        parts.status,
-        parts.headers,
-        String::from_utf8(bytes.to_vec())?,
-    ))
-}
+/// A peer that is not loopback: the dashboard asks it to log in.
+const REMOTE: SocketAddr = SocketAddr::new(
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 9)),
+    40000,
+);
 
 /// Logs in from a remote peer with `token`; GET /ui/audit with the cookie.
 async fn audit_page(router: &Router, token: &str) -> anyhow::Result<(StatusCode, String)> {
     let login = Request::post("/ui/login")
-        .header(header::HOST, "hookline.example")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("token={token}")))?;
-    let (s, h, _) = send(router, login).await?;
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let body = Body::from(format!("token={token}"));
+    let (s, h, _) = send(router, REMOTE, "hookline.example", login, body).await?;
     anyhow::ensure!(s == StatusCode::SEE_OTHER, "login answered {s}");
     let cookie = h
         .get(header::SET_COOKIE)
@@ -272,11 +259,8 @@ async fn audit_page(router: &Router, token: &str) -> anyhow::Result<(StatusCode,
         .and_then(|v| v.split(';').next())
         .unwrap_or_default()
         .to_owned();
-    let page = Request::get("/ui/audit")
-        .header(header::HOST, "hookline.example")
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())?;
-    let (s, _, body) = send(router, page).await?;
+    let page = Request::get("/ui/audit").header(header::COOKIE, cookie);
+    let (s, _, body) = send(router, REMOTE, "hookline.example", page, Body::empty()).await?;
     Ok((s, body))
 }
 

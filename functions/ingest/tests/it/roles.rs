@@ -8,16 +8,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use hookline_core::envelope::QueueMessage;
-use hookline_core::http::{IngestState, TokenSet, app, hash_hex};
+use hookline_core::http::{IngestState, TokenSet, hash_hex};
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
 use hookline_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use crate::TestQueue;
+use crate::identity::post;
 
 const ALICE: &str = "5eed0000-0000-4000-8000-00000000a11c";
 
@@ -61,17 +60,6 @@ fn state(q: &TestQueue, store: &SqliteStore) -> anyhow::Result<IngestState> {
         max_body: 64 * 1024,
         body_timeout: hookline_core::http::DEFAULT_BODY_TIMEOUT,
     })
-}
-
-async fn post(st: &IngestState, token: &str, body: &Value) -> anyhow::Result<(StatusCode, Value)> {
-    let req = Request::post("/v1/events")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))?;
-    let resp = app(st.clone()).oneshot(req).await?;
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await?;
-    Ok((status, serde_json::from_slice(&bytes)?))
 }
 
 /// Each queued message: (role, users, the first refusal's field and code).
