@@ -29,6 +29,7 @@ mod ccusage;
 mod cross_backend;
 mod generate;
 mod logins;
+mod paging;
 mod purge;
 mod queue_sqlite;
 mod queue_sqs;
