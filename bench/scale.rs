@@ -152,7 +152,7 @@ async fn reads(out: &Out<'_>, db: &TestDb, w: &Written, end: DateTime<Utc>) -> a
     for (name, days) in [("24 h", 1), ("30 days", 30)] {
         let since = end - Duration::days(days);
         timed(out, &format!("events stats, {name}"), || async {
-            Ok(Stats::from_rows(since, &ops.stat_rows(since).await?))
+            Ok(Stats::from_summary(since, &ops.stat_summary(since).await?))
         })
         .await?;
     }

@@ -36,6 +36,7 @@ mod queue_sqs;
 mod roles;
 mod search;
 mod spotter;
+mod stats;
 mod tokens;
 mod usage;
 mod worker_faults;
