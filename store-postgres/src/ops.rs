@@ -167,13 +167,22 @@ impl Ops for PgStore {
         Ok(changed > 0)
     }
 
-    async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError> {
+    async fn stat_rows(
+        &self,
+        since: DateTime<Utc>,
+        failed_only: bool,
+        limit: i64,
+    ) -> Result<Vec<StatRow>, StoreError> {
         Ok(sqlx::query!(
             r#"SELECT request_id, event_type, received_at, status, processing_ms, error_code,
                       error_message,
                       (EXTRACT(EPOCH FROM (processed_at - received_at)) * 1000)::bigint AS e2e_ms
-               FROM webhook_events WHERE received_at >= $1"#,
-            since
+               FROM webhook_events
+               WHERE received_at >= $1 AND (NOT $2 OR status IN ('INVALID', 'FAILED'))
+               ORDER BY received_at DESC LIMIT $3"#,
+            since,
+            failed_only,
+            limit
         )
         .fetch_all(self.pool())
         .await

@@ -174,13 +174,22 @@ impl Ops for SqliteStore {
         Ok(changed > 0)
     }
 
-    async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError> {
+    async fn stat_rows(
+        &self,
+        since: DateTime<Utc>,
+        failed_only: bool,
+        limit: i64,
+    ) -> Result<Vec<StatRow>, StoreError> {
         let since = to_text(since);
         let rows = sqlx::query!(
             r#"SELECT request_id, event_type, status, processing_ms, error_code, error_message,
                       received_at, processed_at
-               FROM webhook_events WHERE received_at >= ?1"#,
-            since
+               FROM webhook_events
+               WHERE received_at >= ?1 AND (NOT ?2 OR status IN ('INVALID', 'FAILED'))
+               ORDER BY received_at DESC LIMIT ?3"#,
+            since,
+            failed_only,
+            limit
         )
         .fetch_all(self.pool())
         .await
@@ -205,10 +214,13 @@ impl Ops for SqliteStore {
 
     async fn stat_summary(&self, since: DateTime<Utc>) -> Result<StatSummary, StoreError> {
         let since = to_text(since);
-        // All three read webhook_events_stats_idx only (docs/performance.md).
+        // All three read webhook_events_stats_idx only (docs/performance.md),
+        // named: without statistics (no ANALYZE) SQLite prefers the status
+        // or type index, a scan of the whole history.
         let counts = sqlx::query!(
             r#"SELECT event_type, status, count(*) AS "count!: i64"
-               FROM webhook_events WHERE received_at >= ?1 GROUP BY event_type, status"#,
+               FROM webhook_events INDEXED BY webhook_events_stats_idx
+               WHERE received_at >= ?1 GROUP BY event_type, status"#,
             since
         )
         .fetch_all(self.pool())
@@ -224,11 +236,12 @@ impl Ops for SqliteStore {
         let errors = sqlx::query!(
             r#"SELECT error_code AS "error_code!", count(*) AS "count!: i64",
                       (SELECT m.error_message FROM webhook_events m
+                       INDEXED BY webhook_events_stats_idx
                        WHERE m.error_code = e.error_code AND m.received_at >= ?1
                          AND m.status IN ('FAILED', 'INVALID', 'RETRYING')
                          AND m.error_message IS NOT NULL
                        ORDER BY m.received_at LIMIT 1) AS "sample?: String"
-               FROM webhook_events e
+               FROM webhook_events e INDEXED BY webhook_events_stats_idx
                WHERE received_at >= ?1 AND status IN ('FAILED', 'INVALID', 'RETRYING')
                  AND error_code IS NOT NULL
                GROUP BY error_code"#,
@@ -246,7 +259,8 @@ impl Ops for SqliteStore {
         .collect();
         let durations = sqlx::query!(
             r#"SELECT event_type, processing_ms, received_at, processed_at
-               FROM webhook_events WHERE received_at >= ?1 AND status = 'SUCCESS'"#,
+               FROM webhook_events INDEXED BY webhook_events_stats_idx
+               WHERE received_at >= ?1 AND status = 'SUCCESS'"#,
             since
         )
         .fetch_all(self.pool())

@@ -182,9 +182,15 @@ pub trait Ops: audit::OperatorAudit + Send + Sync {
     /// DLQ message. Returns whether a row was changed.
     async fn mark_replayed(&self, request_id: &str, message_id: &str) -> Result<bool, StoreError>;
 
-    /// Every audit row received since `since` (the health page's minute
-    /// by minute, up to a day).
-    async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError>;
+    /// The audit rows received since `since`, newest first, at most
+    /// `limit`; with `failed_only` only the INVALID and FAILED ones (the
+    /// failures page). The health page reads them all, up to a day.
+    async fn stat_rows(
+        &self,
+        since: DateTime<Utc>,
+        failed_only: bool,
+        limit: i64,
+    ) -> Result<Vec<StatRow>, StoreError>;
 
     /// What [`Stats`] needs of the rows received since `since`, aggregated
     /// in SQL ([`Stats::from_summary`]); the error sample is the first

@@ -182,7 +182,7 @@ async fn a_members_pages_hold_only_its_users_sessions(db: TestDb) -> anyhow::Res
         } else {
             let mut w: Vec<usize> = (0..N).filter(|&i| user(i) == "bob").collect();
             // Newest first: by second, then id, both descending.
-            w.sort_by(|a, b| (b / 3, sid(*b)).cmp(&(a / 3, sid(*a))));
+            w.sort_by_key(|b| std::cmp::Reverse((b / 3, sid(*b))));
             w.into_iter().map(sid).collect()
         };
         assert_eq!(got, want, "{filter:?}");

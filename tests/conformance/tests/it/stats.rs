@@ -38,7 +38,7 @@ async fn the_aggregate_equals_the_rows_counted_one_by_one(db: TestDb) -> anyhow:
     let ops = db.ops();
     let since = t0() - chrono::TimeDelta::days(1);
     let got = Stats::from_summary(since, &ops.stat_summary(since).await?);
-    let by_rows = Stats::from_rows(since, &ops.stat_rows(since).await?);
+    let by_rows = Stats::from_rows(since, &ops.stat_rows(since, false, i64::MAX).await?);
     assert_eq!(got, by_rows);
 
     let count = |w: &str| {
@@ -79,6 +79,11 @@ async fn the_aggregate_equals_the_rows_counted_one_by_one(db: TestDb) -> anyhow:
         Some((3, 1, 2))
     );
     assert!(prompts.is_some_and(|t| t.processing_ms.p50.is_some()));
+    // The failures page's rows: the invalid ones only, newest first, bounded.
+    let failed = ops.stat_rows(since, true, 2).await?;
+    assert_eq!(failed.len(), 2);
+    assert!(failed.iter().all(|r| r.status == "INVALID"));
+    assert!(failed[0].received_at >= failed[1].received_at);
     // The whole history: the old rows too.
     let all = Stats::from_summary(
         since - chrono::TimeDelta::days(2),
