@@ -10,7 +10,9 @@
 //! comma-separated; `HOOKLINE_SCALE_SEED` (1); `HOOKLINE_BENCH_STORES`
 //! (`postgres sqlite`); `HOOKLINE_SCALE_KEEP=DIR` keeps each SQLite file
 //! as `DIR/SIZE/hookline.db` (a data directory `hookline serve` opens;
-//! bench/scale.sh times the dashboard on it). Prints one line per figure:
+//! bench/scale.sh times the dashboard on it); `HOOKLINE_SCALE_REUSE=DIR`
+//! writes nothing and runs only the read figures on such a kept data
+//! directory (e.g. `DIR/SIZE`). Prints one line per figure:
 //!
 //!   scale<TAB>SIZE<TAB>STORE<TAB>FIGURE<TAB>VALUE<TAB>UNIT
 //!
@@ -19,19 +21,23 @@
 //! - storage: bytes on disk per event and per message against the raw
 //!   JSON received, and the biggest tables (heap, TOAST, indexes);
 //! - read (p50 and p95 of `RUNS` calls of the core function the CLI,
-//!   dashboard and MCP call): sessions list (first page of 50, and the
-//!   dashboard's 5,000), sessions show of the longest session, events
+//!   dashboard and MCP call): sessions list (first page of 50, the 100th
+//!   page by keyset cursor, and the dashboard's page of 50 with its text
+//!   filter), sessions show of the longest session, events
 //!   stats over 24 h and 30 days, search (a common and a rare word), the
 //!   monthly usage report over 30 days.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use hookline_conformance::db::{Backend, TestDb};
 use hookline_conformance::generate::{self, Session};
+use hookline_core::ops::Ops;
 use hookline_core::ops::stats::Stats;
-use hookline_core::search::{self, Filters, Search};
-use hookline_core::usage::{self, Period, ReportOptions};
+use hookline_core::search::{self, Filters, Search, SearchStore};
+use hookline_core::store::{Reader, Seek, SessionFilter, page};
+use hookline_core::usage::{self, Period, ReportOptions, UsageStore};
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
 use serde_json::Value;
 
@@ -129,19 +135,68 @@ where
     Ok(first)
 }
 
-async fn reads(out: &Out<'_>, db: &TestDb, w: &Written, end: DateTime<Utc>) -> anyhow::Result<()> {
-    let reader = db.reader();
-    let ops = db.ops();
-    let engine = db.search();
-    let use_store = db.usage();
+/// The read side of one database.
+struct Readers {
+    reader: Arc<dyn Reader>,
+    ops: Arc<dyn Ops>,
+    engine: Arc<dyn SearchStore>,
+    use_store: Arc<dyn UsageStore>,
+}
+
+impl Readers {
+    fn of(db: &TestDb) -> Readers {
+        Readers {
+            reader: db.reader(),
+            ops: db.ops(),
+            engine: db.search(),
+            use_store: db.usage(),
+        }
+    }
+}
+
+/// Sessions a page of the list and of the dashboard.
+const PAGE: i64 = 50;
+/// The deep page read: the 100th.
+const DEEP: usize = 100;
+
+async fn reads(out: &Out<'_>, r: &Readers, w: &Written, end: DateTime<Utc>) -> anyhow::Result<()> {
+    let Readers {
+        reader,
+        ops,
+        engine,
+        use_store,
+    } = r;
+    let all = SessionFilter::default();
     timed(out, "sessions list, first page (50)", || async {
-        Ok(reader.list_sessions(50).await?)
+        Ok(page::page(reader.as_ref(), &all, &Seek::First, PAGE).await?)
     })
     .await?;
+    // The cursor of the 99th page's last session, walked to once.
+    let mut at = Seek::First;
+    let mut depth = 1;
+    while depth < DEEP {
+        match page::page(reader.as_ref(), &all, &at, PAGE).await?.older {
+            Some(c) => at = Seek::Before(c),
+            None => break,
+        }
+        depth += 1;
+    }
     timed(
         out,
-        "sessions list, 5,000 (the dashboard's read)",
-        || async { Ok(reader.list_sessions(5000).await?) },
+        &format!("sessions list, deep page ({depth}th of 50, keyset cursor)"),
+        || async { Ok(page::page(reader.as_ref(), &all, &at, PAGE).await?) },
+    )
+    .await?;
+    // The dashboard's /ui/sessions with its text filter: one project of
+    // 12 (the query reads about 12 sessions for each it shows).
+    let text = SessionFilter {
+        text: Some("billing".into()),
+        ..SessionFilter::default()
+    };
+    timed(
+        out,
+        "sessions list, the dashboard's page (50, filter billing)",
+        || async { Ok(page::page(reader.as_ref(), &text, &Seek::First, PAGE).await?) },
     )
     .await?;
     let label = format!("sessions show, longest session ({} events)", w.longest.0);
@@ -152,7 +207,7 @@ async fn reads(out: &Out<'_>, db: &TestDb, w: &Written, end: DateTime<Utc>) -> a
     for (name, days) in [("24 h", 1), ("30 days", 30)] {
         let since = end - Duration::days(days);
         timed(out, &format!("events stats, {name}"), || async {
-            Ok(Stats::from_rows(since, &ops.stat_rows(since).await?))
+            Ok(Stats::from_summary(since, &ops.stat_summary(since).await?))
         })
         .await?;
     }
@@ -299,7 +354,7 @@ async fn one(backend: Backend, size: usize, seed: u64) -> anyhow::Result<()> {
     w.events += live.events;
     w.raw_bytes += live.raw_bytes;
     storage(&out, &db, &w).await?;
-    reads(&out, &db, &w, end).await?;
+    reads(&out, &Readers::of(&db), &w, end).await?;
     if let (Some(dir), Some(path)) = (std::env::var_os("HOOKLINE_SCALE_KEEP"), db.sqlite_path()) {
         let keep = std::path::Path::new(&dir).join(size.to_string());
         std::fs::create_dir_all(&keep)?;
@@ -309,8 +364,63 @@ async fn one(backend: Backend, size: usize, seed: u64) -> anyhow::Result<()> {
     db.drop_database().await
 }
 
+/// `HOOKLINE_SCALE_REUSE=DIR`: the read figures only, on the SQLite data
+/// directory `DIR` kept by an earlier run (`HOOKLINE_SCALE_KEEP`, its
+/// `DIR/SIZE`); opening it applies the migrations it lacks. The size is
+/// the audit rows it holds, the end of its history its newest session.
+async fn reuse(dir: &std::path::Path) -> anyhow::Result<()> {
+    let path = dir.join("hookline.db");
+    anyhow::ensure!(path.exists(), "no {} to reuse", path.display());
+    let t = Instant::now();
+    let pool = hookline_store_sqlite::open(&path).await?;
+    eprintln!(
+        "reuse {}: opened (migrated) in {:.1} s",
+        path.display(),
+        t.elapsed().as_secs_f64()
+    );
+    let store = Arc::new(hookline_store_sqlite::SqliteStore::new(pool.clone()));
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events")
+        .fetch_one(&pool)
+        .await?;
+    let (longest, n): (String, i64) = sqlx::query_as(
+        "SELECT session_id, count(*) AS n FROM webhook_events WHERE session_id IS NOT NULL
+         GROUP BY session_id ORDER BY n DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await?;
+    let end: String = sqlx::query_scalar("SELECT max(started_at) FROM conversations")
+        .fetch_one(&pool)
+        .await?;
+    let end = DateTime::parse_from_rfc3339(&end)?.with_timezone(&Utc);
+    let size = usize::try_from(events)?;
+    let w = Written {
+        events: size,
+        raw_bytes: 0,
+        longest: (usize::try_from(n)?, longest),
+    };
+    let r = Readers {
+        reader: store.clone(),
+        ops: store.clone(),
+        engine: store.clone(),
+        use_store: store,
+    };
+    reads(
+        &Out {
+            size,
+            store: "sqlite",
+        },
+        &r,
+        &w,
+        end,
+    )
+    .await
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if let Some(dir) = std::env::var_os("HOOKLINE_SCALE_REUSE") {
+        return reuse(std::path::Path::new(&dir)).await;
+    }
     let sizes: Vec<usize> = std::env::var("HOOKLINE_SCALE_SIZES")
         .unwrap_or_else(|_| "100000".into())
         .split(',')

@@ -221,7 +221,7 @@ impl SessionsArgs {
             SessionFilter {
                 user: self.user.clone(),
                 host: self.host.clone(),
-                owners: None,
+                ..SessionFilter::default()
             },
             limit,
         ))

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use crate::PgStore;
 use crate::store_error;
 use hookline_core::error::StoreError;
-use hookline_core::ops::{Attempt, AuditBody, AuditRow, HostRow, Ops, StatRow};
+use hookline_core::ops::stats::{ErrorStats, StatCount, StatDuration};
+use hookline_core::ops::{Attempt, AuditBody, AuditRow, HostRow, Ops, StatRow, StatSummary};
 use hookline_core::text::{escape_str, unescape_json, unescape_str};
 
 fn un(s: Option<String>) -> Option<String> {
@@ -166,13 +167,22 @@ impl Ops for PgStore {
         Ok(changed > 0)
     }
 
-    async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError> {
+    async fn stat_rows(
+        &self,
+        since: DateTime<Utc>,
+        failed_only: bool,
+        limit: i64,
+    ) -> Result<Vec<StatRow>, StoreError> {
         Ok(sqlx::query!(
             r#"SELECT request_id, event_type, received_at, status, processing_ms, error_code,
                       error_message,
                       (EXTRACT(EPOCH FROM (processed_at - received_at)) * 1000)::bigint AS e2e_ms
-               FROM webhook_events WHERE received_at >= $1"#,
-            since
+               FROM webhook_events
+               WHERE received_at >= $1 AND (NOT $2 OR status IN ('INVALID', 'FAILED'))
+               ORDER BY received_at DESC LIMIT $3"#,
+            since,
+            failed_only,
+            limit
         )
         .fetch_all(self.pool())
         .await
@@ -189,6 +199,69 @@ impl Ops for PgStore {
             error_message: un(r.error_message),
         })
         .collect())
+    }
+
+    async fn stat_summary(&self, since: DateTime<Utc>) -> Result<StatSummary, StoreError> {
+        // All three read webhook_events_stats_idx (docs/performance.md).
+        let counts = sqlx::query!(
+            r#"SELECT event_type, status, count(*) AS "count!"
+               FROM webhook_events WHERE received_at >= $1 GROUP BY event_type, status"#,
+            since
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|r| StatCount {
+            event_type: unescape_str(&r.event_type).into_owned(),
+            status: r.status,
+            count: u64::try_from(r.count).unwrap_or(0),
+        })
+        .collect();
+        let errors = sqlx::query!(
+            r#"SELECT error_code AS "error_code!", count(*) AS "count!",
+                      (SELECT m.error_message FROM webhook_events m
+                       WHERE m.error_code = e.error_code AND m.received_at >= $1
+                         AND m.status IN ('FAILED', 'INVALID', 'RETRYING')
+                         AND m.error_message IS NOT NULL
+                       ORDER BY m.received_at LIMIT 1) AS sample
+               FROM webhook_events e
+               WHERE received_at >= $1 AND status IN ('FAILED', 'INVALID', 'RETRYING')
+                 AND error_code IS NOT NULL
+               GROUP BY error_code"#,
+            since
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|r| ErrorStats {
+            error_code: r.error_code,
+            count: u64::try_from(r.count).unwrap_or(0),
+            sample: un(r.sample),
+        })
+        .collect();
+        let durations = sqlx::query!(
+            r#"SELECT event_type, processing_ms,
+                      (EXTRACT(EPOCH FROM (processed_at - received_at)) * 1000)::bigint AS e2e_ms
+               FROM webhook_events WHERE received_at >= $1 AND status = 'SUCCESS'"#,
+            since
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|r| StatDuration {
+            event_type: unescape_str(&r.event_type).into_owned(),
+            processing_ms: r.processing_ms.map(i64::from),
+            end_to_end_ms: r.e2e_ms,
+        })
+        .collect();
+        Ok(StatSummary {
+            counts,
+            errors,
+            durations,
+        })
     }
 
     async fn purge_rows(

@@ -4,6 +4,7 @@ use crate::PgStore;
 use crate::store_error;
 use chrono::{DateTime, Utc};
 use hookline_core::error::StoreError;
+use hookline_core::store::Seek;
 use hookline_core::store::read::{
     Reader, SessionFilter, SessionHead, SessionSummary, Step, ThreadLink,
 };
@@ -50,45 +51,91 @@ impl Reader for PgStore {
         rows.iter().map(link_of_pg).collect()
     }
 
-    async fn list_sessions_where(
+    async fn session_rows(
         &self,
         filter: &SessionFilter,
+        at: &Seek,
         limit: i64,
     ) -> Result<Vec<SessionSummary>, StoreError> {
-        let esc = |s: &Option<String>| s.as_deref().map(|s| escape_str(s).into_owned());
-        let rows = sqlx::query!(
-            r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
-                      message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
-               FROM conversations
-               WHERE ($2::text IS NULL OR user_name = $2) AND ($3::text IS NULL OR host = $3)
-                 AND ($4::text[] IS NULL OR user_name = ANY($4))
-               ORDER BY started_at DESC, session_id LIMIT $1"#,
-            limit,
-            esc(&filter.user),
-            esc(&filter.host),
-            owner_array(filter.owners.as_deref()) as Option<Vec<String>>,
-        )
-        .fetch_all(self.pool())
-        .await
+        let esc = |s: Option<&str>| s.map(|s| escape_str(s).into_owned());
+        let (user, host, tool) = (
+            esc(filter.user.as_deref()),
+            esc(filter.host.as_deref()),
+            esc(filter.tool.as_deref()),
+        );
+        let owners = owner_array(filter.owners.as_deref());
+        let text = esc(filter.text.as_deref().map(str::to_lowercase).as_deref());
+        // NULL bounds are open ends ('-infinity', 'infinity'): index bounds
+        // either way.
+        let rows = match at {
+            Seek::First | Seek::Before(_) => {
+                let (at, id) = match at {
+                    Seek::Before(c) => (Some(c.started_at), esc(Some(&c.session_id))),
+                    _ => (None, None),
+                };
+                sqlx::query_as!(
+                    ListRow,
+                    r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
+                              message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
+                       FROM conversations c
+                       WHERE (started_at, session_id) < (COALESCE($2::timestamptz, 'infinity'), COALESCE($3::text, ''))
+                         AND started_at >= COALESCE($4::timestamptz, '-infinity')
+                         AND started_at < COALESCE($5::timestamptz, 'infinity')
+                         AND ($6::text IS NULL OR user_name = $6) AND ($7::text IS NULL OR host = $7)
+                         AND ($8::text[] IS NULL OR user_name = ANY($8))
+                         AND ($9::text IS NULL OR strpos(lower(title), $9) > 0
+                              OR strpos(lower(cwd), $9) > 0 OR strpos(lower(session_id), $9) > 0)
+                         AND ($10::text IS NULL OR EXISTS (SELECT 1 FROM tool_uses t
+                              WHERE t.session_id = c.session_id AND lower(t.tool_name) = lower($10)))
+                       ORDER BY started_at DESC, session_id DESC LIMIT $1"#,
+                    limit,
+                    at as Option<DateTime<Utc>>,
+                    id as Option<String>,
+                    filter.since as Option<DateTime<Utc>>,
+                    filter.until as Option<DateTime<Utc>>,
+                    user as Option<String>,
+                    host as Option<String>,
+                    owners as Option<Vec<String>>,
+                    text as Option<String>,
+                    tool as Option<String>,
+                )
+                .fetch_all(self.pool())
+                .await
+            }
+            Seek::After(c) => {
+                let id = escape_str(&c.session_id).into_owned();
+                sqlx::query_as!(
+                    ListRow,
+                    r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
+                              message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
+                       FROM conversations c
+                       WHERE (started_at, session_id) > ($2::timestamptz, $3::text)
+                         AND started_at >= COALESCE($4::timestamptz, '-infinity')
+                         AND started_at < COALESCE($5::timestamptz, 'infinity')
+                         AND ($6::text IS NULL OR user_name = $6) AND ($7::text IS NULL OR host = $7)
+                         AND ($8::text[] IS NULL OR user_name = ANY($8))
+                         AND ($9::text IS NULL OR strpos(lower(title), $9) > 0
+                              OR strpos(lower(cwd), $9) > 0 OR strpos(lower(session_id), $9) > 0)
+                         AND ($10::text IS NULL OR EXISTS (SELECT 1 FROM tool_uses t
+                              WHERE t.session_id = c.session_id AND lower(t.tool_name) = lower($10)))
+                       ORDER BY started_at, session_id LIMIT $1"#,
+                    limit,
+                    c.started_at,
+                    id,
+                    filter.since as Option<DateTime<Utc>>,
+                    filter.until as Option<DateTime<Utc>>,
+                    user as Option<String>,
+                    host as Option<String>,
+                    owners as Option<Vec<String>>,
+                    text as Option<String>,
+                    tool as Option<String>,
+                )
+                .fetch_all(self.pool())
+                .await
+            }
+        }
         .map_err(store_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SessionSummary {
-                session_id: unescape_str(&r.session_id).into_owned(),
-                title: un(r.title),
-                cwd: un(r.cwd),
-                user_name: un(r.user_name),
-                host: un(r.host),
-                started_at: r.started_at,
-                ended_at: r.ended_at,
-                end_reason: un(r.end_reason),
-                message_count: r.message_count.into(),
-                tool_use_count: r.tool_use_count.into(),
-                input_tokens: r.input_tokens,
-                output_tokens: r.output_tokens,
-                last_activity_at: r.last_activity_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ListRow::summary).collect())
     }
 
     async fn session_heads(
@@ -221,17 +268,20 @@ impl Reader for PgStore {
         &self,
         since: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
+        owners: Option<&[String]>,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
         use sqlx::Row;
         let rows = sqlx::query(
             "SELECT session_id FROM conversations
-             WHERE ($1::timestamptz IS NULL OR started_at >= $1)
-               AND ($2::timestamptz IS NULL OR started_at < $2)
-             ORDER BY started_at, session_id LIMIT $3",
+             WHERE started_at >= COALESCE($1::timestamptz, '-infinity')
+               AND started_at < COALESCE($2::timestamptz, 'infinity')
+               AND ($3::text[] IS NULL OR user_name = ANY($3))
+             ORDER BY started_at, session_id LIMIT $4",
         )
         .bind(since)
         .bind(until)
+        .bind(owner_array(owners))
         .bind(limit)
         .fetch_all(self.pool())
         .await
@@ -243,20 +293,42 @@ impl Reader for PgStore {
             })
             .collect()
     }
+}
 
-    async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {
-        let name = hookline_core::text::escape_str(tool_name).into_owned();
-        Ok(sqlx::query_scalar!(
-            r#"SELECT DISTINCT session_id AS "session_id!" FROM tool_uses
-               WHERE lower(tool_name) = lower($1)"#,
-            name
-        )
-        .fetch_all(self.pool())
-        .await
-        .map_err(store_error)?
-        .into_iter()
-        .map(|s| unescape_str(&s).into_owned())
-        .collect())
+/// A row of the sessions list.
+struct ListRow {
+    session_id: String,
+    title: Option<String>,
+    cwd: Option<String>,
+    user_name: Option<String>,
+    host: Option<String>,
+    started_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    end_reason: Option<String>,
+    message_count: i32,
+    tool_use_count: i32,
+    input_tokens: i64,
+    output_tokens: i64,
+    last_activity_at: Option<DateTime<Utc>>,
+}
+
+impl ListRow {
+    fn summary(self) -> SessionSummary {
+        SessionSummary {
+            session_id: unescape_str(&self.session_id).into_owned(),
+            title: un(self.title),
+            cwd: un(self.cwd),
+            user_name: un(self.user_name),
+            host: un(self.host),
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            end_reason: un(self.end_reason),
+            message_count: self.message_count.into(),
+            tool_use_count: self.tool_use_count.into(),
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            last_activity_at: self.last_activity_at,
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use hookline_core::error::StoreError;
-use hookline_core::ops::{Attempt, AuditBody, AuditRow, HostRow, Ops, StatRow};
+use hookline_core::ops::stats::{ErrorStats, StatCount, StatDuration};
+use hookline_core::ops::{Attempt, AuditBody, AuditRow, HostRow, Ops, StatRow, StatSummary};
 
 use crate::store::SqliteStore;
 use crate::store_error;
@@ -173,13 +174,22 @@ impl Ops for SqliteStore {
         Ok(changed > 0)
     }
 
-    async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError> {
+    async fn stat_rows(
+        &self,
+        since: DateTime<Utc>,
+        failed_only: bool,
+        limit: i64,
+    ) -> Result<Vec<StatRow>, StoreError> {
         let since = to_text(since);
         let rows = sqlx::query!(
             r#"SELECT request_id, event_type, status, processing_ms, error_code, error_message,
                       received_at, processed_at
-               FROM webhook_events WHERE received_at >= ?1"#,
-            since
+               FROM webhook_events
+               WHERE received_at >= ?1 AND (NOT ?2 OR status IN ('INVALID', 'FAILED'))
+               ORDER BY received_at DESC LIMIT ?3"#,
+            since,
+            failed_only,
+            limit
         )
         .fetch_all(self.pool())
         .await
@@ -200,6 +210,77 @@ impl Ops for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn stat_summary(&self, since: DateTime<Utc>) -> Result<StatSummary, StoreError> {
+        let since = to_text(since);
+        // All three read webhook_events_stats_idx only (docs/performance.md),
+        // named: without statistics (no ANALYZE) SQLite prefers the status
+        // or type index, a scan of the whole history.
+        let counts = sqlx::query!(
+            r#"SELECT event_type, status, count(*) AS "count!: i64"
+               FROM webhook_events INDEXED BY webhook_events_stats_idx
+               WHERE received_at >= ?1 GROUP BY event_type, status"#,
+            since
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|r| StatCount {
+            event_type: r.event_type,
+            status: r.status,
+            count: u64::try_from(r.count).unwrap_or(0),
+        })
+        .collect();
+        let errors = sqlx::query!(
+            r#"SELECT error_code AS "error_code!", count(*) AS "count!: i64",
+                      (SELECT m.error_message FROM webhook_events m
+                       INDEXED BY webhook_events_stats_idx
+                       WHERE m.error_code = e.error_code AND m.received_at >= ?1
+                         AND m.status IN ('FAILED', 'INVALID', 'RETRYING')
+                         AND m.error_message IS NOT NULL
+                       ORDER BY m.received_at LIMIT 1) AS "sample?: String"
+               FROM webhook_events e INDEXED BY webhook_events_stats_idx
+               WHERE received_at >= ?1 AND status IN ('FAILED', 'INVALID', 'RETRYING')
+                 AND error_code IS NOT NULL
+               GROUP BY error_code"#,
+            since
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|r| ErrorStats {
+            error_code: r.error_code,
+            count: u64::try_from(r.count).unwrap_or(0),
+            sample: r.sample,
+        })
+        .collect();
+        let durations = sqlx::query!(
+            r#"SELECT event_type, processing_ms, received_at, processed_at
+               FROM webhook_events INDEXED BY webhook_events_stats_idx
+               WHERE received_at >= ?1 AND status = 'SUCCESS'"#,
+            since
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|r| {
+            let received = time(&r.received_at)?;
+            Ok(StatDuration {
+                event_type: r.event_type,
+                processing_ms: r.processing_ms,
+                end_to_end_ms: time_opt(r.processed_at)?.map(|p| (p - received).num_milliseconds()),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+        Ok(StatSummary {
+            counts,
+            errors,
+            durations,
+        })
     }
 
     async fn purge_rows(

@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use hookline_core::error::StoreError;
-use hookline_core::store::{Reader, SessionFilter, SessionHead, SessionSummary, Step, ThreadLink};
+use hookline_core::store::{
+    Reader, Seek, SessionFilter, SessionHead, SessionSummary, Step, ThreadLink,
+};
 
 use crate::store::SqliteStore;
-use crate::time::from_text;
+use crate::time::{from_text, to_text, to_text_opt};
 
 fn time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
     from_text(s).ok_or_else(|| StoreError::refused(format!("bad timestamp {s:?} in the database")))
@@ -49,47 +51,90 @@ impl Reader for SqliteStore {
         rows.iter().map(link_of).collect()
     }
 
-    async fn list_sessions_where(
+    async fn session_rows(
         &self,
         filter: &SessionFilter,
+        at: &Seek,
         limit: i64,
     ) -> Result<Vec<SessionSummary>, StoreError> {
-        let (user, host) = (filter.user.as_deref(), filter.host.as_deref());
+        let (user, host, tool) = (
+            filter.user.as_deref(),
+            filter.host.as_deref(),
+            filter.tool.as_deref(),
+        );
         let owners = self::owners(filter.owners.as_deref());
-        let rows = sqlx::query!(
-            r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
-                      message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
-               FROM conversations
-               WHERE (?2 IS NULL OR user_name = ?2) AND (?3 IS NULL OR host = ?3)
-                 AND (?4 IS NULL OR user_name IN (SELECT value FROM json_each(?4)))
-               ORDER BY started_at DESC, session_id LIMIT ?1"#,
-            limit,
-            user,
-            host,
-            owners,
-        )
-        .fetch_all(self.pool())
-        .await
+        let text = filter.text.as_deref().map(str::to_lowercase);
+        // The start range as index bounds: '' is before every stored time,
+        // END after every one.
+        let since = to_text_opt(filter.since).unwrap_or_default();
+        let until = to_text_opt(filter.until).unwrap_or_else(|| END.to_owned());
+        let rows = match at {
+            Seek::First | Seek::Before(_) => {
+                let (at, id) = match at {
+                    Seek::Before(c) => (to_text(c.started_at), c.session_id.clone()),
+                    _ => (END.to_owned(), String::new()),
+                };
+                sqlx::query_as!(
+                    ListRow,
+                    r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
+                              message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
+                       FROM conversations c
+                       WHERE (started_at, session_id) < (?2, ?3)
+                         AND started_at >= ?4 AND started_at < ?5
+                         AND (?6 IS NULL OR user_name = ?6) AND (?7 IS NULL OR host = ?7)
+                         AND (?8 IS NULL OR user_name IN (SELECT value FROM json_each(?8)))
+                         AND (?9 IS NULL OR instr(lower(title), ?9) > 0 OR instr(lower(cwd), ?9) > 0
+                              OR instr(lower(session_id), ?9) > 0)
+                         AND (?10 IS NULL OR EXISTS (SELECT 1 FROM tool_uses t
+                              WHERE t.session_id = c.session_id AND lower(t.tool_name) = lower(?10)))
+                       ORDER BY started_at DESC, session_id DESC LIMIT ?1"#,
+                    limit,
+                    at,
+                    id,
+                    since,
+                    until,
+                    user,
+                    host,
+                    owners,
+                    text,
+                    tool,
+                )
+                .fetch_all(self.pool())
+                .await
+            }
+            Seek::After(c) => {
+                let at = to_text(c.started_at);
+                sqlx::query_as!(
+                    ListRow,
+                    r#"SELECT session_id, title, cwd, user_name, host, started_at, ended_at, end_reason,
+                              message_count, tool_use_count, input_tokens, output_tokens, last_activity_at
+                       FROM conversations c
+                       WHERE (started_at, session_id) > (?2, ?3)
+                         AND started_at >= ?4 AND started_at < ?5
+                         AND (?6 IS NULL OR user_name = ?6) AND (?7 IS NULL OR host = ?7)
+                         AND (?8 IS NULL OR user_name IN (SELECT value FROM json_each(?8)))
+                         AND (?9 IS NULL OR instr(lower(title), ?9) > 0 OR instr(lower(cwd), ?9) > 0
+                              OR instr(lower(session_id), ?9) > 0)
+                         AND (?10 IS NULL OR EXISTS (SELECT 1 FROM tool_uses t
+                              WHERE t.session_id = c.session_id AND lower(t.tool_name) = lower(?10)))
+                       ORDER BY started_at, session_id LIMIT ?1"#,
+                    limit,
+                    at,
+                    c.session_id,
+                    since,
+                    until,
+                    user,
+                    host,
+                    owners,
+                    text,
+                    tool,
+                )
+                .fetch_all(self.pool())
+                .await
+            }
+        }
         .map_err(crate::store_error)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(SessionSummary {
-                    session_id: r.session_id,
-                    title: r.title,
-                    cwd: r.cwd,
-                    user_name: r.user_name,
-                    host: r.host,
-                    started_at: time(&r.started_at)?,
-                    ended_at: r.ended_at.as_deref().map(time).transpose()?,
-                    end_reason: r.end_reason,
-                    message_count: r.message_count,
-                    tool_use_count: r.tool_use_count,
-                    input_tokens: r.input_tokens,
-                    output_tokens: r.output_tokens,
-                    last_activity_at: r.last_activity_at.as_deref().map(time).transpose()?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(ListRow::summary).collect()
     }
 
     async fn session_heads(
@@ -221,30 +266,63 @@ impl Reader for SqliteStore {
         &self,
         since: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
+        owners: Option<&[String]>,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
         sqlx::query_scalar(
             "SELECT session_id FROM conversations
-             WHERE (?1 IS NULL OR started_at >= ?1) AND (?2 IS NULL OR started_at < ?2)
-             ORDER BY started_at, session_id LIMIT ?3",
+             WHERE started_at >= ?1 AND started_at < ?2
+               AND (?3 IS NULL OR user_name IN (SELECT value FROM json_each(?3)))
+             ORDER BY started_at, session_id LIMIT ?4",
         )
-        .bind(crate::time::to_text_opt(since))
-        .bind(crate::time::to_text_opt(until))
+        .bind(to_text_opt(since).unwrap_or_default())
+        .bind(to_text_opt(until).unwrap_or_else(|| END.to_owned()))
+        .bind(self::owners(owners))
         .bind(limit)
         .fetch_all(self.pool())
         .await
         .map_err(crate::store_error)
     }
+}
 
-    async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {
-        sqlx::query_scalar!(
-            r#"SELECT DISTINCT session_id AS "session_id!" FROM tool_uses
-               WHERE lower(tool_name) = lower(?1)"#,
-            tool_name
-        )
-        .fetch_all(self.pool())
-        .await
-        .map_err(crate::store_error)
+/// After every stored time (they are fixed-width, `time.rs`): the open
+/// upper end of a start range.
+const END: &str = "9999-12-31T23:59:59.999999Z";
+
+/// A row of the sessions list.
+struct ListRow {
+    session_id: String,
+    title: Option<String>,
+    cwd: Option<String>,
+    user_name: Option<String>,
+    host: Option<String>,
+    started_at: String,
+    ended_at: Option<String>,
+    end_reason: Option<String>,
+    message_count: i64,
+    tool_use_count: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    last_activity_at: Option<String>,
+}
+
+impl ListRow {
+    fn summary(self) -> Result<SessionSummary, StoreError> {
+        Ok(SessionSummary {
+            session_id: self.session_id,
+            title: self.title,
+            cwd: self.cwd,
+            user_name: self.user_name,
+            host: self.host,
+            started_at: time(&self.started_at)?,
+            ended_at: self.ended_at.as_deref().map(time).transpose()?,
+            end_reason: self.end_reason,
+            message_count: self.message_count,
+            tool_use_count: self.tool_use_count,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            last_activity_at: self.last_activity_at.as_deref().map(time).transpose()?,
+        })
     }
 }
 

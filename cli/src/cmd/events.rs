@@ -43,7 +43,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             silent_after,
             json,
         } => {
-            let stats = Stats::from_rows(since, &ops.stat_rows(since).await?);
+            let stats = Stats::from_summary(since, &ops.stat_summary(since).await?);
             let hosts = host_report(ops.as_ref(), Utc::now(), silent_after).await?;
             if json {
                 let mut report = serde_json::to_value(&stats)?;

@@ -1,6 +1,8 @@
 //! `hookline sessions`: read captured conversations without SQL.
 
-use hookline_core::store::{self, SessionFilter, SessionSummary, SessionView, Step, ThreadLink};
+use hookline_core::store::{
+    self, Seek, SessionCursor, SessionFilter, SessionSummary, SessionView, Step, ThreadLink,
+};
 
 use crate::config::{Role, StoreArgs};
 use crate::text::one_line;
@@ -26,6 +28,13 @@ enum Command {
         /// Only the conversations captured on this host.
         #[arg(long, value_name = "NAME")]
         host: Option<String>,
+        /// The page older than this cursor (`STARTED_AT,SESSION_ID`, as the
+        /// "older:" line of the previous page prints it).
+        #[arg(long, value_name = "CURSOR", conflicts_with = "after")]
+        before: Option<SessionCursor>,
+        /// The page newer than this cursor (the "newer:" line).
+        #[arg(long, value_name = "CURSOR")]
+        after: Option<SessionCursor>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -59,20 +68,32 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             limit,
             user,
             host,
+            before,
+            after,
             json,
         } => {
             let filter = SessionFilter {
                 user,
                 host,
-                owners: None,
+                ..SessionFilter::default()
             };
-            let sessions = reader
-                .list_sessions_where(&filter, limit.clamp(1, 10_000))
-                .await?;
+            let at = match (before, after) {
+                (Some(c), _) => Seek::Before(c),
+                (None, Some(c)) => Seek::After(c),
+                (None, None) => Seek::First,
+            };
+            let page = store::page::page(reader.as_ref(), &filter, &at, limit).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&sessions)?);
+                println!("{}", serde_json::to_string_pretty(&page.sessions)?);
             } else {
-                print!("{}", table(&sessions));
+                print!("{}", table(&page.sessions));
+            }
+            // The links, on stderr: stdout stays the table or the JSON.
+            if let Some(c) = &page.newer {
+                eprintln!("newer: --after '{c}'");
+            }
+            if let Some(c) = &page.older {
+                eprintln!("older: --before '{c}'");
             }
         }
         Command::Show { id, json, thread } => {

@@ -151,7 +151,7 @@ impl Loader<'_> {
     ) -> Result<Vec<String>, ExportError> {
         let ids = self
             .reader
-            .sessions_started_between(since, until, MAX_SESSIONS)
+            .sessions_started_between(since, until, None, MAX_SESSIONS)
             .await?;
         if ids.is_empty() {
             let show = |t: Option<DateTime<Utc>>| t.map_or("…".to_owned(), |t| t.to_rfc3339());

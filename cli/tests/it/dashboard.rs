@@ -540,3 +540,89 @@ async fn replay_needs_csrf_shows_a_dry_run_count_then_moves_and_the_event_succee
     assert_eq!(e.dlq.depth().await?, 0);
     Ok(())
 }
+
+/// The `href` of the link with this id on a page, unescaped.
+fn link(page: &str, id: &str) -> Option<String> {
+    let tag = format!(r#"id="{id}" href=""#);
+    let at = page.find(&tag)? + tag.len();
+    Some(page[at..].split('"').next()?.replace("&amp;", "&"))
+}
+
+/// The sessions a list page links to, in its order.
+fn listed(page: &str) -> Vec<String> {
+    page.split(r#"<a href="/ui/sessions/"#)
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_sessions_pages_older_and_newer_links_walk_every_session() -> anyhow::Result<()> {
+    let e = env().await?;
+    const N: usize = 120;
+    for i in 0..N {
+        let v = json!({"session_id": format!("5eed0000-0000-4000-8000-{i:012}"),
+            "transcript_path": format!("/t/{i}.jsonl"), "cwd": "/home/user/pages",
+            "hook_event_name": "SessionStart", "source": "startup"});
+        let (s, _, b) = send(
+            &e.router,
+            local(),
+            "127.0.0.1:8787",
+            Request::post("/v1/events")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {TOKEN}")),
+            Body::from(v.to_string()),
+        )
+        .await?;
+        anyhow::ensure!(s == StatusCode::ACCEPTED, "{s} {b}");
+    }
+    drain(&e).await?;
+
+    // Older from the first page (50 a page), with the filter carried along.
+    let mut path = "/ui/sessions?q=PAGES".to_owned();
+    let mut pages = Vec::new();
+    loop {
+        let (s, page) = get(&e.router, &path).await?;
+        assert_eq!(s, StatusCode::OK, "{path}: {page}");
+        assert!(pages.len() < N, "the walk does not end");
+        pages.push(listed(&page));
+        if pages.len() == 1 {
+            assert_eq!(link(&page, "newer"), None, "the first page has no newer");
+        }
+        match link(&page, "older") {
+            Some(next) => {
+                assert!(next.contains("q=PAGES&before="), "{next}");
+                path = next;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 20]);
+    let all: Vec<String> = pages.concat();
+    let distinct: std::collections::HashSet<&String> = all.iter().collect();
+    assert_eq!(distinct.len(), N, "every session once");
+
+    // And back by newer from the last page.
+    let (_, last) = get(&e.router, &path).await?;
+    let mut back = vec![listed(&last)];
+    let mut newer = link(&last, "newer");
+    while let Some(p) = newer {
+        let (s, page) = get(&e.router, &p).await?;
+        assert_eq!(s, StatusCode::OK, "{p}: {page}");
+        back.push(listed(&page));
+        newer = link(&page, "newer");
+        assert!(back.len() <= N, "the walk does not end");
+    }
+    back.reverse();
+    assert_eq!(back, pages);
+
+    // A bad cursor or date is a 400 naming what is wrong.
+    let (s, bad) = get(&e.router, "/ui/sessions?before=yesterday,abc").await?;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("started_at"), "{bad}");
+    let (s, bad) = get(&e.router, "/ui/sessions?date=03/12/2026").await?;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("date"), "{bad}");
+    Ok(())
+}

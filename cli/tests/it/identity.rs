@@ -100,6 +100,27 @@ async fn sessions_list_filters_by_user_and_host_on_both_stores(pool: PgPool) -> 
         assert!(sessions(&env, &["--user", "bob", "--host", "laptop"])?.is_empty());
         let table = hookline().run(&env, &["sessions", "list", "--user", "bob"])?;
         assert!(table.contains("bob@old-box"), "{table}");
+        // A deep page by cursor: older than the newest session, the other two.
+        let newest: Value = serde_json::from_str(
+            &hookline().run(&env, &["sessions", "list", "--json", "--limit", "1"])?,
+        )?;
+        let cursor = format!(
+            "{},{}",
+            newest[0]["started_at"].as_str().unwrap_or_default(),
+            newest[0]["session_id"].as_str().unwrap_or_default()
+        );
+        assert_eq!(newest[0]["session_id"], "s-alice-laptop");
+        assert_eq!(
+            sessions(&env, &["--before", &cursor])?,
+            ["s-alice-desk", "s-bob-desk"]
+        );
+        assert_eq!(sessions(&env, &["--after", &cursor])?, Vec::<String>::new());
+        let bad = hookline().run(&env, &["sessions", "list", "--before", "nope"]);
+        assert!(
+            bad.as_ref()
+                .is_err_and(|e| e.to_string().contains("STARTED_AT,SESSION_ID")),
+            "{bad:?}"
+        );
     }
     Ok(())
 }

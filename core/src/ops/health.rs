@@ -41,7 +41,7 @@ pub async fn health(
         .with_second(0)
         .and_then(|t| t.with_nanosecond(0))
         .unwrap_or(now);
-    let rows = ops.stat_rows(start).await?;
+    let rows = ops.stat_rows(start, false, i64::MAX).await?;
     let stats = Stats::from_rows(start, &rows);
     let mut per_minute: Vec<(DateTime<Utc>, BTreeMap<String, u64>)> = (0..minutes)
         .map(|i| (start + Duration::minutes(i), BTreeMap::new()))

@@ -53,7 +53,7 @@ use serde_json::Value;
 use crate::error::StoreError;
 pub use dlq::OpsError;
 pub use hosts::{HostReport, HostRow, HostStatus, host_report};
-pub use stats::{StatRow, Stats};
+pub use stats::{StatRow, StatSummary, Stats};
 
 /// The audit row of one request, as the operator commands show it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -182,8 +182,20 @@ pub trait Ops: audit::OperatorAudit + Send + Sync {
     /// DLQ message. Returns whether a row was changed.
     async fn mark_replayed(&self, request_id: &str, message_id: &str) -> Result<bool, StoreError>;
 
-    /// The rows behind [`Stats`]: every audit row received since `since`.
-    async fn stat_rows(&self, since: DateTime<Utc>) -> Result<Vec<StatRow>, StoreError>;
+    /// The audit rows received since `since`, newest first, at most
+    /// `limit`; with `failed_only` only the INVALID and FAILED ones (the
+    /// failures page). The health page reads them all, up to a day.
+    async fn stat_rows(
+        &self,
+        since: DateTime<Utc>,
+        failed_only: bool,
+        limit: i64,
+    ) -> Result<Vec<StatRow>, StoreError>;
+
+    /// What [`Stats`] needs of the rows received since `since`, aggregated
+    /// in SQL ([`Stats::from_summary`]); the error sample is the first
+    /// message of its code in received order.
+    async fn stat_summary(&self, since: DateTime<Utc>) -> Result<StatSummary, StoreError>;
 
     /// Counts (`dry_run`) or deletes, in one transaction, every row of the
     /// sessions `sel` selects (see [`purge`]).

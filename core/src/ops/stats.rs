@@ -22,6 +22,36 @@ pub struct StatRow {
     pub error_message: Option<String>,
 }
 
+/// What [`Stats`] needs of a window, aggregated by the store
+/// ([`super::Ops::stat_summary`]): counts grouped in SQL, and only the
+/// durations of the successful events (the percentiles are exact, so they
+/// need the values), read from a covering index rather than the rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatSummary {
+    /// Rows per (event type, status).
+    pub counts: Vec<StatCount>,
+    /// Rows per error code among FAILED, INVALID and RETRYING.
+    pub errors: Vec<ErrorStats>,
+    /// One per SUCCESS row.
+    pub durations: Vec<StatDuration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatCount {
+    pub event_type: String,
+    pub status: String,
+    pub count: u64,
+}
+
+/// A successful event's times.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatDuration {
+    pub event_type: String,
+    pub processing_ms: Option<i64>,
+    /// processed_at − received_at, in milliseconds.
+    pub end_to_end_ms: Option<i64>,
+}
+
 /// p50, p95 and p99 of a set of durations, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Percentiles {
@@ -92,6 +122,64 @@ fn percentiles(mut v: Vec<i64>) -> Percentiles {
 }
 
 impl Stats {
+    /// The report of the window starting at `since` from the store's
+    /// aggregates: what [`Stats::from_rows`] gives for the window's rows.
+    pub fn from_summary(since: DateTime<Utc>, s: &StatSummary) -> Stats {
+        #[derive(Default)]
+        struct Acc {
+            t: u64,
+            ok: u64,
+            invalid: u64,
+            failed: u64,
+            pending: u64,
+            proc: Vec<i64>,
+            e2e: Vec<i64>,
+        }
+        let mut by_status = BTreeMap::new();
+        let mut types: BTreeMap<&str, Acc> = BTreeMap::new();
+        for c in &s.counts {
+            *by_status.entry(c.status.clone()).or_insert(0) += c.count;
+            let a = types.entry(&c.event_type).or_default();
+            a.t += c.count;
+            match c.status.as_str() {
+                "SUCCESS" => a.ok += c.count,
+                "INVALID" => a.invalid += c.count,
+                "FAILED" => a.failed += c.count,
+                _ => a.pending += c.count,
+            }
+        }
+        for d in &s.durations {
+            let a = types.entry(&d.event_type).or_default();
+            a.proc.extend(d.processing_ms);
+            a.e2e.extend(d.end_to_end_ms);
+        }
+        let mut errors = s.errors.clone();
+        errors.sort_by(|a, b| b.count.cmp(&a.count).then(a.error_code.cmp(&b.error_code)));
+        let mut event_types: Vec<TypeStats> = types
+            .into_iter()
+            .map(|(name, a)| TypeStats {
+                event_type: name.to_owned(),
+                total: a.t,
+                success: a.ok,
+                invalid: a.invalid,
+                failed: a.failed,
+                pending: a.pending,
+                success_rate: (a.ok + a.failed > 0)
+                    .then(|| 100.0 * a.ok as f64 / (a.ok + a.failed) as f64),
+                processing_ms: percentiles(a.proc),
+                end_to_end_ms: percentiles(a.e2e),
+            })
+            .collect();
+        event_types.sort_by(|a, b| b.total.cmp(&a.total).then(a.event_type.cmp(&b.event_type)));
+        Stats {
+            since,
+            total: s.counts.iter().map(|c| c.count).sum(),
+            by_status,
+            event_types,
+            errors,
+        }
+    }
+
     /// Aggregates the rows of the window starting at `since`.
     pub fn from_rows(since: DateTime<Utc>, rows: &[StatRow]) -> Stats {
         #[derive(Default)]

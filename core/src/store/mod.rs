@@ -4,6 +4,7 @@
 
 pub mod login;
 pub mod owner;
+pub mod page;
 pub mod purge;
 pub mod read;
 pub mod scope;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use login::{DashboardLogin, LoginStore, LoginVia};
+pub use page::{CursorError, Seek, SessionCursor, SessionPage};
 pub use purge::{PurgeTx, Purging};
 pub use read::{
     Reader, SessionFilter, SessionHead, SessionSummary, SessionView, Step, ThreadLink, thread,

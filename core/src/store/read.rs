@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::page::Seek;
 use crate::error::StoreError;
 
 /// One conversation in a list.
@@ -92,11 +93,23 @@ pub struct SessionHead {
 }
 
 /// Which conversations a list shows: all of them, or those of one user
-/// and/or one host (as the hook stamped them; exact match).
+/// and/or one host (as the hook stamped them; exact match), started in a
+/// time range, whose title, cwd or id holds a text, or that used a tool.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionFilter {
     pub user: Option<String>,
     pub host: Option<String>,
+    /// Only sessions whose title, cwd or session id contains this
+    /// (case-insensitive: lower-cased here and by the store's `lower`,
+    /// which on SQLite folds ASCII letters only).
+    pub text: Option<String>,
+    /// Only sessions started at or after this.
+    pub since: Option<DateTime<Utc>>,
+    /// Only sessions started before this.
+    pub until: Option<DateTime<Utc>>,
+    /// Only sessions with a tool use of this tool (case-insensitive exact
+    /// name, e.g. `bash` finds `Bash`).
+    pub tool: Option<String>,
     /// Only sessions whose user is one of these: the viewer's scope, set by
     /// [`super::scope`], never by a caller's argument. `None`: any.
     pub owners: Option<Vec<String>>,
@@ -236,6 +249,19 @@ pub trait Reader: Send + Sync {
         &self,
         filter: &SessionFilter,
         limit: i64,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        self.session_rows(filter, &Seek::First, limit).await
+    }
+    /// At most `limit` of the sessions `filter` selects, in the list's
+    /// order (`started_at DESC, session_id DESC`) from the start or older
+    /// than a cursor, or in the reverse order newer than one
+    /// ([`Seek`]): a keyset read, an index range from the cursor on. Pages
+    /// are built on it by [`super::page::page`].
+    async fn session_rows(
+        &self,
+        filter: &SessionFilter,
+        at: &Seek,
+        limit: i64,
     ) -> Result<Vec<SessionSummary>, StoreError>;
     /// One conversation; `id` may be a unique prefix of the session id
     /// ([`session_view`]).
@@ -270,14 +296,13 @@ pub trait Reader: Send + Sync {
     /// recorded, else by (time, uuid).
     async fn session_entries(&self, session_id: &str) -> Result<Vec<Value>, StoreError>;
     /// Ids of the sessions started in `[since, until)` (either end open),
-    /// oldest first, at most `limit`.
+    /// oldest first, at most `limit`. With `owners`, only sessions whose
+    /// user is one of them (the viewer's scope, [`super::scope`]).
     async fn sessions_started_between(
         &self,
         since: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
+        owners: Option<&[String]>,
         limit: i64,
     ) -> Result<Vec<String>, StoreError>;
-    /// Ids of the sessions with a tool use of this tool (case-insensitive
-    /// exact name, e.g. `bash` finds `Bash`).
-    async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError>;
 }

@@ -15,11 +15,12 @@
 //! read unscoped.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::page::Seek;
 use super::read::{Reader, SessionFilter, SessionHead, SessionSummary, Step, ThreadLink};
 use crate::error::StoreError;
 use crate::http::AllowedUsers;
@@ -72,6 +73,7 @@ impl Viewer {
             Some(users) => scoped(Scoped {
                 inner,
                 users: users.to_vec(),
+                seen: Mutex::default(),
             }),
         }
     }
@@ -81,6 +83,11 @@ impl Viewer {
 struct Scoped<T: ?Sized> {
     inner: Arc<T>,
     users: Vec<String>,
+    /// Sessions already found to be the viewer's: a session page asks for
+    /// the same session's messages, tool uses and thread, one user lookup
+    /// is enough. Only a yes is kept (a session's user does not change; an
+    /// unknown session may arrive later); the wrapper lives one request.
+    seen: Mutex<HashSet<String>>,
 }
 
 /// `owners` narrowed to `users`: a caller's own `owners`, if any, can only
@@ -94,21 +101,19 @@ fn narrow(users: &[String], owners: Option<&[String]>) -> Vec<String> {
 
 impl Scoped<dyn Reader> {
     async fn visible(&self, session_id: &str) -> Result<bool, StoreError> {
-        Ok(self
+        if self.seen.lock().is_ok_and(|s| s.contains(session_id)) {
+            return Ok(true);
+        }
+        let yes = self
             .inner
             .session_user(session_id)
             .await?
             .flatten()
-            .is_some_and(|u| self.users.contains(&u)))
-    }
-
-    /// Every session of the viewer's users, newest first.
-    async fn own(&self) -> Result<Vec<SessionSummary>, StoreError> {
-        let filter = SessionFilter {
-            owners: Some(self.users.clone()),
-            ..SessionFilter::default()
-        };
-        self.inner.list_sessions_where(&filter, i64::MAX).await
+            .is_some_and(|u| self.users.contains(&u));
+        if yes && let Ok(mut s) = self.seen.lock() {
+            s.insert(session_id.to_owned());
+        }
+        Ok(yes)
     }
 }
 
@@ -131,16 +136,17 @@ impl Reader for Scoped<dyn Reader> {
         Ok(out)
     }
 
-    async fn list_sessions_where(
+    async fn session_rows(
         &self,
         filter: &SessionFilter,
+        at: &Seek,
         limit: i64,
     ) -> Result<Vec<SessionSummary>, StoreError> {
         let filter = SessionFilter {
             owners: Some(narrow(&self.users, filter.owners.as_deref())),
             ..filter.clone()
         };
-        self.inner.list_sessions_where(&filter, limit).await
+        self.inner.session_rows(&filter, at, limit).await
     }
 
     async fn session_heads(
@@ -189,39 +195,13 @@ impl Reader for Scoped<dyn Reader> {
         &self,
         since: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
+        owners: Option<&[String]>,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
-        // The viewer's own sessions, then the range: a limit applied
-        // before the scope would drop sessions of the viewer.
-        let mut own: Vec<SessionSummary> = self
-            .own()
-            .await?
-            .into_iter()
-            .filter(|s| since.is_none_or(|t| s.started_at >= t))
-            .filter(|s| until.is_none_or(|t| s.started_at < t))
-            .collect();
-        own.sort_by(|a, b| (a.started_at, &a.session_id).cmp(&(b.started_at, &b.session_id)));
-        Ok(own
-            .into_iter()
-            .take(usize::try_from(limit.max(0)).unwrap_or(usize::MAX))
-            .map(|s| s.session_id)
-            .collect())
-    }
-
-    async fn sessions_using_tool(&self, tool_name: &str) -> Result<Vec<String>, StoreError> {
-        let own: HashSet<String> = self
-            .own()
-            .await?
-            .into_iter()
-            .map(|s| s.session_id)
-            .collect();
-        Ok(self
-            .inner
-            .sessions_using_tool(tool_name)
-            .await?
-            .into_iter()
-            .filter(|id| own.contains(id))
-            .collect())
+        let owners = narrow(&self.users, owners);
+        self.inner
+            .sessions_started_between(since, until, Some(&owners), limit)
+            .await
     }
 }
 

@@ -18,6 +18,9 @@ pub struct FailureQuery {
     since: Option<String>,
 }
 
+/// Failed events listed.
+const SHOWN: i64 = 500;
+
 pub async fn failures(
     State(st): State<AppState>,
     Extension(acc): Extension<Access>,
@@ -28,14 +31,20 @@ pub async fn failures(
         Ok(s) => s,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &acc, &e),
     };
-    let mut failed: Vec<_> = match st.cfg.ops.stat_rows(since).await {
-        Ok(rows) => rows
-            .into_iter()
-            .filter(|r| r.status == "INVALID" || r.status == "FAILED")
-            .collect(),
+    // The newest SHOWN failed rows, and their count from the aggregate.
+    let failed = match st.cfg.ops.stat_rows(since, true, SHOWN).await {
+        Ok(rows) => rows,
         Err(e) => return internal(&acc, e),
     };
-    failed.sort_by_key(|r| std::cmp::Reverse(r.received_at));
+    let count: u64 = match st.cfg.ops.stat_summary(since).await {
+        Ok(s) => s
+            .counts
+            .iter()
+            .filter(|c| c.status == "INVALID" || c.status == "FAILED")
+            .map(|c| c.count)
+            .sum(),
+        Err(e) => return internal(&acc, e),
+    };
     let dlq_list: Result<Vec<DlqMessage>, String> = match &st.cfg.queues {
         Ok(q) => dlq::list(q.dlq.as_ref(), st.cfg.ops.as_ref(), 500)
             .await
@@ -97,11 +106,11 @@ pub async fn failures(
             }
         }
         h2 { "INVALID and FAILED events" }
-        p.muted { (failed.len()) " since " (t(since)) " UTC" }
+        p.muted { (count) " since " (t(since)) " UTC" @if count > failed.len() as u64 { ", the newest " (failed.len()) " shown" } }
         table #failed {
             thead { tr { th { "Received" } th { "Status" } th { "Event type" } th { "Request" } th { "Error" } } }
             tbody {
-                @for r in failed.iter().take(500) {
+                @for r in &failed {
                     tr {
                         td.nowrap { (t(r.received_at)) }
                         td { span class={ "status " (r.status.to_lowercase()) } { (r.status) } }

@@ -227,7 +227,9 @@ async fn a_scoped_reader_sees_only_its_users_sessions(db: TestDb) -> anyhow::Res
     assert!(reader.session_messages(BOB).await?.is_empty());
     assert!(!reader.session_messages(ALICE).await?.is_empty());
     assert_eq!(
-        reader.sessions_started_between(None, None, 10).await?,
+        reader
+            .sessions_started_between(None, None, None, 10)
+            .await?,
         [ALICE]
     );
     assert_eq!(
