@@ -34,8 +34,8 @@ use hookline_conformance::db::{Backend, TestDb};
 use hookline_conformance::generate::{self, Session};
 use hookline_core::ops::stats::Stats;
 use hookline_core::search::{self, Filters, Search};
-use hookline_core::usage::{self, Period, ReportOptions};
 use hookline_core::store::Store;
+use hookline_core::usage::{self, Period, ReportOptions};
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
 use hookline_store_postgres::PgStore;
 use serde_json::Value;
@@ -295,7 +295,12 @@ async fn one(backend: Backend, size: usize, seed: u64) -> anyhow::Result<()> {
         "/s",
     );
     let mut live = Written::default();
-    let times = write(db.store(), generate::sessions(seed ^ 0x11fe, LIVE, end), &mut live).await?;
+    let times = write(
+        db.store(),
+        generate::sessions(seed ^ 0x11fe, LIVE, end),
+        &mut live,
+    )
+    .await?;
     out.put(
         "write: live events/s (2,000 more, on the full tables)",
         rate(&times),
@@ -312,8 +317,15 @@ async fn one(backend: Backend, size: usize, seed: u64) -> anyhow::Result<()> {
         println!("scale_kept\t{size}\t{}\t{}", w.longest.1, keep.display());
     }
     if let (Some(_), Some(pool)) = (std::env::var_os("HOOKLINE_SCALE_KEEP"), db.pg_pool()) {
-        let name = pool.connect_options().get_database().unwrap_or_default().to_owned();
-        println!("scale_kept\t{size}\t{}\tpostgres database {name}", w.longest.1);
+        let name = pool
+            .connect_options()
+            .get_database()
+            .unwrap_or_default()
+            .to_owned();
+        println!(
+            "scale_kept\t{size}\t{}\tpostgres database {name}",
+            w.longest.1
+        );
         return Ok(());
     }
     db.drop_database().await

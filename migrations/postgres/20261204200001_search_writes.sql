@@ -6,13 +6,15 @@
 --   translate() looks each character up in the 32-character set, character
 --   by character: 4.1 ms for a 7 KB tool result, against 0.6 ms (the output
 --   is the same string).
--- * tool_uses' three vectors were generated columns, recomputed by every
---   update of the row; a tool call's row is written four times (PreToolUse,
+-- * tool_uses' three vectors were generated columns, computed for every row
+--   Postgres writes: a tool call's row is written four times (PreToolUse,
 --   PostToolUse, then the Stop's transcript: its tool_use block and its
---   tool_result block), so a result of 64 KB was parsed into a tsvector three
---   times, at ~30 ms each. Now plain columns kept by a trigger that
---   recomputes a vector only when its document changes. DROP EXPRESSION keeps
---   the stored values and does not rewrite the table; the GIN indexes stay.
+--   tool_result block), and an INSERT … ON CONFLICT computes them for the
+--   proposed row too, before the conflict is found; so a result was parsed
+--   into a tsvector up to five times (to_tsvector: ~0.45 µs a character).
+--   Now plain columns kept by a trigger that computes a vector only when its
+--   document changes. DROP EXPRESSION keeps the stored values and does not
+--   rewrite the table; the GIN indexes stay.
 -- * an update that changes nothing (a redelivered event, a transcript that
 --   says what the hooks said) is skipped whole (suppress_redundant_updates_trigger):
 --   no new row version, no index entries.
@@ -91,3 +93,13 @@ CREATE TRIGGER tool_uses_search BEFORE INSERT OR UPDATE ON tool_uses
     FOR EACH ROW EXECUTE FUNCTION tool_uses_search();
 CREATE TRIGGER tool_uses_unchanged BEFORE UPDATE ON tool_uses
     FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+
+-- Every event upserts its session's row and sets its link_kind (stitching,
+-- docs/schema.md); nearly always to what it holds. Skipped whole, as above.
+CREATE TRIGGER conversations_unchanged BEFORE UPDATE ON conversations
+    FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+-- The link_kind update looks for stale links too (`parent_session_id IS
+-- NULL AND link_kind IS NOT NULL`): without an index that is a scan of every
+-- session, per event. Nearly always empty.
+CREATE INDEX conversations_stale_link_idx ON conversations (session_id)
+    WHERE parent_session_id IS NULL AND link_kind IS NOT NULL;
