@@ -10,9 +10,12 @@
 //! comma-separated; `HOOKLINE_SCALE_SEED` (1); `HOOKLINE_BENCH_STORES`
 //! (`postgres sqlite`); `HOOKLINE_SCALE_KEEP=DIR` keeps each SQLite file
 //! as `DIR/SIZE/hookline.db` (a data directory `hookline serve` opens;
-//! bench/scale.sh times the dashboard on it); `HOOKLINE_SCALE_REUSE=DIR`
-//! writes nothing and runs only the read figures on such a kept data
-//! directory (e.g. `DIR/SIZE`). Prints one line per figure:
+//! bench/scale.sh times the dashboard on it) and keeps the Postgres
+//! database (its name printed); `HOOKLINE_SCALE_REUSE=DIR` writes nothing
+//! and runs only the read figures on such a kept SQLite data directory
+//! (e.g. `DIR/SIZE`); `HOOKLINE_SCALE_LIVE_DB=NAME` writes only the live
+//! events into a kept Postgres database (see [`live_only`]). Prints one
+//! line per figure:
 //!
 //!   scale<TAB>SIZE<TAB>STORE<TAB>FIGURE<TAB>VALUE<TAB>UNIT
 //!
@@ -36,9 +39,10 @@ use hookline_conformance::generate::{self, Session};
 use hookline_core::ops::Ops;
 use hookline_core::ops::stats::Stats;
 use hookline_core::search::{self, Filters, Search, SearchStore};
-use hookline_core::store::{Reader, Seek, SessionFilter, page};
+use hookline_core::store::{Reader, Seek, SessionFilter, Store, page};
 use hookline_core::usage::{self, Period, ReportOptions, UsageStore};
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
+use hookline_store_postgres::PgStore;
 use serde_json::Value;
 
 const RUNS: usize = 15;
@@ -77,7 +81,7 @@ struct Written {
 /// Writes the sessions through the worker in batches of [`BATCH`] (across
 /// sessions, as a queue delivers them); the time of each batch.
 async fn write(
-    db: &TestDb,
+    store: &dyn Store,
     sessions: impl Iterator<Item = anyhow::Result<Session>>,
     w: &mut Written,
 ) -> anyhow::Result<Vec<(usize, f64)>> {
@@ -86,7 +90,7 @@ async fn write(
     let mut times = Vec::new();
     let flush = async |batch: Vec<QueueRecord>| -> anyhow::Result<(usize, f64)> {
         let t = Instant::now();
-        let failed = process_batch(db.store(), &cfg, &batch).await;
+        let failed = process_batch(store, &cfg, &batch).await;
         anyhow::ensure!(failed.is_empty(), "the worker failed {failed:?}");
         Ok((batch.len(), t.elapsed().as_secs_f64()))
     };
@@ -325,7 +329,7 @@ async fn one(backend: Backend, size: usize, seed: u64) -> anyhow::Result<()> {
     let end = Utc::now();
     let mut w = Written::default();
     let t = Instant::now();
-    let times = write(&db, generate::sessions(seed, size, end), &mut w).await?;
+    let times = write(db.store(), generate::sessions(seed, size, end), &mut w).await?;
     let wall = t.elapsed().as_secs_f64();
     eprintln!("{store} {size}: {} events written in {wall:.0} s", w.events);
     let tenth = (times.len() / 10).max(1);
@@ -345,7 +349,12 @@ async fn one(backend: Backend, size: usize, seed: u64) -> anyhow::Result<()> {
         "/s",
     );
     let mut live = Written::default();
-    let times = write(&db, generate::sessions(seed ^ 0x11fe, LIVE, end), &mut live).await?;
+    let times = write(
+        db.store(),
+        generate::sessions(seed ^ 0x11fe, LIVE, end),
+        &mut live,
+    )
+    .await?;
     out.put(
         "write: live events/s (2,000 more, on the full tables)",
         rate(&times),
@@ -360,6 +369,18 @@ async fn one(backend: Backend, size: usize, seed: u64) -> anyhow::Result<()> {
         std::fs::create_dir_all(&keep)?;
         std::fs::copy(path, keep.join("hookline.db"))?;
         println!("scale_kept\t{size}\t{}\t{}", w.longest.1, keep.display());
+    }
+    if let (Some(_), Some(pool)) = (std::env::var_os("HOOKLINE_SCALE_KEEP"), db.pg_pool()) {
+        let name = pool
+            .connect_options()
+            .get_database()
+            .unwrap_or_default()
+            .to_owned();
+        println!(
+            "scale_kept\t{size}\t{}\tpostgres database {name}",
+            w.longest.1
+        );
+        return Ok(());
     }
     db.drop_database().await
 }
@@ -416,6 +437,31 @@ async fn reuse(dir: &std::path::Path) -> anyhow::Result<()> {
     .await
 }
 
+/// `HOOKLINE_SCALE_LIVE_DB=NAME`: only the live figure, 2,000 events of
+/// seed `HOOKLINE_SCALE_SEED` written into the existing, migrated Postgres
+/// database NAME on `DATABASE_URL`'s server (one kept with
+/// `HOOKLINE_SCALE_KEEP`, or a copy of it: `CREATE DATABASE … TEMPLATE`);
+/// to compare one change (an index dropped, a setting) on the same tables.
+async fn live_only(name: &str, seed: u64) -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL")?;
+    let opts: sqlx::postgres::PgConnectOptions = url.parse()?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(opts.database(name))
+        .await?;
+    let store = PgStore::new(pool.clone());
+    let end = Utc::now();
+    let mut live = Written::default();
+    let times = write(&store, generate::sessions(seed, LIVE, end), &mut live).await?;
+    println!(
+        "scale_live\t{name}\tpostgres\twrite: live events/s ({} events)\t{:.2}\t/s",
+        live.events,
+        rate(&times)
+    );
+    pool.close().await;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     if let Some(dir) = std::env::var_os("HOOKLINE_SCALE_REUSE") {
@@ -427,6 +473,9 @@ async fn main() -> anyhow::Result<()> {
         .map(|s| s.trim().parse())
         .collect::<Result<_, _>>()?;
     let seed = env("HOOKLINE_SCALE_SEED", 1u64);
+    if let Ok(name) = std::env::var("HOOKLINE_SCALE_LIVE_DB") {
+        return live_only(&name, seed).await;
+    }
     let only = std::env::var("HOOKLINE_BENCH_STORES").unwrap_or_else(|_| "postgres sqlite".into());
     for size in sizes {
         if only.contains("sqlite") {

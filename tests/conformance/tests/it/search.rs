@@ -3,7 +3,9 @@
 //! indexes kept current on the real write path. A word of each kind of
 //! content is found as that kind; every filter holds; an exact phrase
 //! ranks first; prefixes and exclusions; a secret the hook redacted is not
-//! found by its value; a purge takes the hits with it.
+//! found by its value; a purge takes the hits with it; a tool call, whose
+//! row is written up to four times (PreToolUse, PostToolUse, the Stop's
+//! transcript blocks), is found once, by what each write brought.
 
 use chrono::{DateTime, Duration, Utc};
 use hookline_conformance::db::TestDb;
@@ -20,6 +22,7 @@ on_both!(
     a_redacted_secret_is_not_found_by_its_value,
     a_session_written_later_is_found_and_a_purged_one_is_gone,
     pages_follow_one_another,
+    a_tool_call_is_found_after_each_of_its_writes,
 );
 
 /// A session as the hook would send it.
@@ -435,5 +438,135 @@ async fn pages_follow_one_another(db: TestDb) -> anyhow::Result<()> {
     dedup.sort_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));
     dedup.dedup();
     assert_eq!(dedup.len(), seen.len(), "no hit twice across pages");
+    Ok(())
+}
+
+/// A hook event of session `sess-tool-4`, `n`th of its kind in the test.
+fn tool_event(n: usize, mut body: Value) -> anyhow::Result<QueueRecord> {
+    let rid = format!("sess-tool-4-{n:02}");
+    body["session_id"] = json!("sess-tool-4");
+    body["cwd"] = json!("/work/zoo");
+    body["transcript_path"] = json!("/t/sess-tool-4.jsonl");
+    let transcript = body.get("transcript").cloned();
+    if let Value::Object(b) = &mut body {
+        b.remove("transcript");
+    }
+    body["hookline"] = json!({
+        "v": 1, "request_id": rid, "captured_at": at(6, n).to_rfc3339(),
+        "client": {"name": "hookline-hook", "version": "test"},
+        "user": "carol", "host": "devbox",
+    });
+    if let Some(t) = transcript {
+        body["hookline"]["transcript"] = t;
+    }
+    record(&rid, body)
+}
+
+/// The Postgres vectors are kept by a trigger that recomputes only what
+/// changed (migration 20261204200001_search_writes): each write of a call
+/// (the insert, the response, the transcript's copy of the input and of the
+/// result, a redelivery) leaves every hit in place, once, and on Postgres
+/// every stored vector equal to its document's.
+async fn a_tool_call_is_found_after_each_of_its_writes(db: TestDb) -> anyhow::Result<()> {
+    let grep = json!({"command": "grep manatee /work/zoo/log"});
+    let ls = json!({"command": "ls /work/zoo/pens"});
+    let hooks = vec![
+        tool_event(
+            0,
+            json!({"hook_event_name": "SessionStart", "source": "startup"}),
+        )?,
+        tool_event(
+            1,
+            json!({"hook_event_name": "UserPromptSubmit", "prompt": "count the animals"}),
+        )?,
+        tool_event(
+            2,
+            json!({"hook_event_name": "PreToolUse", "tool_name": "Bash",
+                             "tool_input": grep, "tool_use_id": "toolu_z1"}),
+        )?,
+        tool_event(
+            3,
+            json!({"hook_event_name": "PreToolUse", "tool_name": "Bash",
+                             "tool_input": ls, "tool_use_id": "toolu_z2"}),
+        )?,
+    ];
+    let post = tool_event(
+        4,
+        json!({"hook_event_name": "PostToolUse", "tool_name": "Bash",
+                                    "tool_input": grep, "tool_use_id": "toolu_z1",
+                                    "tool_response": {"stdout": "dugong seen twice", "stderr": ""}}),
+    )?;
+    let line = |uuid: &str, n: usize, message: Value| {
+        json!({"parentUuid": null, "isSidechain": false, "userType": "external", "cwd": "/work/zoo",
+               "sessionId": "sess-tool-4", "version": "2.1.39", "uuid": uuid,
+               "timestamp": at(6, n).to_rfc3339(), "type": message["role"], "message": message})
+    };
+    let entries = vec![
+        line(
+            "u-1",
+            2,
+            json!({"id": "msg_z", "type": "message", "role": "assistant", "model": "claude-sonnet-5",
+            "content": [{"type": "tool_use", "id": "toolu_z1", "name": "Bash", "input": grep},
+                        {"type": "tool_use", "id": "toolu_z2", "name": "Bash", "input": ls}]}),
+        ),
+        line(
+            "u-2",
+            4,
+            json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_z1", "content": "dugong seen twice"},
+            {"type": "tool_result", "tool_use_id": "toolu_z2", "content": "beluga pen empty"}]}),
+        ),
+    ];
+    let stop = tool_event(
+        5,
+        json!({"hook_event_name": "Stop", "stop_hook_active": false,
+        "last_assistant_message": "done",
+        "transcript": [{"source": "main", "path": "/t/sess-tool-4.jsonl", "agent_id": null,
+                        "start_offset": 0, "end_offset": 2, "entries": entries}]}),
+    )?;
+    let hits = async |word: &str| -> anyhow::Result<Vec<(Kind, String)>> {
+        let p = find(&db, word, Filters::default()).await?;
+        Ok(p.hits.iter().map(|h| (h.kind, h.anchor.clone())).collect())
+    };
+    let batches: [(&str, Vec<QueueRecord>); 4] = [
+        ("the calls", hooks.clone()),
+        ("the response", vec![post.clone()]),
+        ("the transcript", vec![stop.clone()]),
+        ("all again", [hooks, vec![post, stop]].concat()),
+    ];
+    for (n, (what, batch)) in batches.into_iter().enumerate() {
+        let failed = process_batch(db.store(), &WorkerConfig::default(), &batch).await;
+        assert!(failed.is_empty(), "{what}: {failed:?}");
+        let z1 = |k| vec![(k, "toolu_z1".to_owned())];
+        assert_eq!(hits("manatee").await?, z1(Kind::ToolInput), "after {what}");
+        let dugong = if n == 0 { vec![] } else { z1(Kind::ToolResult) };
+        assert_eq!(hits("dugong").await?, dugong, "after {what}");
+        // The call without PostToolUse: its result is the transcript's.
+        let beluga = if n < 2 {
+            vec![]
+        } else {
+            vec![(Kind::ToolResult, "toolu_z2".to_owned())]
+        };
+        assert_eq!(hits("beluga").await?, beluga, "after {what}");
+        assert_eq!(
+            hits("pens").await?,
+            vec![(Kind::ToolInput, "toolu_z2".to_owned())],
+            "after {what}"
+        );
+        if let Some(pg) = db.pg_pool() {
+            let stale: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM tool_uses
+                 WHERE search_input IS DISTINCT FROM search_vector(search_tool_input(input))
+                    OR search_result IS DISTINCT FROM search_vector(search_tool_result(response, transcript_result, error))
+                    OR search_path IS DISTINCT FROM search_vector(search_tool_path(input))",
+            )
+            .fetch_one(pg)
+            .await?;
+            assert_eq!(
+                stale, 0,
+                "vectors that are not their documents' after {what}"
+            );
+        }
+    }
     Ok(())
 }
