@@ -1,6 +1,8 @@
 //! `hookline events stats`: the seed's monitoring queries as one report.
-//! Both stores hand over the same rows ([`StatRow`]); the aggregation is
-//! done here once, so Postgres and SQLite answer alike. Percentiles follow
+//! Both stores hand over the same aggregates ([`StatSummary`], grouped in
+//! SQL), or rows ([`StatRow`], reduced to the same aggregates by
+//! [`StatSummary::of_rows`]); the report is made here once, so Postgres
+//! and SQLite answer alike. Percentiles follow
 //! `percentile_cont` (linear interpolation), the SQL in docs/schema.md.
 
 use std::collections::BTreeMap;
@@ -34,6 +36,56 @@ pub struct StatSummary {
     pub errors: Vec<ErrorStats>,
     /// One per SUCCESS row.
     pub durations: Vec<StatDuration>,
+}
+
+impl StatSummary {
+    /// What the store's aggregate query gives for these rows: counts per
+    /// (event type, status), per error code among FAILED, INVALID and
+    /// RETRYING with the first message seen as its sample, and the
+    /// durations of the SUCCESS rows.
+    pub fn of_rows(rows: &[StatRow]) -> StatSummary {
+        let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        let mut errors: BTreeMap<&str, (u64, Option<&str>)> = BTreeMap::new();
+        let mut durations = Vec::new();
+        for r in rows {
+            *counts.entry((&r.event_type, &r.status)).or_default() += 1;
+            if r.status == "SUCCESS" {
+                durations.push(StatDuration {
+                    event_type: r.event_type.clone(),
+                    processing_ms: r.processing_ms,
+                    end_to_end_ms: r.end_to_end_ms,
+                });
+            }
+            if matches!(r.status.as_str(), "FAILED" | "INVALID" | "RETRYING")
+                && let Some(code) = &r.error_code
+            {
+                let e = errors.entry(code).or_default();
+                e.0 += 1;
+                if e.1.is_none() {
+                    e.1 = r.error_message.as_deref();
+                }
+            }
+        }
+        StatSummary {
+            counts: counts
+                .into_iter()
+                .map(|((event_type, status), count)| StatCount {
+                    event_type: event_type.to_owned(),
+                    status: status.to_owned(),
+                    count,
+                })
+                .collect(),
+            errors: errors
+                .into_iter()
+                .map(|(code, (count, sample))| ErrorStats {
+                    error_code: code.to_owned(),
+                    count,
+                    sample: sample.map(str::to_owned),
+                })
+                .collect(),
+            durations,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -180,77 +232,10 @@ impl Stats {
         }
     }
 
-    /// Aggregates the rows of the window starting at `since`.
+    /// Aggregates the rows of the window starting at `since`: the same
+    /// report as the store's aggregates of those rows ([`StatSummary::of_rows`]).
     pub fn from_rows(since: DateTime<Utc>, rows: &[StatRow]) -> Stats {
-        #[derive(Default)]
-        struct Acc {
-            t: u64,
-            ok: u64,
-            invalid: u64,
-            failed: u64,
-            pending: u64,
-            proc: Vec<i64>,
-            e2e: Vec<i64>,
-        }
-        let mut by_status = BTreeMap::new();
-        let mut types: BTreeMap<&str, Acc> = BTreeMap::new();
-        let mut errors: BTreeMap<&str, (u64, Option<&str>)> = BTreeMap::new();
-        for r in rows {
-            *by_status.entry(r.status.clone()).or_insert(0) += 1;
-            let a = types.entry(&r.event_type).or_default();
-            a.t += 1;
-            match r.status.as_str() {
-                "SUCCESS" => {
-                    a.ok += 1;
-                    a.proc.extend(r.processing_ms);
-                    a.e2e.extend(r.end_to_end_ms);
-                }
-                "INVALID" => a.invalid += 1,
-                "FAILED" => a.failed += 1,
-                _ => a.pending += 1,
-            }
-            if matches!(r.status.as_str(), "FAILED" | "INVALID" | "RETRYING")
-                && let Some(code) = &r.error_code
-            {
-                let e = errors.entry(code).or_default();
-                e.0 += 1;
-                if e.1.is_none() {
-                    e.1 = r.error_message.as_deref();
-                }
-            }
-        }
-        let mut errors: Vec<ErrorStats> = errors
-            .into_iter()
-            .map(|(code, (count, sample))| ErrorStats {
-                error_code: code.to_owned(),
-                count,
-                sample: sample.map(str::to_owned),
-            })
-            .collect();
-        errors.sort_by(|a, b| b.count.cmp(&a.count).then(a.error_code.cmp(&b.error_code)));
-        let mut event_types: Vec<TypeStats> = types
-            .into_iter()
-            .map(|(name, a)| TypeStats {
-                event_type: name.to_owned(),
-                total: a.t,
-                success: a.ok,
-                invalid: a.invalid,
-                failed: a.failed,
-                pending: a.pending,
-                success_rate: (a.ok + a.failed > 0)
-                    .then(|| 100.0 * a.ok as f64 / (a.ok + a.failed) as f64),
-                processing_ms: percentiles(a.proc),
-                end_to_end_ms: percentiles(a.e2e),
-            })
-            .collect();
-        event_types.sort_by(|a, b| b.total.cmp(&a.total).then(a.event_type.cmp(&b.event_type)));
-        Stats {
-            since,
-            total: rows.len() as u64,
-            by_status,
-            event_types,
-            errors,
-        }
+        Stats::from_summary(since, &StatSummary::of_rows(rows))
     }
 }
 
