@@ -22,8 +22,8 @@ use crate::time::{from_text, to_text_opt};
 /// in `hits`. Without any filter every match is a candidate, and only
 /// those scoring at least the (offset + limit)th best score (`cut`; ties
 /// kept, so the page is the one a full sort gives) meet `messages`,
-/// `tool_uses` and `conversations`: a common word's page reads 21 rows,
-/// not 10,000.
+/// `tool_uses` and `conversations`: a common word's page reads the rows
+/// of about one page (and the ties at the cut), not of its 10,000 matches.
 const SEARCH: &str = r#"
 WITH scope AS MATERIALIZED (
     SELECT c.session_id FROM conversations c
