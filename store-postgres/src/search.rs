@@ -19,7 +19,10 @@ use crate::{PgStore, store_error};
 /// MATERIALIZED: under a generic plan (a prepared statement's sixth run)
 /// Postgres would otherwise rerun the whole union once per conversation
 /// (95 s instead of 90 ms on 1M messages). $2 is the phrase boost (NULL:
-/// none): its hits rank first.
+/// none): its hits rank first. Without any filter ($16 false) only the
+/// hits scoring at least the (offset + limit)th best score (`cut`; ties
+/// kept, so the page is the one a full sort gives) meet `conversations`
+/// and the sort.
 const SEARCH: &str = r#"
 WITH q AS (SELECT to_tsquery('simple', $1) AS q, to_tsquery('simple', $2) AS b),
 scope AS MATERIALIZED (
@@ -73,10 +76,14 @@ found AS MATERIALIZED (
            OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at) < $9)
       AND (NOT $14 OR t.session_id = ANY (ARRAY(SELECT session_id FROM scope)))
 ),
+cut AS MATERIALIZED (
+    SELECT CASE WHEN NOT $16 THEN (SELECT score FROM found ORDER BY score DESC LIMIT 1 OFFSET $12 + $13 - 1) END AS s
+),
 page AS (
     SELECT f.session_id, c.title, f.kind, f.tool_name, COALESCE(f.at, c.started_at) AS at, f.anchor, f.score
-    FROM found f JOIN conversations c ON c.session_id = f.session_id
-    WHERE ($8::timestamptz IS NULL OR COALESCE(f.at, c.started_at) >= $8)
+    FROM found f JOIN conversations c ON c.session_id = f.session_id, cut
+    WHERE (cut.s IS NULL OR f.score >= cut.s)
+      AND ($8::timestamptz IS NULL OR COALESCE(f.at, c.started_at) >= $8)
       AND ($9::timestamptz IS NULL OR COALESCE(f.at, c.started_at) < $9)
     ORDER BY f.score DESC, at DESC, f.anchor LIMIT $12 OFFSET $13
 )
@@ -115,6 +122,7 @@ impl SearchStore for PgStore {
             .bind(s.offset)
             .bind(s.scoped())
             .bind(crate::read::owner_array(f.owners.as_deref()))
+            .bind(s.filtered())
             .fetch_all(self.pool())
             .await
             .map_err(store_error)?;

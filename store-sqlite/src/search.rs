@@ -12,48 +12,66 @@ use crate::time::{from_text, to_text_opt};
 /// Filters, ranks and pages the FTS5 hits (rowid `messages.id * 4`, or
 /// `search_tool_ids.id * 4 + 1|2|3`), then reads the page's documents.
 /// bm25 comes with the FTS5 scan (a bm25 of one row alone costs a scan of
-/// the whole doclist); every filter applies to the hits before they meet
-/// `conversations` or are sorted: `scope` is the sessions the user, host,
+/// the whole doclist), and SQLite computes it only for the rows the scan's
+/// WHERE keeps: so when a filter is set (?17) `hits` tests each match's
+/// row there, before it is ranked (`scope` is the sessions the user, host,
 /// project and session filters and the viewer's users (?16, a JSON array)
-/// select (read once; ?15 whether any is set),
-/// the time, kind and tool filters test each row. ?2 is the phrase boost
-/// (?14: whether there is one; without one its scan does not run): its
-/// hits rank first.
+/// select, read once; ?15 whether any is set; the time, kind and tool
+/// filters test each row). ?2 is the phrase boost (?14: whether there is
+/// one; without one its scan does not run): its hits rank first, scored
+/// in `hits`. Without any filter every match is a candidate, and only
+/// those scoring at least the (offset + limit)th best score (`cut`; ties
+/// kept, so the page is the one a full sort gives) meet `messages`,
+/// `tool_uses` and `conversations`: a common word's page reads the rows
+/// of about one page (and the ties at the cut), not of its 10,000 matches.
 const SEARCH: &str = r#"
-WITH hits AS MATERIALIZED (
-    SELECT rowid AS r, -bm25(search_fts) AS score FROM search_fts WHERE search_fts MATCH ?1
-),
-boost AS MATERIALIZED (SELECT rowid AS r FROM search_fts WHERE ?14 AND search_fts MATCH ?2),
-scope AS MATERIALIZED (
+WITH scope AS MATERIALIZED (
     SELECT c.session_id FROM conversations c
     WHERE ?15 AND (?3 IS NULL OR c.user_name = ?3) AND (?4 IS NULL OR c.host = ?4)
       AND (?6 IS NULL OR c.cwd = ?6 OR substr(c.cwd, 1, length(?7)) = ?7)
       AND (?10 IS NULL OR c.session_id LIKE ?10 ESCAPE '\')
       AND (?16 IS NULL OR c.user_name IN (SELECT value FROM json_each(?16)))
 ),
+boost AS MATERIALIZED (SELECT rowid AS r FROM search_fts WHERE ?14 AND search_fts MATCH ?2),
+hits AS MATERIALIZED (
+    SELECT s.rowid AS r,
+           -bm25(search_fts) + CASE WHEN ?14 AND s.rowid IN (SELECT r FROM boost) THEN 1000.0 ELSE 0.0 END AS score
+    FROM search_fts s WHERE search_fts MATCH ?1
+      AND (NOT ?17 OR CASE WHEN s.rowid % 4 = 0 THEN EXISTS (
+              SELECT 1 FROM messages m WHERE m.id = s.rowid / 4 AND ?5 IS NULL
+                AND (?11 IS NULL OR ?11 = CASE m.role WHEN 'user' THEN 'prompt' ELSE 'reply' END)
+                AND (?8 IS NULL OR m.created_at >= ?8) AND (?9 IS NULL OR m.created_at < ?9)
+                AND (NOT ?15 OR m.session_id IN (SELECT session_id FROM scope)))
+           ELSE EXISTS (
+              SELECT 1 FROM search_tool_ids i JOIN tool_uses t ON t.tool_use_id = i.tool_use_id
+              WHERE i.id = s.rowid / 4 AND (?5 IS NULL OR lower(t.tool_name) = lower(?5))
+                AND (?11 IS NULL OR ?11 = CASE s.rowid % 4 WHEN 1 THEN 'tool_input' WHEN 2 THEN 'tool_result' ELSE 'path' END)
+                AND (?8 IS NULL OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at, ?8) >= ?8)
+                AND (?9 IS NULL OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at) IS NULL
+                     OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at) < ?9)
+                AND (NOT ?15 OR t.session_id IN (SELECT session_id FROM scope))) END)
+),
+cut AS MATERIALIZED (
+    SELECT CASE WHEN NOT ?17 THEN (SELECT score FROM hits ORDER BY score DESC LIMIT 1 OFFSET ?12 + ?13 - 1) END AS s
+),
+kept AS MATERIALIZED (
+    SELECT r, score FROM hits WHERE (SELECT s FROM cut) IS NULL OR score >= (SELECT s FROM cut)
+),
 found AS (
     SELECT h.r, m.session_id, CASE m.role WHEN 'user' THEN 'prompt' ELSE 'reply' END AS kind,
            NULL AS tool_name, m.created_at AS at, m.message_key AS anchor, h.score
-    FROM hits h JOIN messages m ON m.id = h.r / 4
-    WHERE h.r % 4 = 0 AND ?5 IS NULL
-      AND (?11 IS NULL OR ?11 = CASE m.role WHEN 'user' THEN 'prompt' ELSE 'reply' END)
-      AND (?8 IS NULL OR m.created_at >= ?8) AND (?9 IS NULL OR m.created_at < ?9)
-      AND (NOT ?15 OR m.session_id IN (SELECT session_id FROM scope))
+    FROM kept h JOIN messages m ON m.id = h.r / 4
+    WHERE h.r % 4 = 0
     UNION ALL
     SELECT h.r, t.session_id,
            CASE h.r % 4 WHEN 1 THEN 'tool_input' WHEN 2 THEN 'tool_result' ELSE 'path' END,
            t.tool_name, COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at), t.tool_use_id, h.score
-    FROM hits h JOIN search_tool_ids i ON i.id = h.r / 4 JOIN tool_uses t ON t.tool_use_id = i.tool_use_id
-    WHERE h.r % 4 <> 0 AND (?5 IS NULL OR lower(t.tool_name) = lower(?5))
-      AND (?11 IS NULL OR ?11 = CASE h.r % 4 WHEN 1 THEN 'tool_input' WHEN 2 THEN 'tool_result' ELSE 'path' END)
-      AND (?8 IS NULL OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at, ?8) >= ?8)
-      AND (?9 IS NULL OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at) IS NULL
-           OR COALESCE(t.used_at, t.pre_at, t.result_at, t.post_at) < ?9)
-      AND (NOT ?15 OR t.session_id IN (SELECT session_id FROM scope))
+    FROM kept h JOIN search_tool_ids i ON i.id = h.r / 4 JOIN tool_uses t ON t.tool_use_id = i.tool_use_id
+    WHERE h.r % 4 <> 0
 ),
 page AS (
     SELECT f.r, f.session_id, c.title, f.kind, f.tool_name, COALESCE(f.at, c.started_at) AS at,
-           f.anchor, f.score + CASE WHEN ?14 AND f.r IN (SELECT r FROM boost) THEN 1000.0 ELSE 0.0 END AS score
+           f.anchor, f.score
     FROM found f JOIN conversations c ON c.session_id = f.session_id
     WHERE (?8 IS NULL OR COALESCE(f.at, c.started_at) >= ?8)
       AND (?9 IS NULL OR COALESCE(f.at, c.started_at) < ?9)
@@ -93,6 +111,7 @@ impl SearchStore for SqliteStore {
             .bind(has_boost)
             .bind(s.scoped())
             .bind(crate::read::owners(f.owners.as_deref()))
+            .bind(s.filtered())
             .fetch_all(self.pool())
             .await
             .map_err(crate::store_error)?;

@@ -135,6 +135,33 @@ impl Search {
             || f.session.is_some()
             || f.owners.is_some()
     }
+
+    /// Whether any filter is set. Without one every match of the query is
+    /// on the list the page is cut from, so the stores rank the matches
+    /// alone and read the rows of only those that can be on the page (the
+    /// ones scoring at least the `offset + limit`th best score, ties kept).
+    pub fn filtered(&self) -> bool {
+        let Filters {
+            user,
+            host,
+            project,
+            tool,
+            since,
+            until,
+            session,
+            owners,
+            kind,
+        } = &self.filters;
+        user.is_some()
+            || host.is_some()
+            || project.is_some()
+            || tool.is_some()
+            || since.is_some()
+            || until.is_some()
+            || session.is_some()
+            || owners.is_some()
+            || kind.is_some()
+    }
 }
 
 /// A hit as the store finds it: ranked, filtered, with the text of its

@@ -22,6 +22,7 @@ on_both!(
     a_redacted_secret_is_not_found_by_its_value,
     a_session_written_later_is_found_and_a_purged_one_is_gone,
     pages_follow_one_another,
+    pages_cut_inside_runs_of_equal_scores,
     a_tool_call_is_found_after_each_of_its_writes,
 );
 
@@ -438,6 +439,54 @@ async fn pages_follow_one_another(db: TestDb) -> anyhow::Result<()> {
     dedup.sort_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));
     dedup.dedup();
     assert_eq!(dedup.len(), seen.len(), "no hit twice across pages");
+    Ok(())
+}
+
+/// Pages of an unfiltered search (the stores then rank the matches alone
+/// and read only those that can be on the page) cut through runs of equal
+/// scores as a full sort does: by score, then newest first. A prompt's
+/// score falls with its length, so `tiebreak` followed by k other words
+/// ranks by k; equal k tie, and the later prompt comes first.
+async fn pages_cut_inside_runs_of_equal_scores(db: TestDb) -> anyhow::Result<()> {
+    let ks = [3, 1, 1, 0, 2, 2, 2, 4, 1];
+    let prompt = |n: usize, k: usize| {
+        let mut words = vec!["tiebreak".to_owned()];
+        words.extend((0..k).map(|j| format!("x{n}y{j}")));
+        words.join(" ")
+    };
+    let session = Session {
+        id: "sess-ties",
+        user: "alice",
+        host: "devbox",
+        cwd: "/work/app",
+        day: 0,
+        prompts: ks.iter().enumerate().map(|(n, &k)| prompt(n, k)).collect(),
+        reply: "done",
+        tools: vec![],
+    };
+    write(&db, &[session]).await?;
+    let mut order: Vec<usize> = (0..ks.len()).collect();
+    order.sort_by_key(|&n| (ks[n], std::cmp::Reverse(n)));
+    let expected: Vec<String> = order
+        .iter()
+        .map(|&n| prompt(n, ks[n]).replacen("tiebreak", "[tiebreak]", 1))
+        .collect();
+    for limit in [1, 2, 4] {
+        let mut s = Search {
+            limit,
+            ..Search::parse("tiebreak", Filters::default())?
+        };
+        let mut seen = Vec::new();
+        loop {
+            let p = search::search(db.search().as_ref(), &s).await?;
+            seen.extend((0..p.hits.len()).map(|i| marked(&p, i)));
+            match p.next_offset {
+                Some(o) => s.offset = o,
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "pages of {limit}");
+    }
     Ok(())
 }
 
