@@ -71,6 +71,13 @@ struct Wait {
     blocker_idle_ms: f64,
 }
 
+/// The blocker's figures over the samples of one kind of wait.
+#[derive(Default)]
+struct Ages {
+    xact: Vec<f64>,
+    idle: Vec<f64>,
+}
+
 fn head(sql: &str) -> String {
     let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     flat.chars().take(60).collect()
@@ -223,18 +230,20 @@ async fn run(
         "  samples {samples}, with a lock wait {with_wait} ({:.0} %)",
         100.0 * with_wait as f64 / samples.max(1) as f64
     );
-    let mut by: BTreeMap<(String, String, String), (usize, Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    // (waiter's statement, blocker's state, blocker's statement) -> the
+    // blocker's transaction ages and times in that state, one per sample.
+    let mut by: BTreeMap<(String, String, String), Ages> = BTreeMap::new();
     for w in waits {
         let e = by
             .entry((w.query, w.blocker_state, w.blocker_query))
             .or_default();
-        e.0 += 1;
-        e.1.push(w.blocker_xact_ms);
-        e.2.push(w.blocker_idle_ms);
+        e.xact.push(w.blocker_xact_ms);
+        e.idle.push(w.blocker_idle_ms);
     }
     let mut by: Vec<_> = by.into_iter().collect();
-    by.sort_by_key(|(_, (c, _, _))| std::cmp::Reverse(*c));
-    for ((q, s, bq), (count, mut xact, mut idle)) in by.into_iter().take(6) {
+    by.sort_by_key(|(_, a)| std::cmp::Reverse(a.xact.len()));
+    for ((q, s, bq), Ages { mut xact, mut idle }) in by.into_iter().take(6) {
+        let count = xact.len();
         println!(
             "  {count} waits in [{q}] on a blocker {s} after [{bq}]; blocker's transaction open p50 {:.0} ms, max {:.0} ms; in that state p50 {:.0} ms",
             pct(&mut xact, 0.5),
