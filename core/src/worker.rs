@@ -54,11 +54,12 @@ pub struct QueueRecord {
 
 /// Processes a batch; returns the message ids to report as failed.
 ///
-/// The records are written together ([`Store::apply_batch`]: one
-/// transaction, a savepoint per record), so a batch costs one commit. A
-/// record the database refuses fails alone. If the batch fails as a whole
-/// (connection lost, commit refused, a panic in the store), every record is
-/// retried on its own, so that one bad record cannot hold back the others.
+/// The records are written together ([`Store::apply_batch`]: a
+/// transaction per session on Postgres, one for the batch on SQLite, a
+/// savepoint per record), so a batch costs one WAL flush. A record the
+/// database refuses fails alone. If the store fails the batch as a whole
+/// (or panics), every record is retried on its own, so that one bad record
+/// cannot hold back the others.
 pub async fn process_batch(
     store: &dyn Store,
     cfg: &WorkerConfig,

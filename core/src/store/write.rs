@@ -4,10 +4,11 @@
 //! statement or group of statements) and a way to open a write transaction
 //! ([`Transactional`]); the orchestrators here decide what runs in which
 //! order: lock the audit row, stop at a duplicate, write the plan, finish
-//! the audit row, refresh each touched session once, and, for a batch, one
-//! savepoint per record. `hookline-store-postgres` and
-//! `hookline-store-sqlite` implement `Store` by calling [`apply`],
-//! [`apply_batch`] and [`record_failure`].
+//! the audit row, refresh each touched session once, and, for a batch, the
+//! transactions (one per session where the backend locks rows), each
+//! session's lock first, one savepoint per record.
+//! `hookline-store-postgres` and `hookline-store-sqlite` implement `Store`
+//! by calling [`apply`], [`apply_batch`] and [`record_failure`].
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -69,6 +70,12 @@ pub trait WriteTx: Send {
     /// The user of session `sid` (`conversations.user_name`): `None` when
     /// the session is not captured yet, `Some(None)` when it has no user.
     async fn session_user(&mut self, sid: &str) -> Result<Option<Option<String>>, StoreError>;
+    /// Takes the lock of session `sid` (its `conversations` row, when it
+    /// exists) before the transaction writes its records, so that two
+    /// transactions of one session never wait on each other's audit rows
+    /// while holding it. A backend whose write transaction locks the whole
+    /// database does nothing.
+    async fn lock_session(&mut self, sid: &str) -> Result<(), StoreError>;
     async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError>;
     async fn entry(&mut self, sid: &str, e: &EntryOp) -> Result<(), StoreError>;
     async fn message(&mut self, sid: &str, m: &MessageOp) -> Result<(), StoreError>;
@@ -90,12 +97,24 @@ pub trait WriteTx: Send {
     /// Runs one savepoint statement ([`Savepoint::sql`]).
     async fn savepoint(&mut self, step: Savepoint) -> Result<(), StoreError>;
     async fn commit(self) -> Result<(), StoreError>;
+    /// Commits without waiting for the commit to reach the disk (Postgres:
+    /// `synchronous_commit` off for this transaction). It becomes durable
+    /// with the next durable commit on the same server, which flushes the
+    /// log up to itself, so everything committed before it; a crash before
+    /// then loses it. [`apply_batch`] reports such records done only after a
+    /// durable commit followed.
+    async fn commit_unflushed(self) -> Result<(), StoreError>;
 }
 
 /// A backend that opens write transactions.
 #[async_trait::async_trait]
 pub trait Transactional: Send + Sync {
     type Tx: WriteTx;
+    /// Whether concurrent write transactions lock rows (Postgres), rather
+    /// than the whole database (SQLite): then [`apply_batch`] commits each
+    /// session of a batch on its own, so that a session's lock is not held
+    /// while the batch writes other sessions.
+    const ROW_LOCKS: bool;
     async fn begin(&self) -> Result<Self::Tx, StoreError>;
 }
 
@@ -119,23 +138,121 @@ pub async fn apply<B: Transactional>(
     Ok(outcome)
 }
 
-/// `Store::apply_batch`: one transaction for the batch (one WAL flush or
-/// fsync instead of one per record), a savepoint per record so that a
-/// record the database refuses is rolled back alone. Records are written in
-/// (session, request id) order so that concurrent batches take row locks in
-/// the same order; each touched session's derived state is refreshed once,
-/// at the end.
+/// `Store::apply_batch`: the records in (session, request id) order, a
+/// savepoint per record so that a record the database refuses is rolled
+/// back alone, each touched session's derived state refreshed once.
+///
+/// How many transactions: where the backend locks rows
+/// ([`Transactional::ROW_LOCKS`], Postgres), one per session of the batch,
+/// committed as soon as that session's records are written, the last one
+/// durably and the others without waiting for the disk
+/// ([`WriteTx::commit_unflushed`]): still one log flush per batch; else
+/// (SQLite, whose write transaction locks the whole database) one for the
+/// batch, one commit.
+///
+/// The row of `conversations` is the session's lock: every write of a
+/// session's rows takes it first ([`WriteTx::lock_session`], then the
+/// upsert of the row) and holds it to the commit, so that the statements
+/// that merge or recompute from a session's rows (a message's blocks, the
+/// stitching, [`WriteTx::refresh`]) see every other transaction's rows of
+/// that session. One transaction for a whole batch held the lock of each of
+/// its sessions until the batch's end: concurrent batches carrying events
+/// of the same sessions then waited on each other batch by batch
+/// (docs/performance.md, "Volume"). A session's transaction holds one
+/// session's lock, for that session's records only.
+///
+/// A transaction that fails as a whole (connection lost, commit refused, a
+/// deadlock) is rolled back and its records are written one by one
+/// ([`apply`]), so that it holds back no other record; the records of the
+/// sessions committed before it stay written.
 pub async fn apply_batch<B: Transactional>(backend: &B, items: &[BatchItem<'_>]) -> BatchResult {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| {
-        let key = |i: usize| (&items[i].audit.session_id, &items[i].audit.request_id);
+        let key = |i: usize| (session_of(&items[i]), &items[i].audit.request_id);
         key(a).cmp(&key(b))
     });
-    // (index, result) in write order; `order` visits every index once.
+    let groups: Vec<&[usize]> = if B::ROW_LOCKS {
+        order
+            .chunk_by(|&a, &b| session_of(&items[a]) == session_of(&items[b]))
+            .collect()
+    } else {
+        vec![order.as_slice()]
+    };
+    // (index, result); the groups visit every index once.
     let mut done: Vec<(usize, Result<Outcome, StoreError>)> = Vec::with_capacity(items.len());
+    // Positions in `done` of the records committed since the last durable
+    // commit.
+    let mut unflushed: Vec<usize> = Vec::new();
+    let last = groups.len().saturating_sub(1);
+    for (g, group) in groups.into_iter().enumerate() {
+        let durable = g == last;
+        match write_group(backend, items, group, durable).await {
+            Ok(results) => {
+                if durable {
+                    unflushed.clear();
+                } else {
+                    unflushed.extend(done.len()..done.len() + results.len());
+                }
+                done.extend(results);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, records = group.len(), "a transaction of the batch failed as a whole; writing its records one by one");
+                for &i in group {
+                    let it = &items[i];
+                    let result = apply(backend, it.audit, it.work, it.started).await;
+                    if result.is_ok() {
+                        unflushed.clear();
+                    }
+                    done.push((i, result));
+                }
+            }
+        }
+    }
+    // No durable commit followed these (every later transaction failed):
+    // they may be lost in a crash, so they are not done. Redelivered, they
+    // are duplicates if their commit did reach the disk.
+    for at in unflushed {
+        if let (_, r @ Ok(_)) = &mut done[at] {
+            *r = Err(StoreError::Transient {
+                message: "committed, but no durable commit of the batch followed".into(),
+                source: None,
+            });
+        }
+    }
+    done.sort_unstable_by_key(|(i, _)| *i);
+    Ok(done.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The session whose rows an item writes, else the one its audit row
+/// names: the order and the grouping of a batch.
+fn session_of<'a>(it: &BatchItem<'a>) -> Option<&'a str> {
+    match it.work {
+        Work::Apply(plan) | Work::ApplyOwn { plan, .. } => Some(plan.session_id.as_str()),
+        Work::AuditOnly | Work::Invalid { .. } => it.audit.session_id.as_deref(),
+    }
+}
+
+/// The records `group` of `items` in one transaction: the session's lock
+/// first when they write rows, a savepoint per record, the refresh of each
+/// touched session, the commit (`durable`: waiting for the disk). `Err`:
+/// the transaction as a whole failed and none of it is written.
+async fn write_group<B: Transactional>(
+    backend: &B,
+    items: &[BatchItem<'_>],
+    group: &[usize],
+    durable: bool,
+) -> Result<Vec<(usize, Result<Outcome, StoreError>)>, StoreError> {
+    let mut done = Vec::with_capacity(group.len());
     let mut sessions = BTreeSet::new();
     let mut tx = backend.begin().await?;
-    for i in order {
+    let writes = group.iter().filter_map(|&i| match items[i].work {
+        Work::Apply(plan) | Work::ApplyOwn { plan, .. } => Some(plan.session_id.as_str()),
+        Work::AuditOnly | Work::Invalid { .. } => None,
+    });
+    for sid in writes.collect::<BTreeSet<_>>() {
+        tx.lock_session(sid).await?;
+    }
+    for &i in group {
         let it = &items[i];
         tx.savepoint(Savepoint::Begin).await?;
         match apply_in(&mut tx, it.audit, it.work, it.started).await {
@@ -146,8 +263,8 @@ pub async fn apply_batch<B: Transactional>(backend: &B, items: &[BatchItem<'_>])
             }
             Err(e) => {
                 // An error that ended the whole transaction (connection
-                // lost, disk full) fails the rollback too: the batch as a
-                // whole.
+                // lost, disk full) fails the rollback too: the transaction
+                // as a whole.
                 tx.savepoint(Savepoint::RollbackTo).await?;
                 tx.savepoint(Savepoint::Release).await?;
                 tracing::warn!(request_id = %it.audit.request_id, error = %e, "record rolled back within its batch");
@@ -158,9 +275,12 @@ pub async fn apply_batch<B: Transactional>(backend: &B, items: &[BatchItem<'_>])
     for sid in sessions {
         tx.refresh(sid).await?;
     }
-    tx.commit().await?;
-    done.sort_unstable_by_key(|(i, _)| *i);
-    Ok(done.into_iter().map(|(_, r)| r).collect())
+    if durable {
+        tx.commit().await?;
+    } else {
+        tx.commit_unflushed().await?;
+    }
+    Ok(done)
 }
 
 /// `Store::record_failure`: the failed attempt, in its own transaction,

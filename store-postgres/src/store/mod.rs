@@ -77,6 +77,7 @@ pub struct PgTx(Tx<'static>);
 #[async_trait::async_trait]
 impl Transactional for PgStore {
     type Tx = PgTx;
+    const ROW_LOCKS: bool = true;
 
     async fn begin(&self) -> Result<PgTx, StoreError> {
         self.pool.begin().await.map(PgTx).map_err(store_error)
@@ -176,6 +177,18 @@ impl WriteTx for PgTx {
         session_user(&mut *self.0, sid).await
     }
 
+    /// `FOR NO KEY UPDATE`, the lock of the session's upsert: other
+    /// sessions' rows may still reference it (their foreign keys take `FOR
+    /// KEY SHARE`).
+    async fn lock_session(&mut self, sid: &str) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1 FROM conversations WHERE session_id = $1 FOR NO KEY UPDATE")
+            .bind(escape_str(sid).into_owned())
+            .fetch_optional(&mut *self.0)
+            .await
+            .map(drop)
+            .map_err(store_error)
+    }
+
     async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError> {
         domain::upsert_conversation(&mut self.0, &escape_str(sid), c).await
     }
@@ -223,6 +236,14 @@ impl WriteTx for PgTx {
 
     async fn commit(self) -> Result<(), StoreError> {
         self.0.commit().await.map_err(store_error)
+    }
+
+    async fn commit_unflushed(mut self) -> Result<(), StoreError> {
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *self.0)
+            .await
+            .map_err(store_error)?;
+        self.commit().await
     }
 }
 

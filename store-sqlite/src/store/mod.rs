@@ -188,6 +188,9 @@ pub(crate) async fn session_user<'e, E: sqlx::SqliteExecutor<'e>>(
 #[async_trait::async_trait]
 impl Transactional for SqliteStore {
     type Tx = SqliteTx;
+    /// The write transaction (`BEGIN IMMEDIATE`) locks the whole database:
+    /// one per batch, one commit.
+    const ROW_LOCKS: bool = false;
 
     async fn begin(&self) -> Result<SqliteTx, StoreError> {
         SqliteStore::begin(self).await.map(SqliteTx)
@@ -227,6 +230,11 @@ impl WriteTx for SqliteTx {
 
     async fn session_user(&mut self, sid: &str) -> Result<Option<Option<String>>, StoreError> {
         session_user(&mut *self.0, sid).await
+    }
+
+    /// Nothing to take: the transaction holds the database's write lock.
+    async fn lock_session(&mut self, _sid: &str) -> Result<(), StoreError> {
+        Ok(())
     }
 
     async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError> {
@@ -290,6 +298,12 @@ impl WriteTx for SqliteTx {
 
     async fn commit(self) -> Result<(), StoreError> {
         self.0.commit().await.map_err(store_error)
+    }
+
+    /// A plain commit: one transaction per batch here ([`Transactional::ROW_LOCKS`]
+    /// is false), always the batch's last.
+    async fn commit_unflushed(self) -> Result<(), StoreError> {
+        self.commit().await
     }
 }
 
