@@ -70,11 +70,14 @@ pub trait WriteTx: Send {
     /// The user of session `sid` (`conversations.user_name`): `None` when
     /// the session is not captured yet, `Some(None)` when it has no user.
     async fn session_user(&mut self, sid: &str) -> Result<Option<Option<String>>, StoreError>;
-    /// Takes the lock of session `sid` (its `conversations` row, when it
-    /// exists) before the transaction writes its records, so that two
-    /// transactions of one session never wait on each other's audit rows
-    /// while holding it. A backend whose write transaction locks the whole
-    /// database does nothing.
+    /// Takes the lock of session `sid` before the transaction writes any of
+    /// its records, audit rows included, so that two transactions of one
+    /// session never wait on each other's audit rows while holding it
+    /// (Postgres: an advisory lock on the id, which exists before the
+    /// session's row does, then its `conversations` row when it exists).
+    /// Every transaction that writes a session's rows ([`apply`],
+    /// [`apply_batch`]) takes it first. A backend whose write transaction
+    /// locks the whole database does nothing.
     async fn lock_session(&mut self, sid: &str) -> Result<(), StoreError>;
     async fn conversation(&mut self, sid: &str, c: &ConversationOp) -> Result<(), StoreError>;
     async fn entry(&mut self, sid: &str, e: &EntryOp) -> Result<(), StoreError>;
@@ -130,6 +133,9 @@ pub async fn apply<B: Transactional>(
     started: Instant,
 ) -> Result<Outcome, StoreError> {
     let mut tx = backend.begin().await?;
+    if let Work::Apply(plan) | Work::ApplyOwn { plan, .. } = work {
+        tx.lock_session(&plan.session_id).await?;
+    }
     let (outcome, session) = apply_in(&mut tx, audit, work, started).await?;
     if let Some(sid) = session {
         tx.refresh(sid).await?;

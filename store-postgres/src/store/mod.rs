@@ -71,6 +71,11 @@ pub(crate) async fn session_user<'e, E: sqlx::PgExecutor<'e>>(
     Ok(user.map(|u| u.map(|u| hookline_core::text::unescape_str(&u).into_owned())))
 }
 
+/// The first key of the advisory locks that [`WriteTx::lock_session`]
+/// takes (the second is the session id's `hashtext`): a class of its own,
+/// apart from the single-key advisory locks. "hlse".
+pub const SESSION_LOCK_CLASS: i32 = 0x686c_7365;
+
 /// A write transaction on Postgres.
 pub struct PgTx(Tx<'static>);
 
@@ -177,12 +182,26 @@ impl WriteTx for PgTx {
         session_user(&mut *self.0, sid).await
     }
 
-    /// `FOR NO KEY UPDATE`, the lock of the session's upsert: other
-    /// sessions' rows may still reference it (their foreign keys take `FOR
-    /// KEY SHARE`).
+    /// A transaction-scoped advisory lock on the session's id
+    /// ([`SESSION_LOCK_CLASS`], `hashtext`), then its `conversations` row
+    /// `FOR NO KEY UPDATE` (the lock of the session's upsert; other
+    /// sessions' rows may still reference it, their foreign keys take `FOR
+    /// KEY SHARE`). The advisory lock is what serializes the writers of a
+    /// session that is not captured yet: with no row to lock, two
+    /// transactions would each insert an audit row and then wait on the
+    /// other's insert of the session's row (a deadlock, seen in
+    /// `worker_order::concurrent_batches_of_one_session_give_the_same_tables`).
+    /// Two sessions whose ids hash alike only wait on each other.
     async fn lock_session(&mut self, sid: &str) -> Result<(), StoreError> {
+        let sid = escape_str(sid).into_owned();
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(SESSION_LOCK_CLASS)
+            .bind(&sid)
+            .execute(&mut *self.0)
+            .await
+            .map_err(store_error)?;
         sqlx::query("SELECT 1 FROM conversations WHERE session_id = $1 FOR NO KEY UPDATE")
-            .bind(escape_str(sid).into_owned())
+            .bind(&sid)
             .fetch_optional(&mut *self.0)
             .await
             .map(drop)
