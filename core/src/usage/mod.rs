@@ -7,7 +7,7 @@
 //! `refresh`; [`UsageStore::usage_rows`] reads
 //! it with each row's conversation (user, host, cwd). Everything else is
 //! here, once for both stores: pricing each row at the price valid in its
-//! hour ([`price::PriceBook`]), and the reports ([`report`]).
+//! hour ([`price::PriceBook`]), and the reports ([`report`](mod@report)).
 
 pub mod price;
 pub mod report;

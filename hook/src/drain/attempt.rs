@@ -75,7 +75,7 @@ pub fn attempt(
 /// while the circuit is open (the next probe sends what is left). When it
 /// finds such an entry but has no time left, may not send it (after a
 /// signal the hook sends only its own), or has taken the lock
-/// [`MAX_TAKES`] times, it starts the detached sender
+/// `MAX_TAKES` times, it starts the detached sender
 /// ([`crate::tail::sender::hand_off`]), which waits for the lock (off unix,
 /// or with `timeout_ms = 0`, the next hook sends it).
 pub fn drain_then_release(

@@ -216,8 +216,8 @@ pub fn tail_may_follow(peek: &Peek) -> bool {
     matches!(peek.event_name(), Some("SessionEnd" | "Stop"))
 }
 
-/// Waits until the session's transcript has not grown for [`SETTLE_QUIET`]
-/// polls of [`SETTLE_POLL`], and not past `until`. Returns whether it grew
+/// Waits until the session's transcript has not grown for `SETTLE_QUIET`
+/// polls of `SETTLE_POLL`, and not past `until`. Returns whether it grew
 /// meanwhile.
 pub fn settle(peek: &Peek, until: Instant) -> bool {
     let Some(path) = peek.transcript_path() else {
