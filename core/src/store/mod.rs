@@ -117,6 +117,17 @@ pub enum Work<'a> {
     },
 }
 
+impl<'a> Work<'a> {
+    /// The session whose rows this work may write (its lock is taken
+    /// first, `WriteTx::lock_session`); `None` for an audit row only.
+    pub fn session(&self) -> Option<&'a str> {
+        match *self {
+            Work::Apply(plan) | Work::ApplyOwn { plan, .. } => Some(plan.session_id.as_str()),
+            Work::AuditOnly | Work::Invalid { .. } => None,
+        }
+    }
+}
+
 /// The result of writing a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {

@@ -133,8 +133,8 @@ pub async fn apply<B: Transactional>(
     started: Instant,
 ) -> Result<Outcome, StoreError> {
     let mut tx = backend.begin().await?;
-    if let Work::Apply(plan) | Work::ApplyOwn { plan, .. } = work {
-        tx.lock_session(&plan.session_id).await?;
+    if let Some(sid) = work.session() {
+        tx.lock_session(sid).await?;
     }
     let (outcome, session) = apply_in(&mut tx, audit, work, started).await?;
     if let Some(sid) = session {
@@ -156,9 +156,9 @@ pub async fn apply<B: Transactional>(
 /// (SQLite, whose write transaction locks the whole database) one for the
 /// batch, one commit.
 ///
-/// The row of `conversations` is the session's lock: every write of a
-/// session's rows takes it first ([`WriteTx::lock_session`], then the
-/// upsert of the row) and holds it to the commit, so that the statements
+/// Every write of a session's rows takes the session's lock first
+/// ([`WriteTx::lock_session`]: on Postgres an advisory lock on its id, then
+/// its `conversations` row) and holds it to the commit, so that the statements
 /// that merge or recompute from a session's rows (a message's blocks, the
 /// stitching, [`WriteTx::refresh`]) see every other transaction's rows of
 /// that session. One transaction for a whole batch held the lock of each of
@@ -232,10 +232,7 @@ pub async fn apply_batch<B: Transactional>(backend: &B, items: &[BatchItem<'_>])
 /// The session whose rows an item writes, else the one its audit row
 /// names: the order and the grouping of a batch.
 fn session_of<'a>(it: &BatchItem<'a>) -> Option<&'a str> {
-    match it.work {
-        Work::Apply(plan) | Work::ApplyOwn { plan, .. } => Some(plan.session_id.as_str()),
-        Work::AuditOnly | Work::Invalid { .. } => it.audit.session_id.as_deref(),
-    }
+    it.work.session().or(it.audit.session_id.as_deref())
 }
 
 /// The records `group` of `items` in one transaction: the session's lock
@@ -251,11 +248,11 @@ async fn write_group<B: Transactional>(
     let mut done = Vec::with_capacity(group.len());
     let mut sessions = BTreeSet::new();
     let mut tx = backend.begin().await?;
-    let writes = group.iter().filter_map(|&i| match items[i].work {
-        Work::Apply(plan) | Work::ApplyOwn { plan, .. } => Some(plan.session_id.as_str()),
-        Work::AuditOnly | Work::Invalid { .. } => None,
-    });
-    for sid in writes.collect::<BTreeSet<_>>() {
+    let writes: BTreeSet<&str> = group
+        .iter()
+        .filter_map(|&i| items[i].work.session())
+        .collect();
+    for sid in writes {
         tx.lock_session(sid).await?;
     }
     for &i in group {
