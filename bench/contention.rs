@@ -12,9 +12,9 @@
 //! `HOOKLINE_CONTENTION_EVENTS` (default 1500) events per run,
 //! `HOOKLINE_CONTENTION_CONCURRENCY` (`1,5`) and
 //! `HOOKLINE_CONTENTION_SESSIONS` (`1,50`): one run per pair, each on its
-//! own database `lock_contention_PID_N` (dropped after). A batch whose
-//! records the worker reports as failed is redelivered (receive count + 1)
-//! at the end of the queue, as SQS would. Prints one line per run:
+//! own database (test-support's `PgDatabase::create`, dropped after). A
+//! batch whose records the worker reports as failed is redelivered
+//! (receive count + 1) at the end of the queue, as SQS would. Prints one line per run:
 //!
 //!   contention<TAB>N<TAB>S<TAB>events/s<TAB>batch p50 ms<TAB>batch p95 ms<TAB>redelivered<TAB>attempts by status
 //!
@@ -26,13 +26,13 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use chrono::Utc;
 use hookline_conformance::generate;
 use hookline_core::worker::{QueueRecord, WorkerConfig, process_batch};
 use hookline_store_postgres::PgStore;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, Executor, PgPool};
+use hookline_test_support::db::PgDatabase;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 use tokio::sync::Mutex;
 
 const BATCH: usize = 10;
@@ -116,25 +116,28 @@ fn pct(v: &mut [f64], q: f64) -> f64 {
     v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1]
 }
 
-async fn run(
-    admin: &PgConnectOptions,
+async fn run(records: &[QueueRecord], n: usize, k: usize) -> anyhow::Result<()> {
+    let db = PgDatabase::create().await?;
+    let result = measure(&db, records, n, k).await;
+    db.drop_database().await?;
+    result
+}
+
+async fn measure(
+    db: &PgDatabase,
     records: &[QueueRecord],
     n: usize,
     k: usize,
-    label: usize,
 ) -> anyhow::Result<()> {
-    let name = format!("lock_contention_{}_{label}", std::process::id());
-    let mut c = admin.connect().await?;
-    c.execute(AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-        .await?;
+    let name = db.name.as_str();
+    // Two connections per worker (the migrated database's own pool has 4).
     let pool = PgPoolOptions::new()
         .max_connections(u32::try_from(n * 2).unwrap_or(10))
-        .connect_with(admin.clone().database(&name))
+        .connect_with(db.admin().clone().database(name))
         .await?;
-    hookline_store_postgres::MIGRATOR.run(&pool).await?;
     let monitor = PgPoolOptions::new()
         .max_connections(1)
-        .connect_with(admin.clone())
+        .connect_with(db.admin().clone())
         .await?;
     let store = Arc::new(PgStore::new(pool.clone()));
     let queue: Arc<Mutex<VecDeque<Vec<QueueRecord>>>> = Arc::new(Mutex::new(
@@ -197,7 +200,7 @@ async fn run(
     let mut samples = 0usize;
     let mut with_wait = 0usize;
     while !workers.iter().all(tokio::task::JoinHandle::is_finished) {
-        let w = sample(&monitor, &name).await?;
+        let w = sample(&monitor, name).await?;
         samples += 1;
         with_wait += usize::from(!w.is_empty());
         waits.extend(w);
@@ -258,27 +261,19 @@ async fn run(
     );
     pool.close().await;
     monitor.close().await;
-    c.execute(AssertSqlSafe(format!(
-        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-    )))
-    .await?;
     Ok(())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::var("DATABASE_URL").context("DATABASE_URL")?;
-    let admin: PgConnectOptions = url.parse()?;
     let events = list("HOOKLINE_CONTENTION_EVENTS", "1500")
         .first()
         .copied()
         .unwrap_or(1500);
-    let mut label = 0;
     for k in list("HOOKLINE_CONTENTION_SESSIONS", "1,50") {
         let records = interleaved(events, k)?;
         for n in list("HOOKLINE_CONTENTION_CONCURRENCY", "1,5") {
-            run(&admin, &records, n, k, label).await?;
-            label += 1;
+            run(&records, n, k).await?;
         }
     }
     Ok(())
